@@ -1,0 +1,67 @@
+package activities
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/aws/smithy-go"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Stable application-error types; workflows and the CLI match on these.
+const (
+	ErrTypeNotFound         = "NotFound"
+	ErrTypeAccessDenied     = "AccessDenied"
+	ErrTypeBadInput         = "BadInput"
+	ErrTypeChecksumMismatch = "ChecksumMismatch"
+	ErrTypeConfig           = "Config"
+)
+
+// notFoundCodes, accessCodes and badInputCodes classify AWS error codes
+// that retrying cannot fix.
+var (
+	notFoundCodes = map[string]bool{
+		"NoSuchBucket": true, "NoSuchKey": true, "NotFound": true, "NoSuchUpload": true,
+		"ResourceNotFoundException": true, "QueueDoesNotExist": true,
+		"AWS.SimpleQueueService.NonExistentQueue": true,
+	}
+	accessCodes = map[string]bool{
+		"AccessDenied": true, "AccessDeniedException": true, "Forbidden": true,
+		"InvalidAccessKeyId": true, "SignatureDoesNotMatch": true, "AuthorizationError": true,
+		"UnrecognizedClientException": true, "InvalidClientTokenId": true,
+	}
+	badInputCodes = map[string]bool{
+		"InvalidParameterValueException": true, "MissingParameterValueException": true,
+		"InvalidParameterValue": true, "InvalidParameter": true, "InvalidBucketName": true,
+		"InvalidArgument": true, "InvalidRange": true, "InvalidObjectState": true,
+		"ValidationError": true, "InvalidAttributeName": true,
+	}
+)
+
+// Classify wraps err for return from an activity: AWS errors that retrying
+// cannot fix become non-retryable application errors with a stable type;
+// everything else (throttling, 5xx, network) is returned unchanged so the
+// retry policy applies. op names the failed call for the message.
+func Classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		code := api.ErrorCode()
+		switch {
+		case notFoundCodes[code]:
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s", op, api.ErrorMessage()), ErrTypeNotFound, err)
+		case accessCodes[code]:
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s: %s", op, code, api.ErrorMessage()), ErrTypeAccessDenied, err)
+		case badInputCodes[code]:
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s: %s", op, code, api.ErrorMessage()), ErrTypeBadInput, err)
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// BadInput returns a non-retryable BadInput error.
+func BadInput(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrTypeBadInput, nil)
+}

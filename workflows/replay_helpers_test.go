@@ -1,0 +1,32 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/temporaltest"
+)
+
+func getHistoryRequest(ns string, run client.WorkflowRun) *workflowservice.GetWorkflowExecutionHistoryRequest {
+	return &workflowservice.GetWorkflowExecutionHistoryRequest{
+		Namespace: ns,
+		Execution: &commonpb.WorkflowExecution{WorkflowId: run.GetID(), RunId: run.GetRunID()},
+	}
+}
+
+func registerSearchAttributes(t *testing.T, ts *temporaltest.TestServer) {
+	sa := map[string]enumspb.IndexedValueType{}
+	for _, n := range SearchAttributes {
+		sa[n] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	_, err := ts.GetDefaultClient().OperatorService().AddSearchAttributes(context.Background(),
+		&operatorservice.AddSearchAttributesRequest{Namespace: ts.GetDefaultNamespace(), SearchAttributes: sa})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,92 @@
+package workflows
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/server/temporaltest"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/vigilops/vigil/activities"
+)
+
+// record regenerates the replay histories: go test ./workflows -run TestReplay -record
+var record = flag.Bool("record", false, "re-record replay histories in testdata/replay against an embedded server")
+
+// replayCase is one recorded run: how to produce it (stub activities and
+// the start call) and which workflow must replay it.
+type replayCase struct {
+	file     string
+	workflow any
+	// register stubs the run's activities for recording.
+	register func(w worker.Worker)
+	// start begins the run (recording only).
+	start func(ctx context.Context, c client.Client, opts client.StartWorkflowOptions) (client.WorkflowRun, error)
+}
+
+var replayCases = []replayCase{
+	{
+		file:     "selfcheck.json",
+		workflow: SelfCheckWorkflow,
+		register: func(w worker.Worker) {
+			w.RegisterActivityWithOptions(func(context.Context, activities.ProbeInput) (activities.ProbeResult, error) {
+				return activities.ProbeResult{Buckets: 3, Queues: 1}, nil
+			}, activity.RegisterOptions{Name: "Probe"})
+		},
+		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+			return c.ExecuteWorkflow(ctx, o, SelfCheckWorkflow)
+		},
+	},
+}
+
+// TestReplay replays every recorded history against today's workflow code,
+// so a change that would break running workflows fails here.
+func TestReplay(t *testing.T) {
+	if *record {
+		recordHistories(t)
+	}
+	for _, tc := range replayCases {
+		t.Run(tc.file, func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflow(tc.workflow)
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, filepath.Join("testdata", "replay", tc.file)); err != nil {
+				t.Fatalf("replay %s: %v", tc.file, err)
+			}
+		})
+	}
+}
+
+func recordHistories(t *testing.T) {
+	ts := temporaltest.NewServer(temporaltest.WithT(t))
+	registerSearchAttributes(t, ts)
+	c := ts.GetDefaultClient()
+	ctx := context.Background()
+	for _, tc := range replayCases {
+		w := ts.NewWorker("replay", func(r worker.Registry) { r.RegisterWorkflow(tc.workflow) })
+		tc.register(w)
+		run, err := tc.start(ctx, c, client.StartWorkflowOptions{ID: "replay-" + tc.file, TaskQueue: "replay"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = run.Get(ctx, nil) // failures are recorded as they are
+		w.Stop()
+		hist, err := c.WorkflowService().GetWorkflowExecutionHistory(ctx, getHistoryRequest(ts.GetDefaultNamespace(), run))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist.History)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("testdata", "replay", tc.file), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("recorded %s (%d events)", tc.file, len(hist.History.Events))
+	}
+}
