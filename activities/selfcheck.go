@@ -10,7 +10,7 @@ import (
 
 // SelfCheck probes the cloud APIs the worker is configured for.
 type SelfCheck struct {
-	S3  interface {
+	S3 interface {
 		ListBuckets(context.Context, *s3.ListBucketsInput, ...func(*s3.Options)) (*s3.ListBucketsOutput, error)
 	}
 	SQS interface {

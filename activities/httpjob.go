@@ -1,0 +1,116 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/vigilops/vigil/workflows/spec"
+)
+
+// HTTPJob runs http batch jobs.
+type HTTPJob struct {
+	// Client sends the requests; nil uses a client without overall timeout
+	// (each call has its own).
+	Client *http.Client
+	// Getenv resolves secrets named in the job (never logged or returned).
+	Getenv func(string) string
+}
+
+// HTTPCallInput is one http job attempt.
+type HTTPCallInput struct {
+	Job spec.HTTPJob `json:"job"`
+	Ctx JobContext   `json:"ctx"`
+	// NonRetryableStatus lists statuses that end the job at once.
+	NonRetryableStatus []int `json:"nonRetryableStatus,omitempty"`
+}
+
+// Call sends the request and checks the status. Unexpected statuses are
+// retryable unless listed in NonRetryableStatus; a missing secret or a bad
+// URL is a BadInput/Config error.
+func (a *HTTPJob) Call(ctx context.Context, in HTTPCallInput) (JobOutput, error) {
+	j := in.Job
+	url, err := Render("url", j.URL, in.Ctx)
+	if err != nil {
+		return JobOutput{}, err
+	}
+	body, err := Render("body", j.Body, in.Ctx)
+	if err != nil {
+		return JobOutput{}, err
+	}
+	method := j.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	timeout := j.Timeout.D()
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		return JobOutput{}, BadInput("http job: %v", err)
+	}
+	for k, v := range j.Headers {
+		req.Header.Set(k, v)
+	}
+	if err := a.authorize(req, j); err != nil {
+		return JobOutput{}, err
+	}
+	client := a.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		// Connection refused, timeouts, resets: retry.
+		return JobOutput{}, fmt.Errorf("%s %s: %w", method, req.URL.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	tail := &tailBuffer{limit: OutputLimit}
+	_, _ = io.Copy(tail, resp.Body)
+	out := JobOutput{StatusCode: resp.StatusCode, Output: tail.String(), Truncated: tail.truncated,
+		Summary: statusSummary(resp.StatusCode, tail.String())}
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if len(j.ExpectStatus) > 0 {
+		ok = slices.Contains(j.ExpectStatus, resp.StatusCode)
+	}
+	switch {
+	case ok:
+		return out, nil
+	case slices.Contains(in.NonRetryableStatus, resp.StatusCode):
+		return out, temporal.NewNonRetryableApplicationError(out.Summary, ErrTypeNonRetryableStatus, nil, out)
+	default:
+		return out, temporal.NewApplicationError(out.Summary, ErrTypeUnexpectedStatus, out)
+	}
+}
+
+func (a *HTTPJob) authorize(req *http.Request, j spec.HTTPJob) error {
+	getenv := a.Getenv
+	if j.BasicAuth != nil {
+		pw := getenv(j.BasicAuth.PasswordEnv)
+		if pw == "" {
+			return temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("http job: environment variable %s (basic-auth password) is not set on the worker", j.BasicAuth.PasswordEnv),
+				ErrTypeConfig, nil)
+		}
+		req.SetBasicAuth(j.BasicAuth.User, pw)
+	}
+	if j.BearerTokenEnv != "" {
+		tok := getenv(j.BearerTokenEnv)
+		if tok == "" {
+			return temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("http job: environment variable %s (bearer token) is not set on the worker", j.BearerTokenEnv),
+				ErrTypeConfig, nil)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return nil
+}

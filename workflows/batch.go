@@ -1,0 +1,255 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/workflows/spec"
+)
+
+// BatchFlow is the VigilFlow value of BatchJobWorkflow runs.
+const BatchFlow = "batch"
+
+// Defaults of a job's retry policy and timeout.
+var (
+	DefaultJobRetry = spec.JobRetry{
+		InitialInterval:    spec.Duration(10 * time.Second),
+		BackoffCoefficient: 2,
+		MaximumInterval:    spec.Duration(10 * time.Minute),
+		MaximumAttempts:    5,
+	}
+	DefaultJobTimeout = time.Hour
+)
+
+// Search attributes Temporal sets on runs started by a schedule.
+var (
+	scheduledStartKey = temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime")
+	scheduledByKey    = temporal.NewSearchAttributeKeyKeyword("TemporalScheduledById")
+)
+
+// BatchJobInput is the input of BatchJobWorkflow.
+type BatchJobInput struct {
+	Job spec.BatchJob `json:"job"`
+}
+
+// BatchJobResult is the result of a successful run.
+type BatchJobResult struct {
+	Job           string               `json:"job"`
+	Status        string               `json:"status"`
+	Attempts      int                  `json:"attempts"`
+	Duration      spec.Duration        `json:"duration"`
+	ScheduledTime time.Time            `json:"scheduledTime"`
+	Output        activities.JobOutput `json:"output"`
+}
+
+// BatchJobWorkflow runs one job with the job's own retry policy (kept in the
+// workflow, so the status query shows the running attempt and the last
+// error) within its overall timeout. On final failure it posts a Slack alert
+// (failures to alert are logged, never fail the job) and fails.
+func BatchJobWorkflow(ctx workflow.Context, in BatchJobInput) (BatchJobResult, error) {
+	job := in.Job
+	st := NewTracker(ctx, BatchFlow, job.Name)
+	info := workflow.GetInfo(ctx)
+	start := workflow.Now(ctx)
+	jc := activities.JobContext{
+		ScheduledTime: start,
+		RunID:         info.WorkflowExecution.RunID,
+		WorkflowID:    info.WorkflowExecution.ID,
+		JobName:       job.Name,
+	}
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	if t, ok := sa.GetTime(scheduledStartKey); ok {
+		jc.ScheduledTime = t
+	}
+	if id, ok := sa.GetKeyword(scheduledByKey); ok {
+		jc.ScheduleID = id
+	}
+	st.Update(func(s *Status) {
+		s.Details = map[string]string{"kind": job.Kind, "scheduledTime": jc.ScheduledTime.UTC().Format(time.RFC3339)}
+		if jc.ScheduleID != "" {
+			s.Details["schedule"] = jc.ScheduleID
+		}
+	})
+	retry := effectiveRetry(job.Retry)
+	timeout := job.Timeout.D()
+	if timeout <= 0 {
+		timeout = DefaultJobTimeout
+	}
+	deadline := start.Add(timeout)
+	interval := retry.InitialInterval.D()
+	res := BatchJobResult{Job: job.Name, ScheduledTime: jc.ScheduledTime}
+
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		remaining := deadline.Sub(workflow.Now(ctx))
+		if remaining <= 0 {
+			lastErr = fmt.Errorf("job timed out after %s (%d attempts): %w", timeout, attempt-1, lastErr)
+			break
+		}
+		st.SetPhase(PhaseRunning)
+		st.Update(func(s *Status) { s.Attempt = attempt; s.Message = "" })
+		jc.Attempt = attempt
+		res.Attempts = attempt
+		out, err := runJobAttempt(ctx, job, jc, remaining)
+		res.Output = out
+		if err == nil {
+			res.Status = "succeeded"
+			res.Duration = spec.Duration(workflow.Now(ctx).Sub(start))
+			st.SetPhase(PhaseDone)
+			st.Update(func(s *Status) { s.Message = out.Summary })
+			return res, nil
+		}
+		lastErr = err
+		st.Update(func(s *Status) { s.LastError = errorText(err) })
+		if temporal.IsCanceledError(err) || ctx.Err() != nil {
+			return res, err
+		}
+		if !retryable(err) || attempt >= retry.MaximumAttempts {
+			break
+		}
+		if interval >= deadline.Sub(workflow.Now(ctx)) {
+			lastErr = fmt.Errorf("job would time out (%s) before its next attempt: %w", timeout, err)
+			break
+		}
+		st.SetPhase(PhaseWaiting)
+		st.Update(func(s *Status) { s.Message = fmt.Sprintf("attempt %d failed; retrying in %s", attempt, interval) })
+		if err := workflow.Sleep(ctx, interval); err != nil {
+			return res, err
+		}
+		interval = min(time.Duration(float64(interval)*retry.BackoffCoefficient), retry.MaximumInterval.D())
+	}
+
+	st.Fail(lastErr)
+	alertJobFailure(ctx, job, jc, res.Attempts, lastErr)
+	return res, temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("job %s failed after %d attempt(s): %s", job.Name, res.Attempts, errorText(lastErr)), "JobFailed", lastErr)
+}
+
+// runJobAttempt runs one attempt of the job's kind as a single activity
+// attempt (retries are the workflow's).
+func runJobAttempt(ctx workflow.Context, job spec.BatchJob, jc activities.JobContext, remaining time.Duration) (activities.JobOutput, error) {
+	opts := workflow.ActivityOptions{
+		StartToCloseTimeout: min(remaining, time.Minute),
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+		WaitForCancellation: true,
+	}
+	var out activities.JobOutput
+	var f workflow.Future
+	switch job.Kind {
+	case spec.JobKindHTTP:
+		var a *activities.HTTPJob
+		opts.StartToCloseTimeout = min(remaining, orDefault(job.HTTP.Timeout.D(), 30*time.Second)+10*time.Second)
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Call, activities.HTTPCallInput{
+			Job: *job.HTTP, Ctx: jc, NonRetryableStatus: nonRetryableStatus(job.Retry)})
+	case spec.JobKindExec:
+		var a *activities.Exec
+		opts.StartToCloseTimeout = min(remaining, orDefault(job.Exec.Timeout.D(), 10*time.Minute)+10*time.Second)
+		opts.HeartbeatTimeout = 5 * activities.ExecHeartbeatInterval
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.RunCommand, activities.ExecInput{Job: *job.Exec, Ctx: jc})
+	case spec.JobKindS3Put:
+		var a *activities.S3
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.PutJobObject, activities.S3PutJobInput{Job: *job.S3Put, Ctx: jc})
+	case spec.JobKindSQSSend:
+		var a *activities.SQS
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.SendJobMessage, activities.SQSSendJobInput{Job: *job.SQSSend, Ctx: jc})
+	default:
+		return out, temporal.NewNonRetryableApplicationError("unknown job kind "+job.Kind, activities.ErrTypeBadInput, nil)
+	}
+	err := f.Get(ctx, &out)
+	var appErr *temporal.ApplicationError
+	if err != nil && errors.As(err, &appErr) && appErr.HasDetails() {
+		_ = appErr.Details(&out)
+	}
+	return out, err
+}
+
+// alertJobFailure posts the failure to Slack; its own failure is logged.
+func alertJobFailure(ctx workflow.Context, job spec.BatchJob, jc activities.JobContext, attempts int, jobErr error) {
+	opts := ShortCallOptions()
+	opts.RetryPolicy.MaximumAttempts = 5
+	var slack *activities.Slack
+	schedule := jc.ScheduleID
+	if schedule == "" {
+		schedule = "(not scheduled)"
+	}
+	msg := activities.SlackMessage{
+		WebhookEnv: job.NotifyOnFailure,
+		Text:       fmt.Sprintf("vigil: batch job %s failed", job.Name),
+		Color:      activities.SlackDanger,
+		Title:      fmt.Sprintf("Batch job %s failed after %d attempt(s)", job.Name, attempts),
+		Fields: []activities.SlackField{
+			{Title: "Schedule", Value: schedule, Short: true},
+			{Title: "Scheduled time", Value: jc.ScheduledTime.UTC().Format(time.RFC3339), Short: true},
+			{Title: "Error", Value: errorText(jobErr)},
+		},
+		Footer: "starter status " + jc.WorkflowID,
+	}
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), slack.Notify, msg).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("Slack alert failed", "error", err)
+	}
+}
+
+func effectiveRetry(r *spec.JobRetry) spec.JobRetry {
+	out := DefaultJobRetry
+	if r == nil {
+		return out
+	}
+	if r.InitialInterval > 0 {
+		out.InitialInterval = r.InitialInterval
+	}
+	if r.BackoffCoefficient >= 1 {
+		out.BackoffCoefficient = r.BackoffCoefficient
+	}
+	if r.MaximumInterval > 0 {
+		out.MaximumInterval = r.MaximumInterval
+	}
+	if r.MaximumAttempts > 0 {
+		out.MaximumAttempts = r.MaximumAttempts
+	}
+	out.NonRetryableStatus = r.NonRetryableStatus
+	return out
+}
+
+func nonRetryableStatus(r *spec.JobRetry) []int {
+	if r == nil {
+		return nil
+	}
+	return r.NonRetryableStatus
+}
+
+// retryable reports whether another attempt may help.
+func retryable(err error) bool {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return !appErr.NonRetryable()
+	}
+	return true
+}
+
+// errorText is the innermost useful message of an activity error.
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	var timeoutErr *temporal.TimeoutError
+	if errors.As(err, &timeoutErr) {
+		return "attempt timed out (" + timeoutErr.TimeoutType().String() + ")"
+	}
+	return err.Error()
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
