@@ -40,7 +40,6 @@ func unexpected(code int) error {
 	return temporal.NewApplicationError(out.Summary, activities.ErrTypeUnexpectedStatus, out)
 }
 
-
 func TestBatchRetriesThenSucceeds(t *testing.T) {
 	env := newBatchEnv(t)
 	var a *activities.HTTPJob
