@@ -1,0 +1,83 @@
+package activities
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/vigilops/vigil/workflows/spec"
+)
+
+func TestHTTPJobCall(t *testing.T) {
+	var gotAuth, gotBody, gotPath string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pw, _ := r.BasicAuth()
+		gotAuth = user + ":" + pw
+		b, _ := io.ReadAll(r.Body)
+		gotBody, gotPath = string(b), r.URL.Path
+		switch r.URL.Path {
+		case "/ok":
+			w.WriteHeader(http.StatusNoContent)
+		case "/busy":
+			http.Error(w, "try later", http.StatusServiceUnavailable)
+		case "/denied":
+			http.Error(w, "bad credentials", http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	env := map[string]string{"CACHE_PASSWORD": "s3cret"}
+	cases := []struct {
+		name    string
+		job     spec.HTTPJob
+		nonRetr []int
+		wantErr string
+		wantNR  bool
+		check   func(t *testing.T, out JobOutput)
+	}{
+		{name: "expected 204 with basic auth and template",
+			job: spec.HTTPJob{Method: "POST", URL: srv.URL + "/ok", Body: "run {{.RunID}}", ExpectStatus: []int{200, 204},
+				BasicAuth: &spec.BasicAuth{User: "ops", PasswordEnv: "CACHE_PASSWORD"}},
+			check: func(t *testing.T, out JobOutput) {
+				if out.StatusCode != 204 || gotAuth != "ops:s3cret" || gotBody != "run r9" || gotPath != "/ok" {
+					t.Errorf("out %+v auth %q body %q", out, gotAuth, gotBody)
+				}
+				if strings.Contains(out.Output+out.Summary, "s3cret") {
+					t.Error("secret leaked into the result")
+				}
+			}},
+		{name: "503 retryable", job: spec.HTTPJob{URL: srv.URL + "/busy"}, wantErr: ErrTypeUnexpectedStatus},
+		{name: "401 non-retryable when listed", job: spec.HTTPJob{URL: srv.URL + "/denied"}, nonRetr: []int{401}, wantErr: ErrTypeNonRetryableStatus, wantNR: true},
+		{name: "missing secret", job: spec.HTTPJob{URL: srv.URL + "/ok", BearerTokenEnv: "NOPE"}, wantErr: ErrTypeConfig, wantNR: true},
+		{name: "bad template", job: spec.HTTPJob{URL: srv.URL + "/{{.Nope}}"}, wantErr: ErrTypeBadInput, wantNR: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var s testsuite.WorkflowTestSuite
+			aenv := s.NewTestActivityEnvironment()
+			aenv.RegisterActivity(&HTTPJob{Getenv: func(k string) string { return env[k] }})
+			var a *HTTPJob
+			v, err := aenv.ExecuteActivity(a.Call, HTTPCallInput{Job: tc.job, Ctx: JobContext{RunID: "r9"}, NonRetryableStatus: tc.nonRetr})
+			if tc.wantErr != "" {
+				var appErr *temporal.ApplicationError
+				if !errors.As(err, &appErr) || appErr.Type() != tc.wantErr || appErr.NonRetryable() != tc.wantNR {
+					t.Fatalf("want %s (non-retryable %v), got %v", tc.wantErr, tc.wantNR, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out JobOutput
+			if err := v.Get(&out); err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, out)
+		})
+	}
+}
