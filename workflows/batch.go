@@ -170,14 +170,11 @@ func runJobAttempt(ctx workflow.Context, job spec.BatchJob, jc activities.JobCon
 
 // alertJobFailure posts the failure to Slack; its own failure is logged.
 func alertJobFailure(ctx workflow.Context, job spec.BatchJob, jc activities.JobContext, attempts int, jobErr error) {
-	opts := ShortCallOptions()
-	opts.RetryPolicy.MaximumAttempts = 5
-	var slack *activities.Slack
 	schedule := jc.ScheduleID
 	if schedule == "" {
 		schedule = "(not scheduled)"
 	}
-	msg := activities.SlackMessage{
+	notify(ctx, activities.SlackMessage{
 		WebhookEnv: job.NotifyOnFailure,
 		Text:       fmt.Sprintf("vigil: batch job %s failed", job.Name),
 		Color:      activities.SlackDanger,
@@ -188,10 +185,7 @@ func alertJobFailure(ctx workflow.Context, job spec.BatchJob, jc activities.JobC
 			{Title: "Error", Value: errorText(jobErr)},
 		},
 		Footer: "starter status " + jc.WorkflowID,
-	}
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), slack.Notify, msg).Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Warn("Slack alert failed", "error", err)
-	}
+	})
 }
 
 func effectiveRetry(r *spec.JobRetry) spec.JobRetry {

@@ -6,14 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/workflows/spec"
 )
 
 // record regenerates the replay histories: go test ./workflows -run TestReplay -record
@@ -41,6 +44,41 @@ var replayCases = []replayCase{
 		},
 		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
 			return c.ExecuteWorkflow(ctx, o, SelfCheckWorkflow)
+		},
+	},
+	{
+		file:     "batch-retry.json",
+		workflow: BatchJobWorkflow,
+		register: func(w worker.Worker) {
+			calls := 0
+			w.RegisterActivityWithOptions(func(context.Context, activities.HTTPCallInput) (activities.JobOutput, error) {
+				calls++
+				if calls == 1 {
+					return activities.JobOutput{}, temporal.NewApplicationError("HTTP 503", activities.ErrTypeUnexpectedStatus)
+				}
+				return activities.JobOutput{StatusCode: 200, Summary: "HTTP 200"}, nil
+			}, activity.RegisterOptions{Name: "Call"})
+		},
+		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+			return c.ExecuteWorkflow(ctx, o, BatchJobWorkflow, BatchJobInput{Job: spec.BatchJob{Name: "r", Kind: spec.JobKindHTTP,
+				HTTP:  &spec.HTTPJob{URL: "http://127.0.0.1:1/x"},
+				Retry: &spec.JobRetry{InitialInterval: spec.Duration(100 * time.Millisecond), MaximumAttempts: 3}}})
+		},
+	},
+	{
+		file:     "schedwatch.json",
+		workflow: ScheduleWatchWorkflow,
+		register: func(w worker.Worker) {
+			calls := 0
+			w.RegisterActivityWithOptions(func(context.Context, activities.ScheduleCheckInput) (activities.ScheduleCheck, error) {
+				calls++
+				return activities.ScheduleCheck{Exists: calls < 3, SkippedOverlap: calls}, nil
+			}, activity.RegisterOptions{Name: "CheckSchedule"})
+			w.RegisterActivityWithOptions(func(context.Context, activities.SlackMessage) error { return nil },
+				activity.RegisterOptions{Name: "Notify"})
+		},
+		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+			return c.ExecuteWorkflow(ctx, o, ScheduleWatchWorkflow, ScheduleWatchInput{ScheduleID: "s", Interval: 100 * time.Millisecond})
 		},
 	},
 }
