@@ -1,0 +1,86 @@
+// Package cli holds what vigil's command-line tools share: exit codes and
+// error kinds, text/JSON output, tables and key/value blocks, human-readable
+// durations and byte counts, and the progress line that `starter wait` (and
+// later `--wait` flags) redraw while a workflow runs.
+package cli
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit codes used by vigil's commands.
+const (
+	// ExitOK means the command (and the workflow it waited for) succeeded.
+	ExitOK = 0
+	// ExitFailure means the workflow failed, was canceled, terminated or timed
+	// out, or an operational error occurred (server unreachable, not found...).
+	ExitFailure = 1
+	// ExitUsage means the command line was invalid; nothing was contacted.
+	ExitUsage = 2
+	// ExitInterrupted means the user pressed Ctrl-C while waiting; the
+	// workflow keeps running (128 + SIGINT, as shells report it).
+	ExitInterrupted = 130
+)
+
+// UsageError reports an invalid command line: a bad flag value, a missing
+// argument. Commands return it before contacting anything; it maps to
+// ExitUsage.
+type UsageError struct {
+	// Msg is the one-line description of the problem.
+	Msg string
+}
+
+// Error returns the message.
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef returns a *UsageError with a formatted message.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// ExitError carries an explicit exit code. When Silent is true the command
+// has already told the user everything and nothing more is printed.
+type ExitError struct {
+	// Code is the process exit code.
+	Code int
+	// Err is the underlying error; it may be nil when Silent is set.
+	Err error
+	// Silent suppresses printing of Err by the top-level error handler.
+	Silent bool
+}
+
+// Error returns the underlying error's message.
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error returned by a command to a process exit code:
+// nil → ExitOK, *ExitError → its Code, *UsageError → ExitUsage, anything
+// else → ExitFailure.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// IsSilent reports whether err asks not to be printed (see ExitError.Silent).
+func IsSilent(err error) bool {
+	var ee *ExitError
+	return errors.As(err, &ee) && ee.Silent
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+
+	"github.com/vigilops/vigil/internal/cli"
+	"github.com/vigilops/vigil/internal/tclient"
+	"github.com/vigilops/vigil/workflows"
+)
+
+// globalFlags are the flags every command accepts.
+type globalFlags struct {
+	output    string
+	taskQueue string
+	address   string
+	namespace string
+}
+
+// app is one invocation of the CLI: its output streams, its injected
+// dependencies and the parsed global flags. Tests build one with newApp,
+// adjust the fields and call execute.
+type app struct {
+	stdout io.Writer
+	stderr io.Writer
+
+	// env replaces the process environment for the Temporal connection
+	// (TEMPORAL_*); nil means the OS environment.
+	env envconfig.EnvLookup
+	// dial connects with resolved options; it defaults to
+	// tclient.DialOptions with its default timeout.
+	dial func(ctx context.Context, co client.Options) (client.Client, error)
+	// refresh is how often `wait` re-queries the workflow's status.
+	refresh time.Duration
+	// queryTimeout bounds one status query.
+	queryTimeout time.Duration
+	// now returns the current time.
+	now func() time.Time
+
+	flags  globalFlags
+	format cli.Format
+	// namespace is the namespace actually used, known after connect.
+	namespace string
+	// ranCommand is set once a command's RunE starts: errors before that
+	// point come from parsing and validation, so they are usage errors.
+	ranCommand bool
+}
+
+// newApp returns an app writing to stdout and stderr with production
+// dependencies.
+func newApp(stdout, stderr io.Writer) *app {
+	return &app{
+		stdout: stdout,
+		stderr: stderr,
+		dial: func(ctx context.Context, co client.Options) (client.Client, error) {
+			return tclient.DialOptions(ctx, co, 0)
+		},
+		refresh:      time.Second,
+		queryTimeout: 5 * time.Second,
+		now:          time.Now,
+	}
+}
+
+// execute runs args and returns the exit code, printing any error as one
+// line on stderr.
+func (a *app) execute(ctx context.Context, args []string) int {
+	root := a.rootCommand()
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return cli.ExitOK
+	}
+	code := cli.ExitCode(err)
+	if !a.ranCommand {
+		code = cli.ExitUsage
+	} else if ctx.Err() != nil && !cli.IsSilent(err) {
+		// Ctrl-C: whatever RPC was under way failed because of it.
+		fmt.Fprintln(a.stderr, "starter: interrupted")
+		return cli.ExitInterrupted
+	}
+	if !cli.IsSilent(err) {
+		msg := err.Error()
+		var ue *cli.UsageError
+		if code == cli.ExitUsage && !errors.As(err, &ue) && cmd != nil {
+			// cobra's own parse errors: point at the help.
+			msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
+		}
+		fmt.Fprintf(a.stderr, "starter: %s\n", oneLine(msg))
+	}
+	return code
+}
+
+// rootCommand builds the command tree bound to a.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "starter",
+		Short: "Start and inspect vigil's durable cloud-ops flows",
+		Long: `starter drives vigil's flows on a Temporal server: it lists them, shows their
+progress, waits for them and cancels them.
+
+The server is chosen like every Temporal client: a TOML profile (TEMPORAL_CONFIG_FILE,
+TEMPORAL_PROFILE), then TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS*,
+TEMPORAL_API_KEY; --address and --namespace override them. Without any of these it
+uses the local dev server started by 'worker --dev' (127.0.0.1:7233, namespace "default").
+
+Exit codes: 0 success; 1 the workflow failed, was canceled, terminated or timed out,
+or an operational error (server unreachable, workflow not found); 2 invalid command
+line (nothing was contacted); 130 'wait' interrupted by Ctrl-C (the workflow keeps running).`,
+		Example: `  starter list --flow glacier --status running
+  starter status glacier/my-vault/inventory
+  starter wait glacier/my-vault/inventory
+  starter --address temporal.internal:7233 --namespace ops list -o json`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(*cobra.Command, []string) error { return a.validateGlobals() },
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return cli.Usagef("%s (see '%s --help')", err, c.CommandPath())
+	})
+	root.CompletionOptions.DisableDefaultCmd = true
+
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.flags.output, "output", "o", string(cli.FormatText), "output format: text or json")
+	pf.StringVar(&a.flags.taskQueue, "task-queue", workflows.TaskQueue, "task queue new workflows are started on")
+	pf.StringVar(&a.flags.address, "address", "", "Temporal frontend host:port (overrides TEMPORAL_ADDRESS; default "+tclient.DefaultAddress+")")
+	pf.StringVar(&a.flags.namespace, "namespace", "", "Temporal namespace (overrides TEMPORAL_NAMESPACE; default \""+tclient.DefaultNamespace+"\")")
+
+	root.AddCommand(a.workflowCommands()...)
+	markRunning(root, a)
+	return root
+}
+
+// markRunning wraps every RunE in the tree so that a.ranCommand is set when
+// a command body starts (see app.execute).
+func markRunning(cmd *cobra.Command, a *app) {
+	if run := cmd.RunE; run != nil {
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			a.ranCommand = true
+			return run(c, args)
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markRunning(sub, a)
+	}
+}
+
+// validateGlobals checks the global flags before anything is contacted.
+func (a *app) validateGlobals() error {
+	f, err := cli.ParseFormat(a.flags.output)
+	if err != nil {
+		return err
+	}
+	a.format = f
+	if strings.TrimSpace(a.flags.taskQueue) == "" || strings.ContainsAny(a.flags.taskQueue, " \t\r\n") {
+		return cli.Usagef("--task-queue must be a non-empty name without spaces (got %q)", a.flags.taskQueue)
+	}
+	if a.flags.address != "" {
+		host, port, err := net.SplitHostPort(a.flags.address)
+		if err != nil || host == "" || port == "" {
+			return cli.Usagef("--address must be host:port (got %q)", a.flags.address)
+		}
+	}
+	if a.flags.namespace != "" && strings.ContainsAny(a.flags.namespace, " \t\r\n/") {
+		return cli.Usagef("--namespace must be a namespace name (got %q)", a.flags.namespace)
+	}
+	return nil
+}
+
+// connect dials Temporal with the configured options; the error is one line.
+func (a *app) connect(ctx context.Context) (client.Client, error) {
+	co, err := tclient.Load(tclient.Options{
+		Address:   a.flags.address,
+		Namespace: a.flags.namespace,
+		Env:       a.env,
+		Logger:    slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Configure: func(co *client.Options) { co.Identity = identity() },
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.namespace = co.Namespace
+	return a.dial(ctx, co)
+}
+
+// identity names this process in the workflow history (who canceled what).
+func identity() string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("starter:%d@%s", os.Getpid(), host)
+}
+
+// oneLine collapses whitespace runs that contain newlines so an error never
+// spans several lines.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// exactlyOneID is a cobra.PositionalArgs requiring one non-empty workflow ID.
+func exactlyOneID(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return cli.Usagef("%s needs exactly one workflow ID (got %d arguments)", cmd.Name(), len(args))
+	}
+	if strings.TrimSpace(args[0]) == "" {
+		return cli.Usagef("%s: the workflow ID must not be empty", cmd.Name())
+	}
+	return nil
+}
