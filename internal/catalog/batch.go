@@ -9,9 +9,10 @@ import (
 
 func init() {
 	Register(Kind{
-		Name:     workflows.BatchFlow,
-		Workflow: workflows.BatchJobWorkflow,
-		Summary:  "run a batch job (http, exec, s3-put, sqs-send) from a job spec",
+		Name:            workflows.BatchFlow,
+		Workflow:        workflows.BatchJobWorkflow,
+		Summary:         "run a batch job (http, exec, s3-put, sqs-send) from a job spec",
+		AlertsOnFailure: true,
 		Read: func(n *yaml.Node) (Input, error) {
 			job, err := jobspec.FromNode(n)
 			if err != nil {

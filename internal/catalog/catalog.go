@@ -29,6 +29,9 @@ type Kind struct {
 	Workflow any
 	// Summary is one line for help texts.
 	Summary string
+	// AlertsOnFailure tells that the workflow posts its own Slack alert when
+	// it fails, so a schedule watcher need not.
+	AlertsOnFailure bool
 	// Read turns an input document (a YAML/JSON node: inline input, or the
 	// content of an input file) into validated arguments.
 	Read func(n *yaml.Node) (Input, error)
