@@ -1,0 +1,204 @@
+package activities
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/glacier"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/internal/treehash"
+	"github.com/vigilops/vigil/workflows/spec"
+)
+
+// ChecksumAttempts is how many attempts a range gets before a tree-hash
+// mismatch becomes a non-retryable ChecksumMismatch error.
+const ChecksumAttempts = 3
+
+// heartbeatEvery throttles progress heartbeats.
+const heartbeatEvery = time.Second
+
+// DownloadRangeInput is one range of a job's output.
+type DownloadRangeInput struct {
+	Job spec.GlacierJob `json:"job"`
+	// Index of the range (0-based); the S3 part number is Index+1.
+	Index int            `json:"index"`
+	Range spec.ByteRange `json:"range"`
+	// Prepared is the destination.
+	Prepared Prepared `json:"prepared"`
+}
+
+// RangeProgress is the heartbeat detail of a range download: the bytes
+// written and verified so far (whole MiB chunks) and their leaf hashes, so
+// a retry resumes where the last attempt stopped.
+type RangeProgress struct {
+	Done   int64    `json:"done"`
+	Leaves []string `json:"leaves,omitempty"`
+}
+
+// DownloadRange fetches one range with GetJobOutput, checks its tree hash
+// against the one Glacier returns, and writes it to the destination, with
+// 1 MiB of buffer. File destinations resume within the range from the last
+// heartbeat.
+func (a *Glacier) DownloadRange(ctx context.Context, in DownloadRangeInput) (RangePart, error) {
+	var prog RangeProgress
+	if in.Prepared.Dest.Scheme == location.File && activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &prog); err != nil || prog.Done > in.Range.Len() {
+			prog = RangeProgress{}
+		}
+	}
+	part, err := a.downloadRange(ctx, in, prog)
+	var mismatch *checksumError
+	if errors.As(err, &mismatch) {
+		activity.RecordHeartbeat(ctx, RangeProgress{}) // start the range over
+		if activity.GetInfo(ctx).Attempt >= ChecksumAttempts {
+			return part, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeChecksumMismatch, nil)
+		}
+	}
+	return part, err
+}
+
+type checksumError struct{ got, want string }
+
+func (e *checksumError) Error() string {
+	return fmt.Sprintf("tree hash mismatch: got %s, Glacier says %s", e.got, e.want)
+}
+
+func (a *Glacier) downloadRange(ctx context.Context, in DownloadRangeInput, prog RangeProgress) (RangePart, error) {
+	r := in.Range
+	out, err := a.Client.GetJobOutput(ctx, &glacier.GetJobOutputInput{
+		AccountId: aws.String(in.Job.AccountID), VaultName: aws.String(in.Job.Vault), JobId: aws.String(in.Job.JobID),
+		Range: aws.String(fmt.Sprintf("bytes=%d-%d", r.Start+prog.Done, r.End)),
+	})
+	if err != nil {
+		return RangePart{}, Classify("Glacier GetJobOutput "+in.Job.JobID, err)
+	}
+	defer out.Body.Close()
+	want := ""
+	if prog.Done == 0 {
+		want = aws.ToString(out.Checksum)
+	}
+	switch in.Prepared.Dest.Scheme {
+	case location.File:
+		return a.rangeToFile(ctx, in, prog, out.Body, want)
+	case location.S3:
+		return a.rangeToS3(ctx, in, out.Body, want)
+	}
+	return RangePart{}, BadInput("destination %s not supported", in.Prepared.Dest)
+}
+
+// rangeToFile writes at the range's offset in the partial file.
+func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog RangeProgress, body io.Reader, want string) (RangePart, error) {
+	f, err := os.OpenFile(in.Prepared.Dest.Path+PartialSuffix, os.O_WRONLY, 0)
+	if err != nil {
+		return RangePart{}, fmt.Errorf("destination: %w", err)
+	}
+	defer f.Close()
+	leaves := make([][]byte, 0, in.Range.Len()/treehash.ChunkSize+1)
+	for _, l := range prog.Leaves {
+		leaves = append(leaves, mustHex(l))
+	}
+	buf := make([]byte, treehash.ChunkSize)
+	done := prog.Done
+	last := time.Now()
+	for done < in.Range.Len() {
+		n, err := io.ReadFull(body, buf[:min(int64(len(buf)), in.Range.Len()-done)])
+		if err != nil {
+			return RangePart{}, fmt.Errorf("reading job output at %d: %w", in.Range.Start+done, err)
+		}
+		if _, err := f.WriteAt(buf[:n], in.Range.Start+done); err != nil {
+			return RangePart{}, fmt.Errorf("destination: %w", err)
+		}
+		leaf := treehash.New()
+		leaf.Write(buf[:n])
+		leaves = append(leaves, leaf.Sum())
+		done += int64(n)
+		if time.Since(last) >= heartbeatEvery || done == in.Range.Len() {
+			if err := f.Sync(); err != nil {
+				return RangePart{}, fmt.Errorf("destination: %w", err)
+			}
+			activity.RecordHeartbeat(ctx, RangeProgress{Done: done, Leaves: hexAll(leaves)})
+			last = time.Now()
+		}
+	}
+	sum := hex.EncodeToString(treehash.Combine(leaves))
+	if want != "" && sum != want {
+		return RangePart{}, &checksumError{sum, want}
+	}
+	return RangePart{Index: in.Index, Bytes: done, TreeHash: sum}, nil
+}
+
+// rangeToS3 spools the range to a temporary file (so memory stays bounded
+// and the upload body is seekable), then uploads it as one part.
+func (a *Glacier) rangeToS3(ctx context.Context, in DownloadRangeInput, body io.Reader, want string) (RangePart, error) {
+	tmp, err := os.CreateTemp(a.Sinks.TempDir, "vigil-range-*")
+	if err != nil {
+		return RangePart{}, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := treehash.New()
+	n, err := copyWithHeartbeat(ctx, io.MultiWriter(tmp, h), body, in.Range.Len())
+	if err != nil {
+		return RangePart{}, fmt.Errorf("reading job output: %w", err)
+	}
+	sum := h.Hex()
+	if want != "" && sum != want {
+		return RangePart{}, &checksumError{sum, want}
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return RangePart{}, err
+	}
+	d := in.Prepared.Dest
+	up, err := a.Sinks.S3.UploadPart(ctx, &s3.UploadPartInput{
+		Bucket: aws.String(d.Bucket), Key: aws.String(d.Key), UploadId: aws.String(in.Prepared.UploadID),
+		PartNumber: aws.Int32(int32(in.Index + 1)), Body: tmp, ContentLength: aws.Int64(n)})
+	if err != nil {
+		return RangePart{}, Classify("S3 UploadPart "+d.String(), err)
+	}
+	return RangePart{Index: in.Index, Bytes: n, TreeHash: sum, ETag: aws.ToString(up.ETag)}, nil
+}
+
+// copyWithHeartbeat copies exactly n bytes, heartbeating the count.
+func copyWithHeartbeat(ctx context.Context, dst io.Writer, src io.Reader, n int64) (int64, error) {
+	buf := make([]byte, treehash.ChunkSize)
+	var done int64
+	last := time.Now()
+	for done < n {
+		m, err := io.ReadFull(src, buf[:min(int64(len(buf)), n-done)])
+		if err != nil {
+			return done, err
+		}
+		if _, err := dst.Write(buf[:m]); err != nil {
+			return done, err
+		}
+		done += int64(m)
+		if time.Since(last) >= heartbeatEvery {
+			activity.RecordHeartbeat(ctx, RangeProgress{Done: done})
+			last = time.Now()
+		}
+	}
+	return done, nil
+}
+
+func hexAll(leaves [][]byte) []string {
+	out := make([]string, len(leaves))
+	for i, l := range leaves {
+		out[i] = hex.EncodeToString(l)
+	}
+	return out
+}
+
+func mustHex(s string) []byte {
+	b, _ := hex.DecodeString(s)
+	return b
+}

@@ -1,0 +1,184 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/internal/treehash"
+)
+
+// S3TransferAPI is the part of the S3 client that destinations use.
+type S3TransferAPI interface {
+	CreateMultipartUpload(context.Context, *s3.CreateMultipartUploadInput, ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(context.Context, *s3.UploadPartInput, ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+// Sinks writes downloaded data to its destination: a file on the worker
+// host (written in place at offsets into a ".vigil-partial" file, renamed
+// when verified) or an S3 object (one multipart part per range).
+type Sinks struct {
+	S3 S3TransferAPI
+	// TempDir holds range spools for S3 destinations; empty means os.TempDir.
+	TempDir string
+}
+
+// PartialSuffix is appended to a file destination until it is verified.
+const PartialSuffix = ".vigil-partial"
+
+// Prepared is a destination ready to receive ranges.
+type Prepared struct {
+	Dest location.Location `json:"dest"`
+	Size int64             `json:"size"`
+	// UploadID of the S3 multipart upload.
+	UploadID string `json:"uploadId,omitempty"`
+}
+
+// PrepareInput names the destination and the total size.
+type PrepareInput struct {
+	Dest string `json:"dest"`
+	Size int64  `json:"size"`
+}
+
+// PrepareDestination creates the partial file (kept if it already has the
+// right size, so a retried workflow resumes) or starts the multipart upload.
+func (a *Sinks) PrepareDestination(ctx context.Context, in PrepareInput) (Prepared, error) {
+	dest, err := location.Parse(in.Dest)
+	if err != nil {
+		return Prepared{}, BadInput("destination: %v", err)
+	}
+	p := Prepared{Dest: dest, Size: in.Size}
+	switch dest.Scheme {
+	case location.File:
+		if err := os.MkdirAll(filepath.Dir(dest.Path), 0o755); err != nil {
+			return p, temporal.NewNonRetryableApplicationError("destination: "+err.Error(), ErrTypeBadInput, err)
+		}
+		f, err := os.OpenFile(dest.Path+PartialSuffix, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return p, temporal.NewNonRetryableApplicationError("destination: "+err.Error(), ErrTypeBadInput, err)
+		}
+		defer f.Close()
+		if err := f.Truncate(in.Size); err != nil {
+			return p, fmt.Errorf("destination: %w", err)
+		}
+		return p, nil
+	case location.S3:
+		out, err := a.S3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key)})
+		if err != nil {
+			return p, Classify("S3 CreateMultipartUpload "+dest.String(), err)
+		}
+		p.UploadID = aws.ToString(out.UploadId)
+		return p, nil
+	default:
+		return p, BadInput("destination %s: only file:// and s3:// are supported here", dest)
+	}
+}
+
+// RangePart is a range written to the destination.
+type RangePart struct {
+	Index    int    `json:"index"`
+	Bytes    int64  `json:"bytes"`
+	TreeHash string `json:"treeHash"`
+	// ETag of the S3 part.
+	ETag string `json:"etag,omitempty"`
+}
+
+// FinishInput completes a destination.
+type FinishInput struct {
+	Prepared Prepared    `json:"prepared"`
+	Parts    []RangePart `json:"parts"`
+	// TreeHash the whole output must have; empty skips the check.
+	TreeHash string `json:"treeHash,omitempty"`
+}
+
+// FinishResult describes the delivered output.
+type FinishResult struct {
+	Location string `json:"location"`
+	Bytes    int64  `json:"bytes"`
+	TreeHash string `json:"treeHash"`
+}
+
+// FinishDestination verifies and publishes the output. For a file, the
+// whole partial file is re-read and its tree hash checked before the
+// rename, so nothing unverified ever appears at the destination path.
+func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishResult, error) {
+	p := in.Prepared
+	parts := append([]RangePart(nil), in.Parts...)
+	sort.Slice(parts, func(i, j int) bool { return parts[i].Index < parts[j].Index })
+	switch p.Dest.Scheme {
+	case location.File:
+		partial := p.Dest.Path + PartialSuffix
+		f, err := os.Open(partial)
+		if err != nil {
+			return FinishResult{}, fmt.Errorf("finish: %w", err)
+		}
+		h := treehash.New()
+		n, err := io.Copy(h, f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return FinishResult{}, fmt.Errorf("finish: reading %s: %w", partial, err)
+		}
+		sum := h.Hex()
+		if in.TreeHash != "" && sum != in.TreeHash {
+			// The ranges were each verified, so the file was damaged on disk
+			// or written by another host: start the ranges again.
+			return FinishResult{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("file %s has tree hash %s, want %s", partial, sum, in.TreeHash), ErrTypeChecksumMismatch, nil)
+		}
+		if err := os.Rename(partial, p.Dest.Path); err != nil {
+			return FinishResult{}, fmt.Errorf("finish: %w", err)
+		}
+		return FinishResult{Location: p.Dest.String(), Bytes: n, TreeHash: sum}, nil
+	case location.S3:
+		var leaves [][]byte
+		var total int64
+		completed := make([]s3types.CompletedPart, 0, len(parts))
+		for _, part := range parts {
+			completed = append(completed, s3types.CompletedPart{PartNumber: aws.Int32(int32(part.Index + 1)), ETag: aws.String(part.ETag)})
+			leaves = append(leaves, mustHex(part.TreeHash))
+			total += part.Bytes
+		}
+		sum := fmt.Sprintf("%x", treehash.Combine(leaves))
+		if in.TreeHash != "" && sum != in.TreeHash {
+			return FinishResult{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("parts combine to tree hash %s, want %s", sum, in.TreeHash), ErrTypeChecksumMismatch, nil)
+		}
+		_, err := a.S3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+			Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key), UploadId: aws.String(p.UploadID),
+			MultipartUpload: &s3types.CompletedMultipartUpload{Parts: completed}})
+		if err != nil {
+			return FinishResult{}, Classify("S3 CompleteMultipartUpload "+p.Dest.String(), err)
+		}
+		return FinishResult{Location: p.Dest.String(), Bytes: total, TreeHash: sum}, nil
+	}
+	return FinishResult{}, BadInput("destination %s not supported", p.Dest)
+}
+
+// AbortDestination removes a partial file or aborts a multipart upload.
+func (a *Sinks) AbortDestination(ctx context.Context, p Prepared) error {
+	switch p.Dest.Scheme {
+	case location.File:
+		if err := os.Remove(p.Dest.Path + PartialSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	case location.S3:
+		_, err := a.S3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key), UploadId: aws.String(p.UploadID)})
+		return Classify("S3 AbortMultipartUpload", err)
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/workflows/spec"
+)
+
+// download is the state of a ranged download into a destination. It
+// outlives a re-initiated job: ranges already delivered for the same output
+// are not fetched again.
+type download struct {
+	prep     *activities.Prepared
+	size     int64
+	treeHash string
+	// parts[i] is range i once delivered (Bytes > 0).
+	parts []activities.RangePart
+}
+
+// splitRanges cuts size bytes into chunk-sized ranges.
+func splitRanges(size, chunk int64) []spec.ByteRange {
+	var out []spec.ByteRange
+	for off := int64(0); off < size; off += chunk {
+		out = append(out, spec.ByteRange{Start: off, End: min(off+chunk, size) - 1})
+	}
+	return out
+}
+
+// run downloads the job output in parallel ranges (bounded), then verifies
+// and publishes it.
+func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job spec.GlacierJob, js spec.GlacierJobState) (activities.FinishResult, error) {
+	var ga *activities.Glacier
+	var sinks *activities.Sinks
+	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
+	if d.prep == nil || d.size != js.OutputSize || d.treeHash != js.TreeHash {
+		var prep activities.Prepared
+		if err := workflow.ExecuteActivity(short, sinks.PrepareDestination, activities.PrepareInput{Dest: in.Destination, Size: js.OutputSize}).Get(ctx, &prep); err != nil {
+			return activities.FinishResult{}, err
+		}
+		d.prep, d.size, d.treeHash = &prep, js.OutputSize, js.TreeHash
+		d.parts = make([]activities.RangePart, len(splitRanges(js.OutputSize, in.ChunkSize)))
+	}
+	ranges := splitRanges(js.OutputSize, in.ChunkSize)
+	st.SetPhase(PhaseDownloading)
+	var done int64
+	for _, p := range d.parts {
+		done += p.Bytes
+	}
+	st.Update(func(s *Status) { s.BytesTotal, s.BytesDone = js.OutputSize, done })
+
+	transfer := workflow.WithActivityOptions(ctx, TransferOptions())
+	sel := workflow.NewSelector(ctx)
+	var firstErr error
+	pending, next := 0, 0
+	launch := func() {
+		for next < len(ranges) && pending < in.Parallel && firstErr == nil {
+			i := next
+			next++
+			if d.parts[i].Bytes > 0 {
+				continue
+			}
+			pending++
+			f := workflow.ExecuteActivity(transfer, ga.DownloadRange, activities.DownloadRangeInput{Job: job, Index: i, Range: ranges[i], Prepared: *d.prep})
+			sel.AddFuture(f, func(f workflow.Future) {
+				pending--
+				var part activities.RangePart
+				if err := f.Get(ctx, &part); err != nil {
+					if firstErr == nil {
+						firstErr = err
+					}
+					return
+				}
+				d.parts[i] = part
+				st.Update(func(s *Status) { s.BytesDone += part.Bytes })
+			})
+		}
+	}
+	launch()
+	for pending > 0 {
+		sel.Select(ctx)
+		launch()
+	}
+	if firstErr != nil {
+		return activities.FinishResult{}, firstErr
+	}
+	parts := d.parts
+	finishOpts := ShortCallOptions()
+	finishOpts.StartToCloseTimeout = 30 * time.Minute
+	var fin activities.FinishResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, finishOpts), sinks.FinishDestination,
+		activities.FinishInput{Prepared: *d.prep, Parts: parts, TreeHash: js.TreeHash}).Get(ctx, &fin)
+	return fin, err
+}

@@ -1,0 +1,203 @@
+package workflows
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/workflows/spec"
+)
+
+const mib = 1 << 20
+
+// glacierFake scripts the Glacier activities of one test.
+type glacierFake struct {
+	mu         sync.Mutex
+	initiated  int
+	polls      int
+	downloads  map[int]int // range index → attempts
+	failRange  map[int]error
+	completeAt int // DescribeJob reports completion from this poll on (0: never)
+	state      spec.GlacierJobState
+}
+
+func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironment {
+	env := newBatchEnv(t)
+	env.RegisterActivity(&activities.Glacier{})
+	env.RegisterActivity(&activities.Sinks{})
+	var ga *activities.Glacier
+	var sinks *activities.Sinks
+	f.downloads = map[int]int{}
+	env.OnActivity(ga.InitiateJob, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.InitiateJobInput) (spec.GlacierJobState, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.initiated++
+		if in.Description != "glacier/v/a1" {
+			t.Errorf("JobDescription = %q, want the workflow ID", in.Description)
+		}
+		return spec.GlacierJobState{JobID: "job-" + string(rune('0'+f.initiated)), StatusCode: "InProgress"}, nil
+	})
+	env.OnActivity(ga.DescribeJob, mock.Anything, mock.Anything).Return(func(_ context.Context, j spec.GlacierJob) (spec.GlacierJobState, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.polls++
+		if f.completeAt > 0 && f.polls >= f.completeAt {
+			s := f.state
+			s.JobID = j.JobID
+			return s, nil
+		}
+		return spec.GlacierJobState{JobID: j.JobID, StatusCode: "InProgress"}, nil
+	}).Maybe()
+	env.OnActivity(sinks.PrepareDestination, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PrepareInput) (activities.Prepared, error) {
+		return activities.Prepared{Size: in.Size}, nil
+	}).Maybe()
+	env.OnActivity(ga.DownloadRange, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DownloadRangeInput) (activities.RangePart, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.downloads[in.Index]++
+		if err := f.failRange[in.Index]; err != nil {
+			delete(f.failRange, in.Index)
+			return activities.RangePart{}, err
+		}
+		return activities.RangePart{Index: in.Index, Bytes: in.Range.Len(), TreeHash: "h"}, nil
+	}).Maybe()
+	env.OnActivity(sinks.FinishDestination, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FinishInput) (activities.FinishResult, error) {
+		var n int64
+		for _, p := range in.Parts {
+			n += p.Bytes
+		}
+		return activities.FinishResult{Location: "file:///out", Bytes: n, TreeHash: in.TreeHash}, nil
+	}).Maybe()
+	return env
+}
+
+func succeeded(size int64) spec.GlacierJobState {
+	return spec.GlacierJobState{StatusCode: "Succeeded", Completed: true, OutputSize: size, TreeHash: "abc",
+		CompletionDate: "2026-11-24T00:00:00Z"}
+}
+
+func glacierInput() GlacierRetrieveInput {
+	return GlacierRetrieveInput{Vault: "v", ArchiveID: "a1", Destination: "file:///out", ChunkSize: 4 * mib, Parallel: 2}
+}
+
+func startGlacier(env *testsuite.TestWorkflowEnvironment, in GlacierRetrieveInput) {
+	env.SetStartWorkflowOptions(clientStartOptions(GlacierWorkflowID(in.Vault, in.ArchiveID)))
+	env.ExecuteWorkflow(GlacierRetrieveWorkflow, in)
+}
+
+func TestGlacierNotificationStartsDownload(t *testing.T) {
+	f := &glacierFake{}
+	env := newGlacierEnv(t, f)
+	done := succeeded(10 * mib)
+	done.JobID = "job-1"
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(GlacierJobSignal, spec.GlacierJobState{JobID: "other", Completed: true}) // not ours
+		env.SignalWorkflow(GlacierJobSignal, done)
+		env.SignalWorkflow(GlacierJobSignal, done) // duplicate delivery
+	}, 2*time.Hour)
+	startGlacier(env, glacierInput())
+	var res GlacierRetrieveResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Bytes != 10*mib || res.TreeHash != "abc" || res.JobID != "job-1" || res.Initiations != 1 {
+		t.Errorf("result = %+v", res)
+	}
+	if res.Waited.D() != 2*time.Hour {
+		t.Errorf("waited %s, want 2h (the notification's arrival)", res.Waited)
+	}
+	if f.polls != 0 || f.initiated != 1 || len(f.downloads) != 3 {
+		t.Errorf("polls=%d initiated=%d downloads=%v", f.polls, f.initiated, f.downloads)
+	}
+}
+
+func TestGlacierPollingFallback(t *testing.T) {
+	f := &glacierFake{completeAt: 3, state: succeeded(3 * mib)}
+	env := newGlacierEnv(t, f)
+	startGlacier(env, glacierInput()) // Standard: first poll at 3h, then every 15m
+	var res GlacierRetrieveResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if f.polls != 3 || res.Waited.D() != 3*time.Hour+30*time.Minute {
+		t.Errorf("polls=%d waited=%s, want 3 polls and 3h30m", f.polls, res.Waited)
+	}
+}
+
+func TestGlacierJobFailed(t *testing.T) {
+	f := &glacierFake{completeAt: 1, state: spec.GlacierJobState{StatusCode: "Failed", Completed: true, StatusMessage: "archive gone"}}
+	env := newGlacierEnv(t, f)
+	in := glacierInput()
+	in.PollInterval = spec.Duration(time.Minute)
+	startGlacier(env, in)
+	err := env.GetWorkflowError()
+	if err == nil || !strings.Contains(err.Error(), "archive gone") {
+		t.Fatalf("want failure with Glacier's message, got %v", err)
+	}
+	if st := queryStatus(t, env); st.Phase != PhaseFailed {
+		t.Errorf("status = %+v", st)
+	}
+}
+
+func TestGlacierDeadline(t *testing.T) {
+	f := &glacierFake{}
+	env := newGlacierEnv(t, f)
+	in := glacierInput()
+	in.Deadline = spec.Duration(5 * time.Hour)
+	startGlacier(env, in)
+	err := env.GetWorkflowError()
+	if err == nil || !strings.Contains(err.Error(), "deadline") {
+		t.Fatalf("want deadline failure, got %v", err)
+	}
+	// First poll at 3h, then every 15m before 5h: 3:00 … 4:45 is 8 polls.
+	if f.polls != 8 {
+		t.Errorf("polls = %d, want 8", f.polls)
+	}
+}
+
+func TestGlacierRangeRetryKeepsFinishedRanges(t *testing.T) {
+	f := &glacierFake{completeAt: 1, state: succeeded(16 * mib),
+		failRange: map[int]error{2: temporal.NewApplicationError("connection reset", "Transient")}}
+	env := newGlacierEnv(t, f)
+	in := glacierInput()
+	in.PollInterval = spec.Duration(time.Minute)
+	startGlacier(env, in)
+	var res GlacierRetrieveResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if f.downloads[0] != 1 || f.downloads[1] != 1 || f.downloads[2] != 2 || f.downloads[3] != 1 || res.Bytes != 16*mib {
+		t.Errorf("downloads per range = %v, bytes %d", f.downloads, res.Bytes)
+	}
+}
+
+func TestGlacierExpiredOutputIsRetrievedAgain(t *testing.T) {
+	f := &glacierFake{completeAt: 1, state: succeeded(12 * mib),
+		failRange: map[int]error{1: temporal.NewNonRetryableApplicationError("job expired", activities.ErrTypeNotFound, nil)}}
+	env := newGlacierEnv(t, f)
+	in := glacierInput()
+	in.PollInterval = spec.Duration(time.Minute)
+	startGlacier(env, in)
+	var res GlacierRetrieveResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if f.initiated != 2 || res.Initiations != 2 || res.JobID != "job-2" {
+		t.Errorf("initiated %d, result %+v", f.initiated, res)
+	}
+	if f.downloads[0] != 1 || f.downloads[1] != 2 {
+		t.Errorf("downloads per range = %v: range 0 must not be fetched again", f.downloads)
+	}
+}
+
+func clientStartOptions(id string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{ID: id}
+}
