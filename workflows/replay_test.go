@@ -81,6 +81,54 @@ var replayCases = []replayCase{
 			return c.ExecuteWorkflow(ctx, o, ScheduleWatchWorkflow, ScheduleWatchInput{ScheduleID: "s", Interval: 100 * time.Millisecond})
 		},
 	},
+	{
+		file:     "glacier.json",
+		workflow: GlacierRetrieveWorkflow,
+		register: func(w worker.Worker) {
+			polls := 0
+			reg := func(name string, f any) { w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name}) }
+			reg("InitiateJob", func(context.Context, activities.InitiateJobInput) (spec.GlacierJobState, error) {
+				return spec.GlacierJobState{JobID: "j1", StatusCode: "InProgress"}, nil
+			})
+			reg("DescribeJob", func(context.Context, spec.GlacierJob) (spec.GlacierJobState, error) {
+				polls++
+				return spec.GlacierJobState{JobID: "j1", StatusCode: "Succeeded", Completed: polls > 1, OutputSize: 3 << 20, TreeHash: "t"}, nil
+			})
+			reg("PrepareDestination", func(_ context.Context, in activities.PrepareInput) (activities.Prepared, error) {
+				return activities.Prepared{Size: in.Size}, nil
+			})
+			reg("DownloadRange", func(_ context.Context, in activities.DownloadRangeInput) (activities.RangePart, error) {
+				return activities.RangePart{Index: in.Index, Bytes: in.Range.Len(), TreeHash: "t"}, nil
+			})
+			reg("FinishDestination", func(context.Context, activities.FinishInput) (activities.FinishResult, error) {
+				return activities.FinishResult{Location: "file:///x", Bytes: 3 << 20, TreeHash: "t"}, nil
+			})
+		},
+		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+			return c.ExecuteWorkflow(ctx, o, GlacierRetrieveWorkflow, GlacierRetrieveInput{Vault: "v", ArchiveID: "a", Destination: "file:///x",
+				PollInterval: spec.Duration(100 * time.Millisecond), ChunkSize: 1 << 20, Parallel: 2})
+		},
+	},
+	{
+		file:     "s3restore.json",
+		workflow: S3RestoreWorkflow,
+		register: func(w worker.Worker) {
+			reg := func(name string, f any) { w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name}) }
+			reg("RestoreObject", func(context.Context, activities.RestoreInput) (spec.S3RestoreState, error) {
+				return spec.S3RestoreState{Ongoing: true, Size: 5}, nil
+			})
+			reg("HeadRestore", func(context.Context, activities.HeadRestoreInput) (spec.S3RestoreState, error) {
+				return spec.S3RestoreState{Restored: true, Size: 5}, nil
+			})
+			reg("DeliverObject", func(_ context.Context, in activities.DeliverObjectInput) (activities.FinishResult, error) {
+				return activities.FinishResult{Location: in.Dest, Bytes: 5}, nil
+			})
+		},
+		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+			return c.ExecuteWorkflow(ctx, o, S3RestoreWorkflow, S3RestoreInput{Bucket: "b", Key: "k", Destination: "s3://c/k",
+				PollInterval: spec.Duration(100 * time.Millisecond)})
+		},
+	},
 }
 
 // TestReplay replays every recorded history against today's workflow code,

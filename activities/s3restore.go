@@ -1,0 +1,110 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/vigilops/vigil/workflows/spec"
+)
+
+// S3RestoreAPI is the part of the S3 client restores use.
+type S3RestoreAPI interface {
+	RestoreObject(context.Context, *s3.RestoreObjectInput, ...func(*s3.Options)) (*s3.RestoreObjectOutput, error)
+	HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+}
+
+// S3Restore holds the activities that restore archived S3 objects.
+type S3Restore struct {
+	Client S3RestoreAPI
+}
+
+// RestoreInput asks for a restore.
+type RestoreInput struct {
+	Bucket    string `json:"bucket"`
+	Key       string `json:"key"`
+	VersionID string `json:"versionId,omitempty"`
+	Days      int32  `json:"days"`
+	Tier      string `json:"tier"`
+}
+
+// RestoreObject requests the restore. It is idempotent: a restore already
+// in progress, an object already restored, or one not archived at all are
+// all answers, not errors.
+func (a *S3Restore) RestoreObject(ctx context.Context, in RestoreInput) (spec.S3RestoreState, error) {
+	req := &s3.RestoreObjectInput{
+		Bucket: aws.String(in.Bucket), Key: aws.String(in.Key),
+		RestoreRequest: &s3types.RestoreRequest{Days: aws.Int32(in.Days),
+			GlacierJobParameters: &s3types.GlacierJobParameters{Tier: s3types.Tier(in.Tier)}},
+	}
+	if in.VersionID != "" {
+		req.VersionId = aws.String(in.VersionID)
+	}
+	_, err := a.Client.RestoreObject(ctx, req)
+	var active *s3types.ObjectAlreadyInActiveTierError
+	var api smithy.APIError
+	switch {
+	case err == nil, errors.As(err, &api) && api.ErrorCode() == "RestoreAlreadyInProgress":
+		// 202 (started), 200 (already restored) or 409: HEAD tells which.
+	case errors.As(err, &active):
+		return spec.S3RestoreState{Bucket: in.Bucket, Key: in.Key, Restored: true, NotArchived: true, Source: "restore"}, nil
+	default:
+		return spec.S3RestoreState{}, Classify(fmt.Sprintf("S3 RestoreObject s3://%s/%s", in.Bucket, in.Key), err)
+	}
+	st, err := a.HeadRestore(ctx, HeadRestoreInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID})
+	st.Source = "restore"
+	return st, err
+}
+
+// HeadRestoreInput names the object.
+type HeadRestoreInput struct {
+	Bucket    string `json:"bucket"`
+	Key       string `json:"key"`
+	VersionID string `json:"versionId,omitempty"`
+}
+
+// HeadRestore reads the object's x-amz-restore state.
+func (a *S3Restore) HeadRestore(ctx context.Context, in HeadRestoreInput) (spec.S3RestoreState, error) {
+	req := &s3.HeadObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
+	if in.VersionID != "" {
+		req.VersionId = aws.String(in.VersionID)
+	}
+	out, err := a.Client.HeadObject(ctx, req)
+	if err != nil {
+		return spec.S3RestoreState{}, Classify(fmt.Sprintf("S3 HeadObject s3://%s/%s", in.Bucket, in.Key), err)
+	}
+	st := ParseRestoreHeader(aws.ToString(out.Restore))
+	st.Bucket, st.Key, st.Size, st.StorageClass, st.Source = in.Bucket, in.Key, aws.ToInt64(out.ContentLength), string(out.StorageClass), "head"
+	if out.StorageClass != s3types.StorageClassGlacier && out.StorageClass != s3types.StorageClassDeepArchive && !st.Ongoing && !st.Restored {
+		st.NotArchived, st.Restored = true, true
+	}
+	return st, nil
+}
+
+var (
+	ongoingRE = regexp.MustCompile(`ongoing-request="(true|false)"`)
+	expiryRE  = regexp.MustCompile(`expiry-date="([^"]+)"`)
+)
+
+// ParseRestoreHeader reads x-amz-restore: `ongoing-request="true"` or
+// `ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"`.
+func ParseRestoreHeader(h string) spec.S3RestoreState {
+	var st spec.S3RestoreState
+	if m := ongoingRE.FindStringSubmatch(h); m != nil {
+		st.Ongoing = m[1] == "true"
+		st.Restored = m[1] == "false"
+	}
+	if m := expiryRE.FindStringSubmatch(h); m != nil {
+		if t, err := time.Parse(time.RFC1123, m[1]); err == nil {
+			st.Expiry = t.UTC()
+		}
+	}
+	return st
+}
