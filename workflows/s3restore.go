@@ -112,7 +112,9 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 		}
 		rs = head
 		size = head.Size
-		st.Update(func(s *Status) { s.LastPoll = fmt.Sprintf("ongoing=%v at %s", head.Ongoing, workflow.Now(ctx).UTC().Format(time.RFC3339)) })
+		st.Update(func(s *Status) {
+			s.LastPoll = fmt.Sprintf("ongoing=%v at %s", head.Ongoing, workflow.Now(ctx).UTC().Format(time.RFC3339))
+		})
 		next = plan.every
 	}
 	res := S3RestoreResult{Expiry: rs.Expiry, Waited: spec.Duration(workflow.Now(ctx).Sub(start)), NotArchived: rs.NotArchived}
