@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/glacier"
+	gtypes "github.com/aws/aws-sdk-go-v2/service/glacier/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/awsconf"
+	"github.com/vigilops/vigil/internal/cli"
+	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/internal/setup"
+	"github.com/vigilops/vigil/internal/treehash"
+	"github.com/vigilops/vigil/workflows"
+	"github.com/vigilops/vigil/workflows/spec"
+)
+
+// glacierCommands is `starter glacier ...`.
+func (a *app) glacierCommands() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "glacier",
+		Short: "Retrieve Glacier archives and inventories durably",
+		Long: `Glacier retrievals take hours. 'retrieve' starts a workflow that initiates the job once,
+waits for the completion notification (SNS → SQS → the worker's router) with a polling
+fallback and a deadline, then downloads the output in verified ranges.
+Run 'setup' once per vault so notifications reach the worker.`,
+	}
+	cmd.AddCommand(a.glacierSetupCommand(), a.glacierRetrieveCommand())
+	return cmd
+}
+
+func (a *app) glacierSetupCommand() *cobra.Command {
+	var o setup.GlacierOptions
+	cmd := &cobra.Command{
+		Use:   "setup --vault VAULT",
+		Short: "Create the SNS topic, SQS queue, policy, subscription and vault notifications (idempotent)",
+		Long: `setup makes a vault's job completions reach vigil: an SNS topic, the notification queue
+(default vigil-notifications, with a dead-letter queue), a queue policy that lets that topic
+(only) send to it, the subscription, and the vault's notification configuration for
+ArchiveRetrievalCompleted and InventoryRetrievalCompleted. Each line says what was created,
+updated or found; running it twice changes nothing. The queue is recorded in Temporal so a
+running worker starts consuming it without a restart.`,
+		Example: `  starter glacier setup --vault my-vault
+  starter glacier setup --vault my-vault --topic-name ops-glacier --queue-name ops-notifications`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Vault == "" {
+				return cli.Usagef("--vault is required")
+			}
+			c, err := a.awsClients(cmd.Context())
+			if err != nil {
+				return err
+			}
+			rep, err := setup.Glacier(cmd.Context(), c, o)
+			if err != nil {
+				return err
+			}
+			return a.printSetup(cmd.Context(), rep)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Vault, "vault", "", "vault name (required)")
+	f.StringVar(&o.TopicName, "topic-name", "", "SNS topic name (default vigil-glacier-<vault>)")
+	f.StringVar(&o.QueueName, "queue-name", "", "SQS queue name (default "+setup.DefaultQueue+")")
+	return cmd
+}
+
+type retrieveOptions struct {
+	in        workflows.GlacierRetrieveInput
+	chunkMiB  int64
+	wait      bool
+	deadline  time.Duration
+	pollEvery time.Duration
+}
+
+func (a *app) glacierRetrieveCommand() *cobra.Command {
+	var o retrieveOptions
+	cmd := &cobra.Command{
+		Use:   "retrieve --vault VAULT (--archive-id ID | --inventory) --to DEST",
+		Short: "Retrieve an archive or a vault inventory to a file or an S3 object",
+		Long: `retrieve starts (or attaches to) the retrieval workflow glacier/<vault>/<archive-id|inventory>:
+a second retrieve of the same archive joins the running one instead of paying for a second job.
+DEST is file:///abs/path (written on the worker host) or s3://bucket/key.
+With --wait it shows the phase, time waited and bytes, and exits with the workflow's outcome;
+Ctrl-C detaches without cancelling.`,
+		Example: `  starter glacier retrieve --vault my-vault --archive-id 'kKB7ymWJ...' --to file:///srv/restore/db.tar --wait
+  starter glacier retrieve --vault my-vault --inventory --tier Expedited --to s3://ops-inventories/my-vault.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			aw, err := a.awsClients(ctx)
+			if err != nil {
+				return err
+			}
+			if err := checkVault(ctx, aw, o.in.Vault); err != nil {
+				return err
+			}
+			if err := checkDestBucket(ctx, aw, o.in.Destination); err != nil {
+				return err
+			}
+			return a.startFlow(ctx, workflows.GlacierWorkflowID(o.in.Vault, o.in.ArchiveID), workflows.GlacierRetrieveWorkflow, o.in, o.wait)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.in.Vault, "vault", "", "vault name (required)")
+	f.StringVar(&o.in.ArchiveID, "archive-id", "", "archive to retrieve")
+	f.BoolVar(&o.in.Inventory, "inventory", false, "retrieve the vault's inventory (JSON) instead of an archive")
+	f.StringVar(&o.in.Tier, "tier", spec.TierStandard, "retrieval tier: Expedited (1-5 min), Standard (3-5 h) or Bulk (5-12 h)")
+	f.StringVar(&o.in.ByteRange, "byte-range", "", "part of the archive, start-end in bytes (MiB aligned)")
+	f.StringVar(&o.in.Destination, "to", "", "destination: file:///abs/path or s3://bucket/key (required)")
+	f.DurationVar(&o.deadline, "deadline", workflows.DefaultGlacierDeadline, "fail if the job is not complete by then")
+	f.DurationVar(&o.pollEvery, "poll-interval", 0, "fixed polling-fallback interval (default: adapted to the tier)")
+	f.Int64Var(&o.chunkMiB, "chunk-size", workflows.DefaultGlacierChunkSize>>20, "download range size in MiB (a power of two)")
+	f.IntVar(&o.in.Parallel, "parallel", workflows.DefaultGlacierParallel, "ranges downloaded at once")
+	f.StringVar(&o.in.SNSTopic, "sns-topic", "", "SNS topic ARN for this job's notification (default: the vault's)")
+	f.StringVar(&o.in.AlertWebhookEnv, "alert-webhook-env", "", "worker env var holding a Slack webhook URL for expiry warnings")
+	f.BoolVar(&o.wait, "wait", false, "wait for the outcome, showing progress")
+	return cmd
+}
+
+func (o *retrieveOptions) validate() error {
+	in := &o.in
+	switch {
+	case in.Vault == "":
+		return cli.Usagef("--vault is required")
+	case in.ArchiveID != "" && in.Inventory:
+		return cli.Usagef("give --archive-id or --inventory, not both")
+	case in.ArchiveID == "" && !in.Inventory:
+		return cli.Usagef("give --archive-id ID or --inventory")
+	case !slices.Contains(spec.Tiers, in.Tier):
+		return cli.Usagef("--tier %q: want one of %s", in.Tier, strings.Join(spec.Tiers, ", "))
+	case in.Inventory && in.ByteRange != "":
+		return cli.Usagef("--byte-range applies to archives, not inventories")
+	case o.chunkMiB <= 0 || bits.OnesCount64(uint64(o.chunkMiB)) != 1:
+		return cli.Usagef("--chunk-size %d: want a power of two (MiB), like 64", o.chunkMiB)
+	case in.Parallel < 1 || in.Parallel > 64:
+		return cli.Usagef("--parallel %d: want 1 to 64", in.Parallel)
+	case o.deadline <= 0:
+		return cli.Usagef("--deadline must be positive")
+	case o.pollEvery < 0:
+		return cli.Usagef("--poll-interval must not be negative")
+	}
+	if in.ByteRange != "" {
+		r, err := activities.ParseByteRange(in.ByteRange)
+		if err != nil {
+			return cli.Usagef("--byte-range: %v", err)
+		}
+		if r.Start%treehash.ChunkSize != 0 || (r.End+1)%treehash.ChunkSize != 0 {
+			return cli.Usagef("--byte-range %s: Glacier needs megabyte-aligned ranges (start and end+1 multiples of 1048576)", in.ByteRange)
+		}
+	}
+	if err := checkDestination(in.Destination); err != nil {
+		return err
+	}
+	in.ChunkSize = o.chunkMiB << 20
+	in.Deadline = spec.Duration(o.deadline)
+	in.PollInterval = spec.Duration(o.pollEvery)
+	return nil
+}
+
+// checkDestination validates a --to URL for downloads.
+func checkDestination(dest string) error {
+	if dest == "" {
+		return cli.Usagef("--to is required (file:///abs/path or s3://bucket/key)")
+	}
+	loc, err := location.Parse(dest)
+	if err != nil {
+		return cli.Usagef("--to: %v", err)
+	}
+	if loc.Scheme != location.File && loc.Scheme != location.S3 {
+		return cli.Usagef("--to %s: want file:///abs/path or s3://bucket/key", dest)
+	}
+	if loc.Scheme == location.S3 && (loc.Key == "" || strings.HasSuffix(loc.Key, "/")) {
+		return cli.Usagef("--to %s: name the object (s3://bucket/key)", dest)
+	}
+	return nil
+}
+
+// checkVault turns a missing vault into a usage error.
+func checkVault(ctx context.Context, c *awsconf.Clients, vault string) error {
+	_, err := c.Glacier.DescribeVault(ctx, &glacier.DescribeVaultInput{AccountId: aws.String("-"), VaultName: aws.String(vault)})
+	var nf *gtypes.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return cli.Usagef("no such vault %q", vault)
+	}
+	if err != nil {
+		return fmt.Errorf("checking vault %s: %w", vault, err)
+	}
+	return nil
+}
+
+// checkDestBucket makes sure an s3:// destination's bucket exists.
+func checkDestBucket(ctx context.Context, c *awsconf.Clients, dest string) error {
+	loc, err := location.Parse(dest)
+	if err != nil || loc.Scheme != location.S3 {
+		return nil
+	}
+	if _, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(loc.Bucket)}); err != nil {
+		return cli.Usagef("destination bucket %q is not reachable: %v", loc.Bucket, oneLine(err.Error()))
+	}
+	return nil
+}
+
+// startFlow starts (or attaches to) workflow id, prints how to follow it,
+// and with wait follows it to its end.
+func (a *app) startFlow(ctx context.Context, id string, wf any, input any, wait bool) error {
+	c, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: a.flags.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, wf, input)
+	if err != nil {
+		return fmt.Errorf("starting %s: %w", id, err)
+	}
+	if a.format == cli.FormatJSON && !wait {
+		return cli.WriteJSON(a.stdout, map[string]string{"workflowId": id, "runId": run.GetRunID()})
+	}
+	fmt.Fprintf(a.stderr, "started %s (run %s)\n  follow: %s\n", id, run.GetRunID(), a.reattachCommand(id))
+	if !wait {
+		return nil
+	}
+	return a.waitWorkflow(ctx, c, id, run.GetRunID())
+}

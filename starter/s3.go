@@ -1,0 +1,130 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	"github.com/spf13/cobra"
+
+	"github.com/vigilops/vigil/internal/cli"
+	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/internal/setup"
+	"github.com/vigilops/vigil/workflows"
+	"github.com/vigilops/vigil/workflows/spec"
+)
+
+// s3Commands is `starter s3 ...`.
+func (a *app) s3Commands() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "s3",
+		Short: "Restore archived S3 objects (GLACIER, DEEP_ARCHIVE) durably",
+	}
+	cmd.AddCommand(a.s3SetupRestoreEventsCommand(), a.s3RestoreCommand())
+	return cmd
+}
+
+func (a *app) s3SetupRestoreEventsCommand() *cobra.Command {
+	var bucket, queue string
+	cmd := &cobra.Command{
+		Use:   "setup-restore-events --bucket BUCKET",
+		Short: "Send the bucket's s3:ObjectRestore:Completed events to vigil's queue (idempotent)",
+		Long: `setup-restore-events creates the notification queue (default vigil-notifications, with a
+dead-letter queue) if needed, lets the bucket (only) send to it, and adds a queue configuration
+"vigil-restore" for s3:ObjectRestore:Completed to the bucket, keeping its other notification
+configurations. Running it twice changes nothing.`,
+		Example: `  starter s3 setup-restore-events --bucket my-archive`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := location.ValidateBucket(bucket); err != nil {
+				return cli.Usagef("--bucket: %v", err)
+			}
+			c, err := a.awsClients(cmd.Context())
+			if err != nil {
+				return err
+			}
+			rep, err := setup.S3Events(cmd.Context(), c, setup.RestoreEvents(bucket, queue))
+			if err != nil {
+				return err
+			}
+			return a.printSetup(cmd.Context(), rep)
+		},
+	}
+	cmd.Flags().StringVar(&bucket, "bucket", "", "bucket name (required)")
+	cmd.Flags().StringVar(&queue, "queue-name", "", "SQS queue name (default "+setup.DefaultQueue+")")
+	return cmd
+}
+
+func (a *app) s3RestoreCommand() *cobra.Command {
+	var in workflows.S3RestoreInput
+	var deadline, poll time.Duration
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "restore --bucket BUCKET --key KEY [--to DEST]",
+		Short: "Restore an archived object, wait for it, then copy or download it",
+		Long: `restore starts (or attaches to) the workflow s3restore/<bucket>/<key>: RestoreObject (an
+object already restored or being restored is fine), then the ObjectRestore:Completed event or a
+HeadObject poll, then delivery. Without --to it only restores; --to s3://bucket/key copies the
+restored object, --to file:///abs/path downloads it on the worker host. The result reports the
+restored copy's expiry.`,
+		Example: `  starter s3 restore --bucket my-archive --key db/2026-11-01.dump --days 3 --wait
+  starter s3 restore --bucket my-archive --key db/2026-11-01.dump --tier Bulk --to s3://scratch/db.dump`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case location.ValidateBucket(in.Bucket) != nil:
+				return cli.Usagef("--bucket: %v", location.ValidateBucket(in.Bucket))
+			case in.Key == "":
+				return cli.Usagef("--key is required")
+			case in.Days < 1:
+				return cli.Usagef("--days %d: want at least 1", in.Days)
+			case !slices.Contains(spec.Tiers, in.Tier):
+				return cli.Usagef("--tier %q: want one of %s", in.Tier, strings.Join(spec.Tiers, ", "))
+			case deadline <= 0:
+				return cli.Usagef("--deadline must be positive")
+			}
+			if in.Destination != "" {
+				if err := checkDestination(in.Destination); err != nil {
+					return err
+				}
+			}
+			in.Deadline, in.PollInterval = spec.Duration(deadline), spec.Duration(poll)
+			ctx := cmd.Context()
+			aw, err := a.awsClients(ctx)
+			if err != nil {
+				return err
+			}
+			head := &s3.HeadObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
+			if in.VersionID != "" {
+				head.VersionId = aws.String(in.VersionID)
+			}
+			if _, err := aw.S3.HeadObject(ctx, head); err != nil {
+				var api smithy.APIError
+				if errors.As(err, &api) && (api.ErrorCode() == "NotFound" || api.ErrorCode() == "NoSuchBucket" || api.ErrorCode() == "NoSuchKey") {
+					return cli.Usagef("no such object s3://%s/%s", in.Bucket, in.Key)
+				}
+				return fmt.Errorf("checking s3://%s/%s: %w", in.Bucket, in.Key, err)
+			}
+			if err := checkDestBucket(ctx, aw, in.Destination); err != nil {
+				return err
+			}
+			return a.startFlow(ctx, workflows.S3RestoreWorkflowID(in.Bucket, in.Key), workflows.S3RestoreWorkflow, in, wait)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.Bucket, "bucket", "", "bucket (required)")
+	f.StringVar(&in.Key, "key", "", "object key (required)")
+	f.StringVar(&in.VersionID, "version-id", "", "object version")
+	f.Int32Var(&in.Days, "days", 7, "days the restored copy stays available")
+	f.StringVar(&in.Tier, "tier", spec.TierStandard, "restore tier: Expedited, Standard or Bulk")
+	f.StringVar(&in.Destination, "to", "", "deliver to s3://bucket/key (copy) or file:///abs/path (download); empty restores only")
+	f.DurationVar(&deadline, "deadline", workflows.DefaultGlacierDeadline, "fail if the restore is not complete by then")
+	f.DurationVar(&poll, "poll-interval", 0, "fixed HeadObject polling interval (default: adapted to the tier)")
+	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing progress")
+	return cmd
+}
