@@ -22,6 +22,7 @@ type apiError struct {
 	message   string
 }
 
+// Error formats the error as "code: message".
 func (e *apiError) Error() string { return e.code() + ": " + e.message }
 
 // code is the code a client sees from ErrorCode().
