@@ -1,0 +1,106 @@
+package workerapp
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/vigilops/vigil/internal/awsconf"
+	"github.com/vigilops/vigil/internal/devserver"
+	"github.com/vigilops/vigil/internal/localcloud"
+	"github.com/vigilops/vigil/workflows"
+)
+
+// SlackWebhookEnv names the worker environment variable holding the Slack
+// incoming-webhook URL. In --dev it defaults to the local Slack sink.
+const SlackWebhookEnv = "VIGIL_SLACK_WEBHOOK_URL"
+
+// devStack is the local stack started by --dev.
+type devStack struct {
+	temporal *devserver.Server
+	cloud    *localcloud.Cloud
+	env      map[string]string
+}
+
+func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, error) {
+	host := "127.0.0.1"
+	if cfg.CloudPort != 0 {
+		if err := devserver.CheckPortFree(host, cfg.CloudPort); err != nil {
+			return nil, err
+		}
+	}
+	sa := map[string]enumspb.IndexedValueType{}
+	for _, name := range workflows.SearchAttributes {
+		sa[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	ts, err := devserver.Start(ctx, devserver.Options{
+		DataDir:          filepath.Join(cfg.DataDir, "temporal"),
+		IP:               host,
+		FrontendPort:     cfg.TemporalPort,
+		UIPort:           cfg.UIPort,
+		SearchAttributes: sa,
+		Logger:           logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cloud, err := localcloud.Start(localcloud.Options{
+		Addr:    net.JoinHostPort(host, strconv.Itoa(cfg.CloudPort)),
+		DataDir: filepath.Join(cfg.DataDir, "cloud"),
+		Logger:  logger.With("component", "cloud"),
+	})
+	if err != nil {
+		_ = ts.Stop()
+		return nil, err
+	}
+	s := &devStack{temporal: ts, cloud: cloud, env: map[string]string{
+		SlackWebhookEnv: cloud.URL() + "/_slack/vigil",
+	}}
+	return s, nil
+}
+
+// getenv prefers the real environment and falls back to the dev defaults.
+func (s *devStack) getenv(k string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return s.env[k]
+}
+
+func (s *devStack) stop(logger *slog.Logger) {
+	if err := s.cloud.Close(); err != nil {
+		logger.Warn("stopping local cloud", "error", err)
+	}
+	if err := s.temporal.Stop(); err != nil {
+		logger.Warn("stopping Temporal server", "error", err)
+	}
+}
+
+func printBanner(out io.Writer, ep Endpoints, cfg Config) {
+	fmt.Fprintf(out, "\nvigil dev stack is up (state in %s)\n\n", cfg.DataDir)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  Temporal\t%s (namespace %s)\n", ep.TemporalAddress, ep.Namespace)
+	fmt.Fprintf(tw, "  Web UI\t%s\n", ep.UIURL)
+	fmt.Fprintf(tw, "  Local cloud\t%s (S3, SQS, SNS; Slack sink at /_slack/, messages at /_slack/messages)\n", ep.CloudURL)
+	fmt.Fprintf(tw, "  Task queue\t%s\n", cfg.TaskQueue)
+	for _, q := range ep.QueueURLs {
+		fmt.Fprintf(tw, "  Notifications\t%s\n", q)
+	}
+	tw.Flush()
+	fmt.Fprintf(out, `
+In another shell:
+  export TEMPORAL_ADDRESS=%s TEMPORAL_NAMESPACE=%s
+  export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s
+  go run ./starter list
+
+Ctrl-C stops everything; state is kept for the next start.
+`, ep.TemporalAddress, ep.Namespace, ep.CloudURL, awsconf.LocalRegion, awsconf.LocalAccessKey, awsconf.LocalSecretKey)
+}

@@ -1,0 +1,146 @@
+package workerapp
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"go.temporal.io/sdk/client"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/awsconf"
+	"github.com/vigilops/vigil/workflows"
+)
+
+// devRun runs `worker --dev` in-process on free ports in dir and returns its
+// endpoints and a stop function that waits for a clean exit.
+func devRun(t *testing.T, dir string) (Endpoints, func()) {
+	t.Helper()
+	cfg, err := ParseFlags([]string{"--dev", "--data-dir", dir, "--temporal-port", "0", "--ui-port", "0", "--cloud-port", "0", "--log-level", "warn"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	readyCh := make(chan Endpoints, 1)
+	errCh := make(chan error, 1)
+	var out syncBuffer
+	go func() { errCh <- Run(ctx, cfg, &out, &out, func(ep Endpoints) { readyCh <- ep }) }()
+	select {
+	case ep := <-readyCh:
+		if !strings.Contains(out.String(), "export TEMPORAL_ADDRESS="+ep.TemporalAddress) {
+			t.Errorf("banner lacks the export line:\n%s", out.String())
+		}
+		return ep, func() {
+			cancel()
+			select {
+			case err := <-errCh:
+				if err != nil {
+					t.Errorf("Run returned %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("worker did not stop within 30s")
+			}
+		}
+	case err := <-errCh:
+		cancel()
+		t.Fatalf("worker --dev failed: %v\n%s", err, out.String())
+	case <-time.After(2 * time.Minute):
+		cancel()
+		t.Fatalf("worker --dev not ready in 2 minutes\n%s", out.String())
+	}
+	return Endpoints{}, nil
+}
+
+// TestDevStack starts the local stack, checks that Temporal, the Web UI,
+// the local cloud and the worker all answer, stops it, starts it again on
+// the same data dir and finds the earlier workflow and S3 object.
+func TestDevStack(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	ep, stop := devRun(t, dir)
+
+	resp, err := http.Get(ep.UIURL + "/")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("Web UI: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if len(ep.QueueURLs) != 1 || !strings.HasSuffix(ep.QueueURLs[0], "/"+NotificationQueue) {
+		t.Errorf("notification queues = %v", ep.QueueURLs)
+	}
+
+	aws3 := awsconf.NewClients(awsconf.Local(ep.CloudURL)).S3
+	if _, err := aws3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := aws3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("kept"), Key: aws.String("a/b.txt"), Body: strings.NewReader("hello")}); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := client.Dial(client.Options{HostPort: ep.TemporalAddress, Namespace: ep.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "selfcheck-1", TaskQueue: workflows.TaskQueue}, workflows.SelfCheckWorkflow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res activities.ProbeResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("self-check through the dev worker: %v", err)
+	}
+	if res.Buckets != 1 || res.Queues < 1 {
+		t.Errorf("self-check saw %+v, want 1 bucket and the notification queue", res)
+	}
+	c.Close()
+	stop()
+
+	ep, stop = devRun(t, dir)
+	defer stop()
+	c, err = client.Dial(client.Options{HostPort: ep.TemporalAddress, Namespace: ep.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	desc, err := c.DescribeWorkflowExecution(ctx, "selfcheck-1", "")
+	if err != nil {
+		t.Fatalf("workflow lost across restart: %v", err)
+	}
+	if s := desc.WorkflowExecutionInfo.Status.String(); s != "Completed" {
+		t.Errorf("workflow status after restart = %s", s)
+	}
+	aws3 = awsconf.NewClients(awsconf.Local(ep.CloudURL)).S3
+	obj, err := aws3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("kept"), Key: aws.String("a/b.txt")})
+	if err != nil {
+		t.Fatalf("S3 object lost across restart: %v", err)
+	}
+	body, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	if string(body) != "hello" {
+		t.Errorf("S3 object after restart = %q", body)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the worker's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

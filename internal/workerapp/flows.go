@@ -1,0 +1,63 @@
+package workerapp
+
+import (
+	"log/slog"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/awsconf"
+	"github.com/vigilops/vigil/internal/router"
+	"github.com/vigilops/vigil/workflows"
+)
+
+// Deps are what flows' activities and router handlers are built from.
+type Deps struct {
+	// Temporal is the worker's client (router handlers signal through it).
+	Temporal client.Client
+	// AWS holds the service clients.
+	AWS *awsconf.Clients
+	// Logger is the worker's logger.
+	Logger *slog.Logger
+	// Getenv reads the worker's environment; secrets referenced by name in
+	// workflow inputs are resolved through it, never put into history.
+	Getenv func(string) string
+}
+
+// Flow registers one vigil flow with the worker: its workflows, its
+// activities and its notification handlers.
+type Flow func(w worker.Registry, r *router.Router, d *Deps)
+
+// Flows lists every flow the worker runs; each flow adds one line here.
+var Flows = []Flow{commonActivities, selfCheckFlow, batchFlow, retrievalFlow}
+
+// commonActivities are shared by several flows: one struct per system.
+func commonActivities(w worker.Registry, _ *router.Router, d *Deps) {
+	w.RegisterActivity(&activities.S3{Client: d.AWS.S3})
+	w.RegisterActivity(&activities.SQS{Client: d.AWS.SQS})
+	w.RegisterActivity(&activities.Slack{Getenv: d.Getenv})
+	w.RegisterActivity(&activities.Temporal{Client: d.Temporal})
+	w.RegisterWorkflow(workflows.RouterQueuesWorkflow)
+}
+
+func selfCheckFlow(w worker.Registry, _ *router.Router, d *Deps) {
+	w.RegisterWorkflow(workflows.SelfCheckWorkflow)
+	w.RegisterActivity(&activities.SelfCheck{S3: d.AWS.S3, SQS: d.AWS.SQS})
+}
+
+// batchFlow is the cron batch job and the schedule watcher.
+func batchFlow(w worker.Registry, _ *router.Router, d *Deps) {
+	w.RegisterWorkflow(workflows.BatchJobWorkflow)
+	w.RegisterWorkflow(workflows.ScheduleWatchWorkflow)
+	w.RegisterActivity(&activities.HTTPJob{Getenv: d.Getenv})
+	w.RegisterActivity(&activities.Exec{})
+}
+
+// RegisterFlows registers every flow with w and r (the worker does; tests
+// that run a real worker do too).
+func RegisterFlows(w worker.Registry, r *router.Router, d *Deps) {
+	for _, f := range Flows {
+		f(w, r, d)
+	}
+}

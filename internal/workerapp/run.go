@@ -1,0 +1,185 @@
+package workerapp
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/vigilops/vigil/internal/awsconf"
+	"github.com/vigilops/vigil/internal/router"
+	"github.com/vigilops/vigil/internal/tclient"
+)
+
+// Main runs the worker with the command-line args until SIGINT/SIGTERM and
+// returns the process exit code: 0 after a clean stop, 1 on a runtime error,
+// 2 on bad flags.
+func Main(args []string, stdout, stderr io.Writer) int {
+	cfg, err := ParseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "worker:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, cfg, stdout, stderr, nil); err != nil {
+		fmt.Fprintln(stderr, "worker:", err)
+		return 1
+	}
+	return 0
+}
+
+// Ready is told the running worker's endpoints once everything is up
+// (tests use it; Main passes nil).
+type Ready func(Endpoints)
+
+// Endpoints are the addresses a running worker uses or serves.
+type Endpoints struct {
+	// TemporalAddress and Namespace of the Temporal server.
+	TemporalAddress, Namespace string
+	// UIURL is the Web UI (--dev only).
+	UIURL string
+	// CloudURL is the local cloud endpoint (--dev only).
+	CloudURL string
+	// QueueURLs are the notification queues consumed.
+	QueueURLs []string
+}
+
+// Run runs the worker until ctx ends, then stops everything it started.
+func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready) error {
+	level, err := cfg.slogLevel()
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	getenv := os.Getenv
+
+	var awsCfg aws.Config
+	var ep Endpoints
+	if cfg.Dev {
+		stack, err := startDev(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer stack.stop(logger)
+		cfg.Address, cfg.Namespace = stack.temporal.FrontendAddr(), stack.temporal.Namespace()
+		ep.UIURL, ep.CloudURL = stack.temporal.UIURL(), stack.cloud.URL()
+		awsCfg = awsconf.Local(ep.CloudURL)
+		getenv = stack.getenv
+	} else {
+		if awsCfg, err = awsconf.Load(ctx, ""); err != nil {
+			return err
+		}
+	}
+
+	topts := tclient.Options{Address: cfg.Address, Namespace: cfg.Namespace, Logger: logger}
+	co, err := tclient.Load(topts)
+	if err != nil {
+		return err
+	}
+	ep.TemporalAddress, ep.Namespace = co.HostPort, co.Namespace
+	c, err := tclient.Dial(ctx, topts)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	deps := &Deps{Temporal: c, AWS: awsconf.NewClients(awsCfg), Logger: logger, Getenv: getenv}
+	rt := router.New(deps.AWS.SQS, router.Options{Logger: logger.With("component", "router")})
+	w := worker.New(c, cfg.TaskQueue, worker.Options{})
+	RegisterFlows(w, rt, deps)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("starting worker on task queue %q: %w", cfg.TaskQueue, err)
+	}
+	defer w.Stop()
+	if cfg.Dev {
+		if err := installFixtures(ctx, c, ep.CloudURL, cfg.TaskQueue, logger); err != nil {
+			logger.Warn("demo fixtures not installed", "error", err)
+		}
+	}
+
+	var missing []string
+	ep.QueueURLs, missing = resolveQueues(ctx, deps.AWS.SQS, cfg.Queues, cfg.Dev, logger)
+	routerCtx, stopRouter := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := rt.Run(routerCtx, ep.QueueURLs...); err != nil && !errors.Is(err, context.Canceled) {
+			logger.Error("notification router stopped", "error", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		qw := &queueWatcher{c: c, sqs: deps.AWS.SQS, rt: rt, pending: missing, logger: logger.With("component", "router")}
+		qw.run(routerCtx)
+	}()
+	defer func() { stopRouter(); wg.Wait() }()
+
+	if cfg.Dev {
+		printBanner(stdout, ep, cfg)
+	} else {
+		logger.Info("worker started", "temporal", ep.TemporalAddress, "namespace", ep.Namespace,
+			"taskQueue", cfg.TaskQueue, "queues", strings.Join(ep.QueueURLs, ","))
+	}
+	if ready != nil {
+		ready(ep)
+	}
+	<-ctx.Done()
+	logger.Info("stopping")
+	return nil
+}
+
+// sqsQueueAPI is what resolveQueues needs from the SQS client.
+type sqsQueueAPI interface {
+	GetQueueUrl(context.Context, *sqs.GetQueueUrlInput, ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
+	CreateQueue(context.Context, *sqs.CreateQueueInput, ...func(*sqs.Options)) (*sqs.CreateQueueOutput, error)
+}
+
+// resolveQueues turns queue names into URLs. In dev mode a missing queue is
+// created; otherwise it is reported and returned in missing, which the
+// queue watcher keeps looking for (flows rely on their polling fallback
+// until `starter ... setup` creates it).
+func resolveQueues(ctx context.Context, api sqsQueueAPI, queues []string, create bool, logger *slog.Logger) (urls, missing []string) {
+	for _, q := range queues {
+		if strings.HasPrefix(q, "https://") || strings.HasPrefix(q, "http://") {
+			urls = append(urls, q)
+			continue
+		}
+		var url *string
+		if create {
+			out, err := api.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(q)})
+			if err == nil {
+				url = out.QueueUrl
+			} else {
+				logger.Warn("cannot create notification queue", "queue", q, "error", err)
+			}
+		} else {
+			out, err := api.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(q)})
+			if err == nil {
+				url = out.QueueUrl
+			} else {
+				logger.Warn("notification queue not available yet; flows fall back to polling until it exists (see `starter glacier setup`)", "queue", q, "error", err)
+				missing = append(missing, q)
+			}
+		}
+		if url != nil {
+			urls = append(urls, *url)
+		}
+	}
+	return urls, missing
+}
