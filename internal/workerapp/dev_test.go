@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -97,6 +98,16 @@ func TestDevStack(t *testing.T) {
 	}
 	if res.Buckets != 1 || res.Queues < 1 {
 		t.Errorf("self-check saw %+v, want 1 bucket and the notification queue", res)
+	}
+	// The Web UI lists the run through its own API (what the browser calls).
+	resp, err = http.Get(ep.UIURL + "/api/v1/namespaces/default/workflows?query=" + url.QueryEscape("WorkflowId='selfcheck-1'"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uiBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(uiBody), "selfcheck-1") {
+		t.Errorf("UI workflow list: %s %.300s", resp.Status, uiBody)
 	}
 	c.Close()
 	stop()

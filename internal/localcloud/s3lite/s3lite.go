@@ -47,7 +47,7 @@ func New(opts Options) (*Service, error) {
 		if err != nil {
 			return nil, fmt.Errorf("S3 store in %s: %w", opts.DataDir, err)
 		}
-		backend = b
+		backend = pagingBackend{b}
 	}
 	f := gofakes3.New(backend, gofakes3.WithAutoBucket(false), gofakes3.WithTimeSkewLimit(0))
 	return &Service{backend: backend, handler: f.Server()}, nil

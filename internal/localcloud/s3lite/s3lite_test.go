@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -72,6 +73,45 @@ func TestRoundTripAndRestart(t *testing.T) {
 	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("bkt-one"), Prefix: aws.String("dir/")})
 	if err != nil || len(list.Contents) != 1 || !strings.HasSuffix(aws.ToString(list.Contents[0].Key), "(1).bin") {
 		t.Fatalf("list = %+v, %v", list, err)
+	}
+	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("bkt-one"), Key: aws.String("copies/x.bin"),
+		CopySource: aws.String("bkt-one/mp.bin")}); err != nil {
+		t.Fatalf("copy: %v", err)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt-one"), Key: aws.String(fmt.Sprintf("logs/2026/%d.txt", i)),
+			Body: strings.NewReader("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Delimiter: top-level "folders" come back as common prefixes.
+	top, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("bkt-one"), Delimiter: aws.String("/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prefixes []string
+	for _, p := range top.CommonPrefixes {
+		prefixes = append(prefixes, aws.ToString(p.Prefix))
+	}
+	if strings.Join(prefixes, ",") != "copies/,dir/,logs/" || len(top.Contents) != 1 {
+		t.Errorf("delimiter listing: prefixes %v, %d objects", prefixes, len(top.Contents))
+	}
+	// Continuation: 5 keys in pages of 2.
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String("bkt-one"), Prefix: aws.String("logs/"), MaxKeys: aws.Int32(2)})
+	pages := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	if len(keys) != 5 || pages != 3 {
+		t.Errorf("paged listing: %d keys in %d pages", len(keys), pages)
 	}
 	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt-one"), Key: aws.String("nope")})
 	var nsk *types.NoSuchKey
