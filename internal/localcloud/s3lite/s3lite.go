@@ -74,8 +74,12 @@ func (s *Service) CreateBucket(name string) error {
 	return s.backend.CreateBucket(name)
 }
 
-// PutObject stores an object.
+// PutObject stores an object; meta are user metadata (x-amz-meta-*).
 func (s *Service) PutObject(bucket, key string, r io.Reader, size int64, meta map[string]string) error {
-	_, err := s.backend.PutObject(bucket, key, meta, r, size, nil)
+	stored := make(map[string]string, len(meta))
+	for k, v := range meta {
+		stored["X-Amz-Meta-"+http.CanonicalHeaderKey(k)] = v
+	}
+	_, err := s.backend.PutObject(bucket, key, stored, r, size, nil)
 	return err
 }
