@@ -36,6 +36,8 @@ func (a *app) glacierCommands() *cobra.Command {
 waits for the completion notification (SNS → SQS → the worker's router) with a polling
 fallback and a deadline, then downloads the output in verified ranges.
 Run 'setup' once per vault so notifications reach the worker.`,
+		Example: `  starter glacier setup --vault my-vault
+  starter glacier retrieve --vault my-vault --inventory --to file:///srv/inventory.json --wait`,
 	}
 	cmd.AddCommand(a.glacierSetupCommand(), a.glacierRetrieveCommand())
 	return cmd
