@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -28,6 +29,26 @@ import (
 func NewTemporal(t *testing.T) *temporaltest.TestServer {
 	t.Helper()
 	ts := temporaltest.NewServer(temporaltest.WithT(t))
+	if err := registerSearchAttributes(ts); err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+// NewTemporalB is NewTemporal for benchmarks (temporaltest.WithT takes a
+// *testing.T only): server logs are discarded and it is stopped when the
+// benchmark ends.
+func NewTemporalB(b *testing.B) *temporaltest.TestServer {
+	b.Helper()
+	ts := temporaltest.NewServer()
+	b.Cleanup(ts.Stop)
+	if err := registerSearchAttributes(ts); err != nil {
+		b.Fatal(err)
+	}
+	return ts
+}
+
+func registerSearchAttributes(ts *temporaltest.TestServer) error {
 	attrs := make(map[string]enumspb.IndexedValueType, len(workflows.SearchAttributes))
 	for _, name := range workflows.SearchAttributes {
 		attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
@@ -39,9 +60,9 @@ func NewTemporal(t *testing.T) *temporaltest.TestServer {
 		SearchAttributes: attrs,
 	})
 	if err != nil {
-		t.Fatalf("registering search attributes %v: %v", workflows.SearchAttributes, err)
+		return fmt.Errorf("registering search attributes %v: %w", workflows.SearchAttributes, err)
 	}
-	return ts
+	return nil
 }
 
 // Options returns the tclient options that reach ts (address and namespace
