@@ -139,7 +139,7 @@ line (nothing was contacted); 130 'wait' interrupted by Ctrl-C (the workflow kee
 	pf.StringVar(&a.flags.namespace, "namespace", "", "Temporal namespace (overrides TEMPORAL_NAMESPACE; default \""+tclient.DefaultNamespace+"\")")
 
 	root.AddCommand(a.workflowCommands()...)
-	root.AddCommand(a.glacierCommands(), a.s3Commands())
+	root.AddCommand(a.glacierCommands(), a.s3Commands(), a.batchCommands(), a.scheduleCommands())
 	markRunning(root, a)
 	return root
 }

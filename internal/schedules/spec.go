@@ -123,6 +123,12 @@ var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
 
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
+// ValidateCron checks a 5-field cron expression (or @daily, @hourly, ...).
+func ValidateCron(expr string) error {
+	_, err := cronParser.Parse(expr)
+	return err
+}
+
 // Build validates s and builds the schedule options. Relative input paths
 // are resolved against baseDir.
 func Build(s Spec, baseDir, taskQueue string) (Built, error) {
@@ -137,7 +143,7 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 	case s.Cron != "" && s.Every > 0:
 		return fail("give either cron or every, not both")
 	case s.Cron != "":
-		if _, err := cronParser.Parse(s.Cron); err != nil {
+		if err := ValidateCron(s.Cron); err != nil {
 			return fail("cron %q: %v", s.Cron, err)
 		}
 		sp.CronExpressions = []string{s.Cron}
