@@ -47,6 +47,9 @@ type app struct {
 	queryTimeout time.Duration
 	// now returns the current time.
 	now func() time.Time
+	// watchInterval is how often schedule watchers check (0: the
+	// workflow's default, 1 minute).
+	watchInterval time.Duration
 
 	flags  globalFlags
 	format cli.Format

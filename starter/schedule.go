@@ -140,7 +140,7 @@ func (a *app) ensureWatcher(ctx context.Context, c client.Client, b schedules.Bu
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.ScheduleWatchID(b.Spec.ID), TaskQueue: a.flags.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.ScheduleWatchWorkflow, workflows.ScheduleWatchInput{ScheduleID: b.Spec.ID, AlertFailures: !b.Kind.AlertsOnFailure})
+	}, workflows.ScheduleWatchWorkflow, workflows.ScheduleWatchInput{ScheduleID: b.Spec.ID, AlertFailures: !b.Kind.AlertsOnFailure, Interval: a.watchInterval})
 	if err != nil {
 		return fmt.Errorf("starting the watcher of %s: %w", b.Spec.ID, err)
 	}

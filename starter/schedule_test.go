@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/vigilops/vigil/internal/awsconf"
+	"github.com/vigilops/vigil/internal/localcloud/slacksink"
 	"github.com/vigilops/vigil/internal/router"
 	"github.com/vigilops/vigil/internal/testenv"
 	"github.com/vigilops/vigil/internal/workerapp"
@@ -211,5 +212,68 @@ func TestScheduleCommandsRejectBadInput(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and one line with %q", tc.args, r.code, r.stderr, tc.want)
 		}
+	}
+}
+
+// TestScheduleFiringPauseAndOverlapAlert: an every-2s schedule fires
+// repeatedly; paused, it stops; with a job slower than the interval and
+// overlap skip, runs are skipped and the watcher's Slack alert reaches the
+// Slack sink.
+func TestScheduleFiringPauseAndOverlapAlert(t *testing.T) {
+	sink := slacksink.New(slacksink.Options{})
+	sinkSrv := httptest.NewServer(sink)
+	defer sinkSrv.Close()
+	h := newVigilHarness(t, func(k string) string {
+		if k == "VIGIL_SLACK_WEBHOOK_URL" {
+			return sinkSrv.URL + "/_slack/alerts"
+		}
+		return ""
+	})
+	dir := t.TempDir()
+	fast := writeFile(t, dir, "fast.yaml", "name: fast\nkind: exec\nexec: {command: \"true\"}\n")
+	slow := writeFile(t, dir, "slow.yaml", "name: slow\nkind: exec\nexec: {command: sleep, args: [\"5\"]}\n")
+	ctx := context.Background()
+	actions := func(id string) int {
+		d, err := h.c.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Info.NumActions
+	}
+	if r := h.run("schedule", "create", "every2s", "--every", "2s", "--workflow", "batch", "--input", fast); r.code != 0 {
+		t.Fatalf("create: %s", r.stderr)
+	}
+	testenv.Eventually(t, 60*time.Second, 100*time.Millisecond, "3 firings", func() bool { return actions("every2s") >= 3 })
+	if r := h.run("schedule", "pause", "every2s"); r.code != 0 {
+		t.Fatalf("pause: %s", r.stderr)
+	}
+	paused, at := actions("every2s"), time.Now()
+	// Absence of firings is only meaningful once several intervals passed.
+	testenv.Eventually(t, 30*time.Second, 200*time.Millisecond, "three intervals after the pause", func() bool {
+		return time.Since(at) > 6*time.Second
+	})
+	if n := actions("every2s"); n != paused {
+		t.Errorf("paused schedule fired: %d actions, was %d", n, paused)
+	}
+
+	appWatch := func(a *app) { a.watchInterval = 500 * time.Millisecond }
+	var stdout, stderr syncBuffer
+	code := runCLI(ctx, &stdout, &stderr, appWatch, append(append([]string{}, h.global...),
+		"schedule", "create", "slow", "--every", "1s", "--overlap", "skip", "--workflow", "batch", "--input", slow)...)
+	if code != 0 {
+		t.Fatalf("create slow: %s", stderr.String())
+	}
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	m, err := sink.Wait(wctx, func(m slacksink.Message) bool { return strings.Contains(string(m.Payload), "skipped") })
+	if err != nil {
+		t.Fatalf("no skip alert reached the Slack sink: %v (messages: %d)", err, len(sink.Messages()))
+	}
+	if !strings.Contains(string(m.Payload), "slow") || !strings.Contains(string(m.Payload), "warning") {
+		t.Errorf("alert = %s", m.Payload)
+	}
+	d, err := h.c.ScheduleClient().GetHandle(ctx, "slow").Describe(ctx)
+	if err != nil || d.Info.NumActionsSkippedOverlap == 0 {
+		t.Errorf("skipped = %d, %v", d.Info.NumActionsSkippedOverlap, err)
 	}
 }
