@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
@@ -58,25 +56,8 @@ Temporal cron workflow, ID batch/<job name>/cron; prefer 'starter schedule' for 
 					id = "batch/" + job.Name + "/cron"
 				}
 			}
-			ctx := cmd.Context()
-			c, err := a.connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: a.flags.taskQueue, CronSchedule: cron},
-				workflows.BatchJobWorkflow, workflows.BatchJobInput{Job: job})
-			if err != nil {
-				return fmt.Errorf("starting %s: %w", id, err)
-			}
-			if a.format == cli.FormatJSON && !wait {
-				return cli.WriteJSON(a.stdout, map[string]string{"workflowId": id, "runId": run.GetRunID()})
-			}
-			fmt.Fprintf(a.stderr, "started %s (run %s)\n  follow: %s\n", id, run.GetRunID(), a.reattachCommand(id))
-			if !wait {
-				return nil
-			}
-			return a.waitWorkflow(ctx, c, id, run.GetRunID())
+			return a.startFlow(cmd.Context(), client.StartWorkflowOptions{ID: id, CronSchedule: cron},
+				workflows.BatchJobWorkflow, workflows.BatchJobInput{Job: job}, wait)
 		},
 	}
 	f := cmd.Flags()

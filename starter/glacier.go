@@ -115,7 +115,7 @@ Ctrl-C detaches without cancelling.`,
 			if err := checkDestBucket(ctx, aw, o.in.Destination); err != nil {
 				return err
 			}
-			return a.startFlow(ctx, workflows.GlacierWorkflowID(o.in.Vault, o.in.ArchiveID), workflows.GlacierRetrieveWorkflow, o.in, o.wait)
+			return a.startFlow(ctx, attach(workflows.GlacierWorkflowID(o.in.Vault, o.in.ArchiveID)), workflows.GlacierRetrieveWorkflow, o.in, o.wait)
 		},
 	}
 	f := cmd.Flags()
@@ -218,18 +218,23 @@ func checkDestBucket(ctx context.Context, c *awsconf.Clients, dest string) error
 	return nil
 }
 
-// startFlow starts (or attaches to) workflow id, prints how to follow it,
-// and with wait follows it to its end.
-func (a *app) startFlow(ctx context.Context, id string, wf any, input any, wait bool) error {
+// attach are the start options of flows whose ID names what they act on:
+// a second start attaches to the running workflow.
+func attach(id string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{ID: id, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}
+}
+
+// startFlow starts the workflow opts names on the task queue, prints how to
+// follow it, and with wait follows it to its end.
+func (a *app) startFlow(ctx context.Context, opts client.StartWorkflowOptions, wf any, input any, wait bool) error {
+	id := opts.ID
+	opts.TaskQueue = a.flags.taskQueue
 	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: a.flags.taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, wf, input)
+	run, err := c.ExecuteWorkflow(ctx, opts, wf, input)
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", id, err)
 	}
