@@ -142,7 +142,7 @@ line (nothing was contacted); 130 'wait' interrupted by Ctrl-C (the workflow kee
 	pf.StringVar(&a.flags.namespace, "namespace", "", "Temporal namespace (overrides TEMPORAL_NAMESPACE; default \""+tclient.DefaultNamespace+"\")")
 
 	root.AddCommand(a.workflowCommands()...)
-	root.AddCommand(a.glacierCommands(), a.s3Commands(), a.batchCommands(), a.scheduleCommands())
+	root.AddCommand(a.glacierCommands(), a.s3Commands(), a.batchCommands(), a.scheduleCommands(), a.doctorCommand())
 	markRunning(root, a)
 	return root
 }

@@ -25,9 +25,14 @@ import (
 // newVigilHarness is a test server with a worker running vigil's real
 // registrations; getenv is the worker's environment.
 func newVigilHarness(t *testing.T, getenv func(string) string) *harness {
+	return newVigilHarnessWithCloud(t, getenv, awsconf.NewClients(awsconf.Local("http://127.0.0.1:1")))
+}
+
+// newVigilHarnessWithCloud is newVigilHarness with the worker's AWS clients.
+func newVigilHarnessWithCloud(t *testing.T, getenv func(string) string, aws *awsconf.Clients) *harness {
 	ts := testenv.NewTemporal(t)
 	c := testenv.NewClient(t, ts)
-	deps := &workerapp.Deps{Temporal: c, AWS: awsconf.NewClients(awsconf.Local("http://127.0.0.1:1")), Logger: testenv.TestLogger(t, 8), Getenv: getenv}
+	deps := &workerapp.Deps{Temporal: c, AWS: aws, Logger: testenv.TestLogger(t, 8), Getenv: getenv}
 	testenv.StartWorker(t, ts, func(r worker.Registry) { workerapp.RegisterFlows(r, router.New(deps.AWS.SQS, router.Options{}), deps) })
 	return &harness{t: t, c: c, ns: ts.GetDefaultNamespace(),
 		global: []string{"--address", ts.GetFrontendHostPort(), "--namespace", ts.GetDefaultNamespace()}}
