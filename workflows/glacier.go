@@ -164,10 +164,6 @@ func glacierDefaults(in GlacierRetrieveInput) GlacierRetrieveInput {
 	return in
 }
 
-// pollPlan is when the polling fallback looks: a first poll when the job
-// could plausibly be done, then every interval.
-type pollPlan struct{ first, every time.Duration }
-
 func glacierPollPlan(in GlacierRetrieveInput) pollPlan {
 	if in.PollInterval > 0 {
 		return pollPlan{in.PollInterval.D(), in.PollInterval.D()}
@@ -188,52 +184,39 @@ func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChann
 	js spec.GlacierJobState, deadline time.Time, plan pollPlan) (spec.GlacierJobState, error) {
 	var ga *activities.Glacier
 	poll := workflow.WithActivityOptions(ctx, SlowPollOptions())
-	next := plan.first
 	polls := 0
-	for !js.Completed {
-		st.SetPhase(PhaseWaiting)
-		remaining := deadline.Sub(workflow.Now(ctx))
-		if remaining <= 0 {
-			return js, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("Glacier job %s not complete by the deadline (%d polls)", job.JobID, polls), "DeadlineExceeded", nil)
-		}
-		timerCtx, cancelTimer := workflow.WithCancel(ctx)
-		timer := workflow.NewTimer(timerCtx, min(next, remaining))
-		var notice *spec.GlacierJobState
-		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(sig, func(c workflow.ReceiveChannel, _ bool) {
+	err := completionWait{
+		st: st, signals: sig, plan: plan, deadline: deadline,
+		done: func() bool { return js.Completed },
+		onSignal: func(c workflow.ReceiveChannel) {
 			var n spec.GlacierJobState
 			c.Receive(ctx, &n)
-			notice = &n
-		})
-		sel.AddFuture(timer, func(workflow.Future) {})
-		sel.Select(ctx)
-		cancelTimer()
-		if notice != nil {
-			if notice.JobID != job.JobID {
-				workflow.GetLogger(ctx).Info("ignoring notification for another job", "jobId", notice.JobID)
-				continue
+			if n.JobID != job.JobID {
+				workflow.GetLogger(ctx).Info("ignoring notification for another job", "jobId", n.JobID)
+				return
 			}
-			js = *notice
+			js = n
 			js.Source = "notification"
 			st.Update(func(s *Status) { s.LastPoll = "notified: " + js.StatusCode })
-			continue
-		}
-		if !workflow.Now(ctx).Before(deadline) {
-			continue // the deadline check above fails the wait
-		}
-		polls++
-		var polled spec.GlacierJobState
-		if err := workflow.ExecuteActivity(poll, ga.DescribeJob, job).Get(ctx, &polled); err != nil {
-			return js, err
-		}
-		js = polled
-		st.Update(func(s *Status) {
-			s.LastPoll = fmt.Sprintf("%s at %s (poll %d)", polled.StatusCode, workflow.Now(ctx).UTC().Format(time.RFC3339), polls)
-		})
-		next = plan.every
-	}
-	return js, nil
+		},
+		poll: func() error {
+			polls++
+			var polled spec.GlacierJobState
+			if err := workflow.ExecuteActivity(poll, ga.DescribeJob, job).Get(ctx, &polled); err != nil {
+				return err
+			}
+			js = polled
+			st.Update(func(s *Status) {
+				s.LastPoll = fmt.Sprintf("%s at %s (poll %d)", polled.StatusCode, workflow.Now(ctx).UTC().Format(time.RFC3339), polls)
+			})
+			return nil
+		},
+		expired: func() error {
+			return temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("Glacier job %s not complete by the deadline (%d polls)", job.JobID, polls), "DeadlineExceeded", nil)
+		},
+	}.run(ctx)
+	return js, err
 }
 
 // warnExpiry warns when the output has little validity left.

@@ -75,47 +75,37 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 		return S3RestoreResult{}, err
 	}
 	size := rs.Size
-	plan := glacierPollPlan(GlacierRetrieveInput{Tier: in.Tier, PollInterval: in.PollInterval})
-	sig := workflow.GetSignalChannel(ctx, S3RestoreSignal)
-	deadline := start.Add(in.Deadline.D())
-	next := plan.first
-	for !rs.Restored {
-		st.SetPhase(PhaseWaiting)
-		remaining := deadline.Sub(workflow.Now(ctx))
-		if remaining <= 0 {
-			err := temporal.NewNonRetryableApplicationError(fmt.Sprintf("restore of s3://%s/%s not complete by the deadline", in.Bucket, in.Key), "DeadlineExceeded", nil)
-			st.Fail(err)
-			return S3RestoreResult{}, err
-		}
-		timerCtx, cancelTimer := workflow.WithCancel(ctx)
-		timer := workflow.NewTimer(timerCtx, min(next, remaining))
-		fired := false
-		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(sig, func(c workflow.ReceiveChannel, _ bool) {
+	err := completionWait{
+		st: st, signals: workflow.GetSignalChannel(ctx, S3RestoreSignal),
+		plan:     glacierPollPlan(GlacierRetrieveInput{Tier: in.Tier, PollInterval: in.PollInterval}),
+		deadline: start.Add(in.Deadline.D()),
+		done:     func() bool { return rs.Restored },
+		onSignal: func(c workflow.ReceiveChannel) {
 			var n spec.S3RestoreState
 			c.Receive(ctx, &n)
 			if n.Bucket == in.Bucket && n.Key == in.Key {
 				rs.Restored, rs.Ongoing, rs.Expiry, rs.Source = true, false, n.Expiry, "notification"
 			}
-		})
-		sel.AddFuture(timer, func(workflow.Future) { fired = true })
-		sel.Select(ctx)
-		cancelTimer()
-		if !fired || !workflow.Now(ctx).Before(deadline) {
-			continue // a signal (ours or not), or the deadline
-		}
-		var head spec.S3RestoreState
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, SlowPollOptions()), ra.HeadRestore,
-			activities.HeadRestoreInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID}).Get(ctx, &head); err != nil {
-			st.Fail(err)
-			return S3RestoreResult{}, err
-		}
-		rs = head
-		size = head.Size
-		st.Update(func(s *Status) {
-			s.LastPoll = fmt.Sprintf("ongoing=%v at %s", head.Ongoing, workflow.Now(ctx).UTC().Format(time.RFC3339))
-		})
-		next = plan.every
+		},
+		poll: func() error {
+			var head spec.S3RestoreState
+			if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, SlowPollOptions()), ra.HeadRestore,
+				activities.HeadRestoreInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID}).Get(ctx, &head); err != nil {
+				return err
+			}
+			rs, size = head, head.Size
+			st.Update(func(s *Status) {
+				s.LastPoll = fmt.Sprintf("ongoing=%v at %s", head.Ongoing, workflow.Now(ctx).UTC().Format(time.RFC3339))
+			})
+			return nil
+		},
+		expired: func() error {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("restore of s3://%s/%s not complete by the deadline", in.Bucket, in.Key), "DeadlineExceeded", nil)
+		},
+	}.run(ctx)
+	if err != nil {
+		st.Fail(err)
+		return S3RestoreResult{}, err
 	}
 	res := S3RestoreResult{Expiry: rs.Expiry, Waited: spec.Duration(workflow.Now(ctx).Sub(start)), NotArchived: rs.NotArchived}
 	st.Update(func(s *Status) {
