@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigilops/vigil/internal/localcloud/demoapp"
+	"github.com/vigilops/vigil/internal/localcloud/glacieremu"
 	"github.com/vigilops/vigil/internal/localcloud/s3lite"
 	"github.com/vigilops/vigil/internal/localcloud/slacksink"
 	"github.com/vigilops/vigil/internal/localcloud/snsemu"
@@ -45,11 +46,12 @@ var DevTierDelays = map[string]time.Duration{"Expedited": 5 * time.Second, "Stan
 // Cloud is the running local cloud: every emulator behind one listener.
 type Cloud struct {
 	// The emulators, for in-process use (fixtures, tests).
-	SQS   *sqsemu.Service
-	SNS   *snsemu.Service
-	S3    *s3lite.Service
-	Slack *slacksink.Service
-	Demo  *demoapp.Service
+	SQS     *sqsemu.Service
+	SNS     *snsemu.Service
+	Glacier *glacieremu.Service
+	S3      *s3lite.Service
+	Slack   *slacksink.Service
+	Demo    *demoapp.Service
 
 	services []Service
 	logger   *slog.Logger
@@ -67,20 +69,35 @@ func New(opts Options) (*Cloud, error) {
 	c.SQS = sqsemu.New(sqsemu.Options{Region: Region, AccountID: AccountID, Logger: logger})
 	c.SNS = snsemu.New(snsemu.Options{Region: Region, AccountID: AccountID, Logger: logger, Queues: c.SQS, Endpoint: "http://" + opts.Addr})
 	c.Slack = slacksink.New(slacksink.Options{Logger: logger})
-	s3dir := ""
-	if opts.DataDir != "" {
-		s3dir = filepath.Join(opts.DataDir, "s3")
+	tiers := opts.TierDelays
+	if tiers == nil {
+		tiers = DevTierDelays
 	}
-	s3, err := s3lite.New(s3lite.Options{DataDir: s3dir, Logger: logger})
+	g, err := glacieremu.New(glacieremu.Options{Region: Region, AccountID: AccountID, DataDir: subdir(opts.DataDir, "glacier"),
+		Logger: logger, TierDelays: tiers, Topics: c.SNS})
 	if err != nil {
+		return nil, fmt.Errorf("local Glacier: %w", err)
+	}
+	c.Glacier = g
+	s3, err := s3lite.New(s3lite.Options{DataDir: subdir(opts.DataDir, "s3"), Logger: logger})
+	if err != nil {
+		_ = g.Close()
 		return nil, fmt.Errorf("local S3: %w", err)
 	}
 	c.S3 = s3
 	c.Demo = demoapp.New(s3, logger)
 	// Order matters: the first service that matches a request serves it,
 	// and S3 matches everything.
-	c.services = []Service{c.Slack, c.Demo, c.SQS, c.SNS, c.S3}
+	c.services = []Service{c.Slack, c.Demo, c.SQS, c.SNS, c.Glacier, c.S3}
 	return c, nil
+}
+
+// subdir is dir/name, or "" (in memory or temporary) when dir is "".
+func subdir(dir, name string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, name)
 }
 
 // Start builds the cloud and serves it on opts.Addr.
@@ -91,7 +108,7 @@ func Start(opts Options) (*Cloud, error) {
 	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
-		_ = c.S3.Close()
+		_ = c.closeStores()
 		return nil, fmt.Errorf("local cloud: %w", err)
 	}
 	c.url = "http://" + ln.Addr().String()
@@ -131,7 +148,7 @@ func (c *Cloud) Names() []string {
 	return out
 }
 
-// Close stops serving (long polls are cut) and closes the S3 store.
+// Close stops serving (long polls are cut) and closes the stores.
 func (c *Cloud) Close() error {
 	var err error
 	if c.srv != nil {
@@ -141,5 +158,10 @@ func (c *Cloud) Close() error {
 			err = c.srv.Close()
 		}
 	}
-	return errors.Join(err, c.S3.Close())
+	return errors.Join(err, c.closeStores())
+}
+
+// closeStores closes the emulators that keep state on disk or timers.
+func (c *Cloud) closeStores() error {
+	return errors.Join(c.Glacier.Close(), c.S3.Close())
 }
