@@ -1,8 +1,3 @@
-//go:build glacieremu
-
-// Enable with -tags glacieremu once internal/localcloud has the Glacier
-// emulator (cloud.Glacier with CreateVault, PutArchive, GetJobOutputCalls).
-
 package e2e
 
 import (
