@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/setup"
 	"github.com/vigilops/vigil/internal/stacktest"
@@ -54,7 +55,7 @@ func TestGlacierEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	const size = 256 << 20
-	archiveID, wantHash, err := cloud.Glacier.PutArchive("e2e-vault", newDetReader(7, size), "e2e archive")
+	archiveID, wantHash, err := cloud.Glacier.PutArchive("e2e-vault", detdata.New(7, size), "e2e archive")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestGlacierWorkerCrashResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	const size = 48 << 20
-	archiveID, wantHash, err := cloud.Glacier.PutArchive("crash-vault", newDetReader(11, size), "crash archive")
+	archiveID, wantHash, err := cloud.Glacier.PutArchive("crash-vault", detdata.New(11, size), "crash archive")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func printBanner(out io.Writer, ep Endpoints, cfg Config) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  Temporal\t%s (namespace %s)\n", ep.TemporalAddress, ep.Namespace)
 	fmt.Fprintf(tw, "  Web UI\t%s\n", ep.UIURL)
-	fmt.Fprintf(tw, "  Local cloud\t%s (S3, SQS, SNS; Slack sink at /_slack/, messages at /_slack/messages)\n", ep.CloudURL)
+	fmt.Fprintf(tw, "  Local cloud\t%s (S3, SQS, SNS, Glacier; Slack sink at /_slack/, messages at /_slack/messages)\n", ep.CloudURL)
 	fmt.Fprintf(tw, "  Task queue\t%s\n", cfg.TaskQueue)
 	for _, q := range ep.QueueURLs {
 		fmt.Fprintf(tw, "  Notifications\t%s\n", q)
@@ -100,7 +100,20 @@ In another shell:
   export TEMPORAL_ADDRESS=%s TEMPORAL_NAMESPACE=%s
   export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s
   go run ./starter list
-
-Ctrl-C stops everything; state is kept for the next start.
 `, ep.TemporalAddress, ep.Namespace, ep.CloudURL, awsconf.LocalRegion, awsconf.LocalAccessKey, awsconf.LocalSecretKey)
+	printDemoCommands(out, ep)
+	fmt.Fprintln(out, "\nCtrl-C stops everything; state is kept for the next start.")
+}
+
+// printDemoCommands shows a retrieval to try against the demo fixtures.
+func printDemoCommands(out io.Writer, ep Endpoints) {
+	for _, a := range ep.DemoArchives {
+		if a.Size < 256<<20 {
+			continue
+		}
+		fmt.Fprintf(out, "\nRetrieve the demo archive %s (%d MiB) from %s; Expedited jobs take %s here:\n", a.Description, a.Size>>20,
+			DemoVault, localcloud.DevTierDelays["Expedited"])
+		fmt.Fprintf(out, "  go run ./starter glacier retrieve --vault %s --archive-id %s --tier Expedited --to file:///tmp/%s --wait\n",
+			DemoVault, a.ID, a.Description)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +18,10 @@ import (
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
+	"github.com/vigilops/vigil/internal/detdata"
+	"github.com/vigilops/vigil/internal/treehash"
 	"github.com/vigilops/vigil/workflows"
+	"github.com/vigilops/vigil/workflows/spec"
 )
 
 // devRun runs `worker --dev` in-process on free ports in dir and returns its
@@ -99,6 +103,7 @@ func TestDevStack(t *testing.T) {
 	if res.Buckets != 1 || res.Queues < 1 {
 		t.Errorf("self-check saw %+v, want 1 bucket and the notification queue", res)
 	}
+	checkDemoVault(t, c, ep)
 	// The Web UI lists the run through its own API (what the browser calls).
 	resp, err = http.Get(ep.UIURL + "/api/v1/namespaces/default/workflows?query=" + url.QueryEscape("WorkflowId='selfcheck-1'"))
 	if err != nil {
@@ -111,6 +116,7 @@ func TestDevStack(t *testing.T) {
 	}
 	c.Close()
 	stop()
+	first := ep.DemoArchives
 
 	ep, stop = devRun(t, dir)
 	defer stop()
@@ -125,6 +131,9 @@ func TestDevStack(t *testing.T) {
 	}
 	if s := desc.WorkflowExecutionInfo.Status.String(); s != "Completed" {
 		t.Errorf("workflow status after restart = %s", s)
+	}
+	if len(ep.DemoArchives) != len(demoArchives) || ep.DemoArchives[0] != first[0] {
+		t.Errorf("demo archives after restart = %+v, want the same %+v", ep.DemoArchives, first)
 	}
 	aws3 = awsconf.NewClients(awsconf.Local(ep.CloudURL)).S3
 	obj, err := aws3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("kept"), Key: aws.String("a/b.txt")})
@@ -154,4 +163,40 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// checkDemoVault: the demo vault holds the deterministic archives and its
+// notifications are set up, so a retrieval right after start completes by
+// notification (polling is set to an hour).
+func checkDemoVault(t *testing.T, c client.Client, ep Endpoints) {
+	t.Helper()
+	if len(ep.DemoArchives) != len(demoArchives) {
+		t.Fatalf("demo archives = %+v", ep.DemoArchives)
+	}
+	big := ep.DemoArchives[0]
+	h := treehash.New()
+	if _, err := io.Copy(h, detdata.New(demoArchives[0].seed, demoArchives[0].size)); err != nil {
+		t.Fatal(err)
+	}
+	if big.Size < 256<<20 || big.TreeHash != h.Hex() {
+		t.Errorf("big demo archive %+v, want ≥ 256 MiB with tree hash %s", big, h.Hex())
+	}
+	small := ep.DemoArchives[2]
+	dest := filepath.Join(t.TempDir(), "small.bin")
+	ctx := context.Background()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GlacierWorkflowID(DemoVault, small.ID), TaskQueue: workflows.TaskQueue},
+		workflows.GlacierRetrieveWorkflow, workflows.GlacierRetrieveInput{Vault: DemoVault, ArchiveID: small.ID, Tier: "Expedited",
+			Destination: "file://" + dest, PollInterval: spec.Duration(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var res workflows.GlacierRetrieveResult
+	if err := run.Get(waitCtx, &res); err != nil {
+		t.Fatalf("demo retrieval: %v", err)
+	}
+	if res.TreeHash != small.TreeHash || res.Bytes != small.Size {
+		t.Errorf("demo retrieval = %+v, want %+v", res, small)
+	}
 }

@@ -57,6 +57,8 @@ type Endpoints struct {
 	CloudURL string
 	// QueueURLs are the notification queues consumed.
 	QueueURLs []string
+	// DemoArchives are the demo vault's archives (--dev only).
+	DemoArchives []DemoArchive
 }
 
 // Run runs the worker until ctx ends, then stops everything it started.
@@ -70,9 +72,9 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 
 	var awsCfg aws.Config
 	var ep Endpoints
+	var stack *devStack
 	if cfg.Dev {
-		stack, err := startDev(ctx, cfg, logger)
-		if err != nil {
+		if stack, err = startDev(ctx, cfg, logger); err != nil {
 			return err
 		}
 		defer stack.stop(logger)
@@ -109,6 +111,9 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 	if cfg.Dev {
 		if err := installFixtures(ctx, c, ep.CloudURL, cfg.TaskQueue, logger); err != nil {
 			logger.Warn("demo fixtures not installed", "error", err)
+		}
+		if ep.DemoArchives, err = installCloudFixtures(ctx, stack.cloud, deps.AWS, logger); err != nil {
+			logger.Warn("demo cloud fixtures not installed", "error", err)
 		}
 	}
 

@@ -122,3 +122,25 @@ func (s *Service) deleteArchive(w http.ResponseWriter, vaultName, id string) err
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// ArchiveInfo describes a stored archive.
+type ArchiveInfo struct {
+	ID, Description, TreeHash string
+	Size                      int64
+}
+
+// Archives lists a vault's archives in upload order.
+func (s *Service) Archives(vaultName string) ([]ArchiveInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, err := s.vaultLocked(vaultName)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ArchiveInfo, 0, len(v.ArchiveOrder))
+	for _, id := range v.ArchiveOrder {
+		a := v.Archives[id]
+		out = append(out, ArchiveInfo{ID: a.ID, Description: a.Description, TreeHash: a.TreeHash, Size: a.Size})
+	}
+	return out, nil
+}
