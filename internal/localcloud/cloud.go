@@ -35,6 +35,9 @@ type Options struct {
 	// TierDelays is how long Glacier jobs and S3 restores take per tier
 	// (Expedited, Standard, Bulk); nil uses the dev defaults.
 	TierDelays map[string]time.Duration
+	// S3DropRate is the fraction of S3 ObjectCreated events silently
+	// dropped (0 delivers all), to rehearse S3's lost events.
+	S3DropRate float64
 	// Wrap, when set, wraps the whole handler (tests inject faults with it).
 	Wrap func(http.Handler) http.Handler
 }
@@ -79,7 +82,8 @@ func New(opts Options) (*Cloud, error) {
 		return nil, fmt.Errorf("local Glacier: %w", err)
 	}
 	c.Glacier = g
-	s3, err := s3lite.New(s3lite.Options{DataDir: subdir(opts.DataDir, "s3"), Logger: logger})
+	s3, err := s3lite.New(s3lite.Options{DataDir: subdir(opts.DataDir, "s3"), Logger: logger,
+		TierDelays: tiers, Region: Region, Queues: c.SQS, Topics: c.SNS, DropRate: opts.S3DropRate})
 	if err != nil {
 		_ = g.Close()
 		return nil, fmt.Errorf("local S3: %w", err)

@@ -24,7 +24,7 @@ import (
 func TestOneEndpointRoutesByProtocol(t *testing.T) {
 	cloud, c := stacktest.Cloud(t, localcloud.Options{})
 	ctx := context.Background()
-	if got := strings.Join(cloud.Names(), ","); got != "slack,demo,sqs,sns,s3" {
+	if got := strings.Join(cloud.Names(), ","); got != "slack,demo,sqs,sns,glacier,s3" {
 		t.Errorf("routing order = %s", got)
 	}
 	q, err := c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("routed")})

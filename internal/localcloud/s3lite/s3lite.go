@@ -1,6 +1,10 @@
 // Package s3lite is the local cloud's S3: gofakes3 on a directory (state
 // survives a restart), path-style, accepting what the default
 // aws-sdk-go-v2 client sends.
+//
+// On top of gofakes3 it emulates archive storage classes (GLACIER,
+// DEEP_ARCHIVE) with RestoreObject, and bucket notifications delivered to
+// the SQS and SNS emulators as S3 event records.
 package s3lite
 
 import (
@@ -9,6 +13,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
@@ -20,14 +27,41 @@ import (
 type Options struct {
 	// DataDir keeps buckets and objects; empty keeps them in memory.
 	DataDir string
-	// Logger receives errors.
+	// Logger receives errors and delivery failures; nil discards.
 	Logger *slog.Logger
+	// TierDelays is how long a restore takes per tier ("Expedited",
+	// "Standard", "Bulk"); a missing tier uses DefaultTierDelays.
+	TierDelays map[string]time.Duration
+	// Region goes into event records (awsRegion); default us-east-1.
+	Region string
+	// Queues receives notifications for QueueConfigurations; nil drops
+	// them (logged).
+	Queues QueueSender
+	// Topics receives notifications for TopicConfigurations; nil drops
+	// them (logged).
+	Topics TopicPublisher
+	// DropRate is the fraction (0..1) of ObjectCreated events silently
+	// lost, as S3 occasionally does.
+	DropRate float64
 }
 
 // Service is the S3 emulator.
 type Service struct {
 	backend gofakes3.Backend
 	handler http.Handler
+	log     *slog.Logger
+	opts    Options
+	// statePath is the JSON file of restores and notification
+	// configurations; empty keeps them in memory.
+	statePath string
+
+	mu       sync.Mutex
+	restores map[string]*restoreState              // by objectRef
+	notifs   map[string]*notificationConfiguration // by bucket
+	timers   map[string]*time.Timer                // pending restores, by objectRef
+	seq      uint64                                // event sequencer
+	closed   bool
+	wg       sync.WaitGroup // timer callbacks delivering events
 }
 
 // New builds the emulator.
@@ -50,7 +84,22 @@ func New(opts Options) (*Service, error) {
 		backend = pagingBackend{b}
 	}
 	f := gofakes3.New(backend, gofakes3.WithAutoBucket(false), gofakes3.WithTimeSkewLimit(0))
-	return &Service{backend: backend, handler: f.Server()}, nil
+	s := &Service{backend: backend, handler: f.Server(), log: opts.Logger, opts: opts,
+		restores: map[string]*restoreState{}, notifs: map[string]*notificationConfiguration{},
+		timers: map[string]*time.Timer{}, seq: uint64(time.Now().UnixNano())}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.opts.Region == "" {
+		s.opts.Region = "us-east-1"
+	}
+	if opts.DataDir != "" {
+		s.statePath = filepath.Join(opts.DataDir, stateFile)
+	}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Name is "s3".
@@ -59,11 +108,19 @@ func (s *Service) Name() string { return "s3" }
 // Match accepts everything: S3 is the fallback of the shared endpoint.
 func (s *Service) Match(*http.Request) bool { return true }
 
-// ServeHTTP serves the S3 REST API.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
-
-// Close releases the store.
-func (s *Service) Close() error { return nil }
+// Close stops pending restore timers and waits for the deliveries they
+// started; the store itself needs no closing.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	for ref, t := range s.timers {
+		t.Stop()
+		delete(s.timers, ref)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
 
 // CreateBucket creates a bucket unless it exists.
 func (s *Service) CreateBucket(name string) error {
@@ -74,12 +131,35 @@ func (s *Service) CreateBucket(name string) error {
 	return s.backend.CreateBucket(name)
 }
 
-// PutObject stores an object; meta are user metadata (x-amz-meta-*).
+// PutObject stores a STANDARD object; meta are user metadata
+// (x-amz-meta-*). Like any write it emits ObjectCreated:Put.
 func (s *Service) PutObject(bucket, key string, r io.Reader, size int64, meta map[string]string) error {
-	stored := make(map[string]string, len(meta))
+	return s.putObject(bucket, key, r, size, meta, "")
+}
+
+// PutArchivedObject stores an object in the given storage class (GLACIER,
+// DEEP_ARCHIVE, or any other valid class), as PUT with
+// x-amz-storage-class would. It emits ObjectCreated:Put.
+func (s *Service) PutArchivedObject(bucket, key string, r io.Reader, size int64, class string) error {
+	if !validStorageClass(class) {
+		return fmt.Errorf("invalid storage class %q", class)
+	}
+	return s.putObject(bucket, key, r, size, nil, class)
+}
+
+func (s *Service) putObject(bucket, key string, r io.Reader, size int64, meta map[string]string, class string) error {
+	stored := make(map[string]string, len(meta)+2)
 	for k, v := range meta {
 		stored["X-Amz-Meta-"+http.CanonicalHeaderKey(k)] = v
 	}
-	_, err := s.backend.PutObject(bucket, key, stored, r, size, nil)
-	return err
+	if class != "" && class != classStandard {
+		stored[storageClassHeader] = class
+	}
+	stored["Last-Modified"] = time.Now().UTC().Format(http.TimeFormat)
+	if _, err := s.backend.PutObject(bucket, key, stored, r, size, nil); err != nil {
+		return err
+	}
+	s.forgetRestore(bucket, key)
+	s.emitObject(bucket, key, "ObjectCreated:Put", requestInfo{})
+	return nil
 }

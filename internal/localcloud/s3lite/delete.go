@@ -1,0 +1,51 @@
+package s3lite
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"net/http"
+
+	"github.com/johannesboyne/gofakes3"
+)
+
+// multiDelete remembers the keys a DeleteObjects request names, to emit
+// ObjectRemoved:Delete for each one deleted.
+type multiDelete struct {
+	requested []string
+}
+
+// captureMultiDelete reads the request's keys (leaving the body for
+// gofakes3) and has rec keep the response body.
+func captureMultiDelete(r *http.Request, rec *recorder) *multiDelete {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	_ = r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	d := &multiDelete{}
+	var in gofakes3.DeleteRequest
+	if err == nil && xml.Unmarshal(body, &in) == nil {
+		for _, o := range in.Objects {
+			d.requested = append(d.requested, o.Key)
+		}
+	}
+	rec.body = &bytes.Buffer{}
+	return d
+}
+
+// keys lists the requested keys that the response does not report as
+// failed.
+func (d *multiDelete) keys(response []byte) []string {
+	var out gofakes3.MultiDeleteResult
+	_ = xml.Unmarshal(response, &out)
+	failed := map[string]bool{}
+	for _, e := range out.Error {
+		failed[e.Key] = true
+	}
+	var keys []string
+	for _, k := range d.requested {
+		if !failed[k] {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
