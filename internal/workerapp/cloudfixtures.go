@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud"
@@ -73,7 +76,40 @@ func installCloudFixtures(ctx context.Context, cloud *localcloud.Cloud, clients 
 		return nil, fmt.Errorf("demo vault notifications: %w", err)
 	}
 	logSetup(logger, rep)
+	if err := installArchiveBucket(ctx, cloud, clients, logger); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// demoObjects are the DEEP_ARCHIVE objects of the demo bucket.
+var demoObjects = []demoArchive{
+	{"db/2025/full.dump", 2025, 8 << 20},
+	{"logs/2025-12.tar", 12, 1 << 20},
+}
+
+// installArchiveBucket creates the demo bucket of DEEP_ARCHIVE objects and
+// runs the same setup as `starter s3 setup-restore-events`.
+func installArchiveBucket(ctx context.Context, cloud *localcloud.Cloud, clients *awsconf.Clients, logger *slog.Logger) error {
+	if err := cloud.S3.CreateBucket(DemoArchiveBucket); err != nil {
+		return fmt.Errorf("demo bucket: %w", err)
+	}
+	for _, o := range demoObjects {
+		_, err := clients.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(DemoArchiveBucket), Key: aws.String(o.description)})
+		if err == nil {
+			continue
+		}
+		if err := cloud.S3.PutArchivedObject(DemoArchiveBucket, o.description, detdata.New(o.seed, o.size), o.size, "DEEP_ARCHIVE"); err != nil {
+			return fmt.Errorf("demo object %s: %w", o.description, err)
+		}
+		logger.Info("demo object created", "bucket", DemoArchiveBucket, "key", o.description, "storageClass", "DEEP_ARCHIVE")
+	}
+	rep, err := setup.S3Events(ctx, clients, setup.RestoreEvents(DemoArchiveBucket, NotificationQueue))
+	if err != nil {
+		return fmt.Errorf("demo bucket notifications: %w", err)
+	}
+	logSetup(logger, rep)
+	return nil
 }
 
 // logSetup logs what a setup changed.

@@ -116,4 +116,8 @@ func printDemoCommands(out io.Writer, ep Endpoints) {
 		fmt.Fprintf(out, "  go run ./starter glacier retrieve --vault %s --archive-id %s --tier Expedited --to file:///tmp/%s --wait\n",
 			DemoVault, a.ID, a.Description)
 	}
+	if len(ep.DemoArchives) > 0 {
+		fmt.Fprintf(out, "\nRestore a DEEP_ARCHIVE object of s3://%s (Standard restores take %s here):\n", DemoArchiveBucket, localcloud.DevTierDelays["Standard"])
+		fmt.Fprintf(out, "  go run ./starter s3 restore --bucket %s --key %s --to file:///tmp/full.dump --wait\n", DemoArchiveBucket, demoObjects[0].description)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -100,10 +101,11 @@ func TestDevStack(t *testing.T) {
 	if err := run.Get(ctx, &res); err != nil {
 		t.Fatalf("self-check through the dev worker: %v", err)
 	}
-	if res.Buckets != 1 || res.Queues < 1 {
-		t.Errorf("self-check saw %+v, want 1 bucket and the notification queue", res)
+	if res.Buckets != 2 || res.Queues < 1 {
+		t.Errorf("self-check saw %+v, want 2 buckets (kept, %s) and the notification queue", res, DemoArchiveBucket)
 	}
 	checkDemoVault(t, c, ep)
+	checkDemoBucket(t, c)
 	// The Web UI lists the run through its own API (what the browser calls).
 	resp, err = http.Get(ep.UIURL + "/api/v1/namespaces/default/workflows?query=" + url.QueryEscape("WorkflowId='selfcheck-1'"))
 	if err != nil {
@@ -198,5 +200,30 @@ func checkDemoVault(t *testing.T, c client.Client, ep Endpoints) {
 	}
 	if res.TreeHash != small.TreeHash || res.Bytes != small.Size {
 		t.Errorf("demo retrieval = %+v, want %+v", res, small)
+	}
+}
+
+// checkDemoBucket: the demo bucket's DEEP_ARCHIVE objects restore right
+// after start, finished by the ObjectRestore:Completed notification.
+func checkDemoBucket(t *testing.T, c client.Client) {
+	t.Helper()
+	o := demoObjects[1]
+	dest := filepath.Join(t.TempDir(), "restored.tar")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.S3RestoreWorkflowID(DemoArchiveBucket, o.description), TaskQueue: workflows.TaskQueue},
+		workflows.S3RestoreWorkflow, workflows.S3RestoreInput{Bucket: DemoArchiveBucket, Key: o.description, Tier: "Expedited",
+			Destination: "file://" + dest, PollInterval: spec.Duration(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.S3RestoreResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("demo restore: %v", err)
+	}
+	got, err := os.ReadFile(dest)
+	want, _ := io.ReadAll(detdata.New(o.seed, o.size))
+	if err != nil || !bytes.Equal(got, want) || res.Expiry.IsZero() {
+		t.Errorf("demo restore: %d bytes (want %d), result %+v, %v", len(got), len(want), res, err)
 	}
 }
