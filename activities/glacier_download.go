@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -96,9 +97,12 @@ func (a *Glacier) downloadRange(ctx context.Context, in DownloadRangeInput, prog
 	return RangePart{}, BadInput("destination %s not supported", in.Prepared.Dest)
 }
 
-// rangeToFile writes at the range's offset in the partial file.
+// rangeToFile writes at the range's offset in the partial file. Progress
+// heartbeats do not wait for the disk; the range is synced once, before it
+// is reported done, and a resumed attempt first checks that the bytes its
+// heartbeat claims are really in the file (they are not after an OS crash).
 func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog RangeProgress, body io.Reader, want string) (RangePart, error) {
-	f, err := os.OpenFile(in.Prepared.Dest.Path+PartialSuffix, os.O_WRONLY, 0)
+	f, err := os.OpenFile(in.Prepared.Dest.Path+PartialSuffix, os.O_RDWR, 0)
 	if err != nil {
 		return RangePart{}, fmt.Errorf("destination: %w", err)
 	}
@@ -108,6 +112,11 @@ func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog R
 		leaves = append(leaves, mustHex(l))
 	}
 	buf := make([]byte, treehash.ChunkSize)
+	if prog.Done > 0 && !prefixIntact(f, in.Range.Start, prog.Done, leaves, buf) {
+		// Ask for the whole range again: the next attempt starts clean.
+		activity.RecordHeartbeat(ctx, RangeProgress{})
+		return RangePart{}, fmt.Errorf("destination %s lost bytes written before the restart; downloading range %d again", in.Prepared.Dest, in.Index)
+	}
 	done := prog.Done
 	last := time.Now()
 	for done < in.Range.Len() {
@@ -122,10 +131,7 @@ func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog R
 		leaf.Write(buf[:n])
 		leaves = append(leaves, leaf.Sum())
 		done += int64(n)
-		if time.Since(last) >= heartbeatEvery || done == in.Range.Len() {
-			if err := f.Sync(); err != nil {
-				return RangePart{}, fmt.Errorf("destination: %w", err)
-			}
+		if time.Since(last) >= heartbeatEvery {
 			activity.RecordHeartbeat(ctx, RangeProgress{Done: done, Leaves: hexAll(leaves)})
 			last = time.Now()
 		}
@@ -134,7 +140,32 @@ func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog R
 	if want != "" && sum != want {
 		return RangePart{}, &checksumError{sum, want}
 	}
+	if err := f.Sync(); err != nil {
+		return RangePart{}, fmt.Errorf("destination: %w", err)
+	}
 	return RangePart{Index: in.Index, Bytes: done, TreeHash: sum}, nil
+}
+
+// prefixIntact reads back the done bytes a heartbeat recorded, starting at
+// off, and reports whether their 1 MiB chunks still have the recorded
+// hashes.
+func prefixIntact(f *os.File, off, done int64, leaves [][]byte, buf []byte) bool {
+	if int64(len(leaves)) != (done+treehash.ChunkSize-1)/treehash.ChunkSize {
+		return false
+	}
+	for i, want := range leaves {
+		at := int64(i) * treehash.ChunkSize
+		chunk := buf[:min(treehash.ChunkSize, done-at)]
+		if _, err := f.ReadAt(chunk, off+at); err != nil {
+			return false
+		}
+		h := treehash.New()
+		h.Write(chunk)
+		if !bytes.Equal(h.Sum(), want) {
+			return false
+		}
+	}
+	return true
 }
 
 // rangeToS3 spools the range to a temporary file (so memory stays bounded

@@ -2,9 +2,9 @@ package activities
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -110,52 +110,44 @@ type FinishResult struct {
 	TreeHash string `json:"treeHash"`
 }
 
-// FinishDestination verifies and publishes the output. For a file, the
-// whole partial file is re-read and its tree hash checked before the
-// rename, so nothing unverified ever appears at the destination path.
+// FinishDestination verifies and publishes the output: the ranges' tree
+// hashes (each checked against Glacier's as it was written) must combine
+// into the whole output's. A file is then renamed from its partial name, so
+// nothing unverified ever appears at the destination path; an S3
+// multipart upload is completed.
 func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishResult, error) {
 	p := in.Prepared
 	parts := append([]RangePart(nil), in.Parts...)
 	sort.Slice(parts, func(i, j int) bool { return parts[i].Index < parts[j].Index })
+	leaves := make([][]byte, 0, len(parts))
+	var total int64
+	for _, part := range parts {
+		leaves = append(leaves, mustHex(part.TreeHash))
+		total += part.Bytes
+	}
+	sum := hex.EncodeToString(treehash.Combine(leaves))
+	if in.TreeHash != "" && sum != in.TreeHash {
+		return FinishResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("the ranges combine to tree hash %s, want %s", sum, in.TreeHash), ErrTypeChecksumMismatch, nil)
+	}
 	switch p.Dest.Scheme {
 	case location.File:
 		partial := p.Dest.Path + PartialSuffix
-		f, err := os.Open(partial)
+		fi, err := os.Stat(partial)
 		if err != nil {
 			return FinishResult{}, fmt.Errorf("finish: %w", err)
 		}
-		h := treehash.New()
-		n, err := io.Copy(h, f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return FinishResult{}, fmt.Errorf("finish: reading %s: %w", partial, err)
-		}
-		sum := h.Hex()
-		if in.TreeHash != "" && sum != in.TreeHash {
-			// The ranges were each verified, so the file was damaged on disk
-			// or written by another host: start the ranges again.
+		if fi.Size() != total {
 			return FinishResult{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("file %s has tree hash %s, want %s", partial, sum, in.TreeHash), ErrTypeChecksumMismatch, nil)
+				fmt.Sprintf("file %s has %d bytes, the ranges %d", partial, fi.Size(), total), ErrTypeChecksumMismatch, nil)
 		}
 		if err := os.Rename(partial, p.Dest.Path); err != nil {
 			return FinishResult{}, fmt.Errorf("finish: %w", err)
 		}
-		return FinishResult{Location: p.Dest.String(), Bytes: n, TreeHash: sum}, nil
 	case location.S3:
-		var leaves [][]byte
-		var total int64
 		completed := make([]s3types.CompletedPart, 0, len(parts))
 		for _, part := range parts {
 			completed = append(completed, s3types.CompletedPart{PartNumber: aws.Int32(int32(part.Index + 1)), ETag: aws.String(part.ETag)})
-			leaves = append(leaves, mustHex(part.TreeHash))
-			total += part.Bytes
-		}
-		sum := fmt.Sprintf("%x", treehash.Combine(leaves))
-		if in.TreeHash != "" && sum != in.TreeHash {
-			return FinishResult{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("parts combine to tree hash %s, want %s", sum, in.TreeHash), ErrTypeChecksumMismatch, nil)
 		}
 		_, err := a.S3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 			Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key), UploadId: aws.String(p.UploadID),
@@ -163,9 +155,10 @@ func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishRe
 		if err != nil {
 			return FinishResult{}, Classify("S3 CompleteMultipartUpload "+p.Dest.String(), err)
 		}
-		return FinishResult{Location: p.Dest.String(), Bytes: total, TreeHash: sum}, nil
+	default:
+		return FinishResult{}, BadInput("destination %s not supported", p.Dest)
 	}
-	return FinishResult{}, BadInput("destination %s not supported", p.Dest)
+	return FinishResult{Location: p.Dest.String(), Bytes: total, TreeHash: sum}, nil
 }
 
 // AbortDestination removes a partial file or aborts a multipart upload.

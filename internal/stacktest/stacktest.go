@@ -26,7 +26,7 @@ import (
 
 // Cloud starts the local cloud on 127.0.0.1 (free port) with its state in
 // a temporary directory, and returns it with SDK clients pointed at it.
-func Cloud(t *testing.T, opts localcloud.Options) (*localcloud.Cloud, *awsconf.Clients) {
+func Cloud(t testing.TB, opts localcloud.Options) (*localcloud.Cloud, *awsconf.Clients) {
 	t.Helper()
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
@@ -60,7 +60,7 @@ func (w *Worker) Stop() { w.stop() }
 
 // StartWorker runs a worker against ts with AWS clients on the cloud and
 // the router on the default notification queue (created if missing).
-func StartWorker(t *testing.T, ts *temporaltest.TestServer, clients *awsconf.Clients, getenv func(string) string) *Worker {
+func StartWorker(t testing.TB, ts *temporaltest.TestServer, clients *awsconf.Clients, getenv func(string) string) *Worker {
 	t.Helper()
 	ctx := context.Background()
 	q, err := clients.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(setup.DefaultQueue)})

@@ -67,7 +67,7 @@ func registerSearchAttributes(ts *temporaltest.TestServer) error {
 
 // Options returns the tclient options that reach ts (address and namespace
 // set, SDK logs at warn level to t.Log).
-func Options(t *testing.T, ts *temporaltest.TestServer) tclient.Options {
+func Options(t testing.TB, ts *temporaltest.TestServer) tclient.Options {
 	return tclient.Options{
 		Address:   ts.GetFrontendHostPort(),
 		Namespace: ts.GetDefaultNamespace(),
@@ -78,7 +78,7 @@ func Options(t *testing.T, ts *temporaltest.TestServer) tclient.Options {
 
 // NewClient dials ts through tclient.Dial, as the worker and starter do, and
 // closes the client when the test ends.
-func NewClient(t *testing.T, ts *temporaltest.TestServer) client.Client {
+func NewClient(t testing.TB, ts *temporaltest.TestServer) client.Client {
 	t.Helper()
 	c, err := tclient.Dial(context.Background(), Options(t, ts))
 	if err != nil {
@@ -134,11 +134,11 @@ func (EmptyEnv) LookupEnv(key string) (string, bool) {
 
 // TestLogger returns a slog logger that writes records at or above level to
 // t.Log.
-func TestLogger(t *testing.T, level slog.Level) *slog.Logger {
+func TestLogger(t testing.TB, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
