@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.temporal.io/sdk/client"
@@ -20,6 +21,16 @@ func (a *app) awsClients(ctx context.Context) (*awsconf.Clients, error) {
 		return nil, err
 	}
 	return awsconf.NewClients(cfg), nil
+}
+
+// setupFailed turns a setup error into the command's error: a missing
+// vault or bucket is bad input (exit 2, nothing changed).
+func setupFailed(err error) error {
+	var nf *setup.NotFoundError
+	if errors.As(err, &nf) {
+		return cli.Usagef("%s", nf.Error())
+	}
+	return err
 }
 
 // printSetup renders a setup report and records its queue in Temporal so

@@ -67,7 +67,7 @@ running worker starts consuming it without a restart.`,
 			}
 			rep, err := setup.Glacier(cmd.Context(), c, o)
 			if err != nil {
-				return err
+				return setupFailed(err)
 			}
 			return a.printSetup(cmd.Context(), rep)
 		},
@@ -234,14 +234,26 @@ func (a *app) startFlow(ctx context.Context, opts client.StartWorkflowOptions, w
 		return err
 	}
 	defer c.Close()
+	running := ""
+	if opts.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING {
+		if d, err := c.DescribeWorkflowExecution(ctx, id, ""); err == nil &&
+			d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			running = d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		}
+	}
 	run, err := c.ExecuteWorkflow(ctx, opts, wf, input)
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", id, err)
 	}
+	attached := running != "" && running == run.GetRunID()
 	if a.format == cli.FormatJSON && !wait {
-		return cli.WriteJSON(a.stdout, map[string]string{"workflowId": id, "runId": run.GetRunID()})
+		return cli.WriteJSON(a.stdout, map[string]any{"workflowId": id, "runId": run.GetRunID(), "attached": attached})
 	}
-	fmt.Fprintf(a.stderr, "started %s (run %s)\n  follow: %s\n", id, run.GetRunID(), a.reattachCommand(id))
+	verb := "started"
+	if attached {
+		verb = "attached to the running"
+	}
+	fmt.Fprintf(a.stderr, "%s %s (run %s)\n  follow: %s\n", verb, id, run.GetRunID(), a.reattachCommand(id))
 	if !wait {
 		return nil
 	}

@@ -52,7 +52,7 @@ configurations. Running it twice changes nothing.`,
 			}
 			rep, err := setup.S3Events(cmd.Context(), c, setup.RestoreEvents(bucket, queue))
 			if err != nil {
-				return err
+				return setupFailed(err)
 			}
 			return a.printSetup(cmd.Context(), rep)
 		},

@@ -173,9 +173,12 @@ func TestS3SetupAndRestoreCommands(t *testing.T) {
 	quietID := workflows.S3RestoreWorkflowID(quietB, "waits.bin")
 	r1 := h.runWithin(time.Minute, "s3", "restore", "--bucket", quietB, "--key", "waits.bin", "--poll-interval", "1h", "-o", "json")
 	r2 := h.runWithin(time.Minute, "s3", "restore", "--bucket", quietB, "--key", "waits.bin", "--poll-interval", "1h", "-o", "json")
-	var s1, s2 struct{ WorkflowID, RunID string }
+	var s1, s2 struct {
+		WorkflowID, RunID string
+		Attached          bool
+	}
 	if r1.code != 0 || r2.code != 0 || json.Unmarshal([]byte(r1.stdout), &s1) != nil || json.Unmarshal([]byte(r2.stdout), &s2) != nil ||
-		s1.WorkflowID != quietID || s1.RunID == "" || s2 != s1 {
+		s1.WorkflowID != quietID || s1.RunID == "" || s2.WorkflowID != s1.WorkflowID || s2.RunID != s1.RunID || s1.Attached || !s2.Attached {
 		t.Fatalf("two starts of one restore: exit %d %q / exit %d %q; want the same run", r1.code, r1.stdout, r2.code, r2.stdout)
 	}
 	desc, err := h.c.DescribeWorkflowExecution(ctx, quietID, "")
@@ -200,11 +203,9 @@ func TestS3SetupAndRestoreCommands(t *testing.T) {
 			t.Errorf("starter %v: exit %d, stdout %q, stderr %q; want 2 and one line with %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
 		}
 	}
-	// setup-restore-events for a missing bucket fails with one line naming
-	// it. (It exits 1, not 2 as restore does for a missing bucket: S3Events
-	// returns a plain error, not a usage error.)
+	// setup-restore-events for a missing bucket is bad input, like restore.
 	r = h.runWithin(time.Minute, "s3", "setup-restore-events", "--bucket", "no-such-bucket")
-	if r.code == 0 || !oneLineErr(r.stderr) || !strings.Contains(r.stderr, `no such bucket "no-such-bucket"`) || r.stdout != "" {
+	if r.code != 2 || !oneLineErr(r.stderr) || !strings.Contains(r.stderr, `no such bucket "no-such-bucket"`) || r.stdout != "" {
 		t.Errorf("setup-restore-events of a missing bucket: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	if _, err := h.c.DescribeWorkflowExecution(ctx, workflows.S3RestoreWorkflowID("no-such-bucket", key), ""); err == nil {

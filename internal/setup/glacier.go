@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
@@ -42,7 +43,7 @@ func Glacier(ctx context.Context, c *awsconf.Clients, o GlacierOptions) (Report,
 	if _, err := c.Glacier.DescribeVault(ctx, &glacier.DescribeVaultInput{AccountId: aws.String(o.AccountID), VaultName: aws.String(o.Vault)}); err != nil {
 		var nf *gtypes.ResourceNotFoundException
 		if errors.As(err, &nf) {
-			return rep, fmt.Errorf("no such vault %q", o.Vault)
+			return rep, &NotFoundError{Kind: "vault", Name: o.Vault}
 		}
 		return rep, fmt.Errorf("describing vault %s: %w", o.Vault, err)
 	}
@@ -55,7 +56,7 @@ func Glacier(ctx context.Context, c *awsconf.Clients, o GlacierOptions) (Report,
 	if err != nil {
 		return rep, err
 	}
-	if err := allowSender(ctx, c, q, "vigil-"+o.TopicName, "sns.amazonaws.com", topicARN, &rep); err != nil {
+	if err := allowSender(ctx, c, q, "vigil-"+strings.TrimPrefix(o.TopicName, "vigil-"), "sns.amazonaws.com", topicARN, &rep); err != nil {
 		return rep, err
 	}
 	if err := ensureSubscription(ctx, c, topicARN, q.ARN, &rep); err != nil {

@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -38,7 +39,11 @@ func S3Events(ctx context.Context, c *awsconf.Clients, o S3EventsOptions) (Repor
 		o.QueueName = DefaultQueue
 	}
 	if _, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(o.Bucket)}); err != nil {
-		return rep, fmt.Errorf("no such bucket %q (or no access): %w", o.Bucket, err)
+		var nf *s3types.NotFound
+		if errors.As(err, &nf) {
+			return rep, &NotFoundError{Kind: "bucket", Name: o.Bucket}
+		}
+		return rep, fmt.Errorf("checking bucket %q: %w", o.Bucket, err)
 	}
 	q, err := ensureQueue(ctx, c, o.QueueName, &rep)
 	if err != nil {

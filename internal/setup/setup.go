@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -58,6 +59,14 @@ func (r Report) Changed() bool {
 	return false
 }
 
+// NotFoundError tells that the resource a setup is for does not exist
+// (a vault, a bucket): the input is wrong, nothing was changed.
+type NotFoundError struct {
+	Kind, Name string
+}
+
+func (e *NotFoundError) Error() string { return fmt.Sprintf("no such %s %q", e.Kind, e.Name) }
+
 // Queue is a notification queue ready to receive.
 type Queue struct {
 	URL, ARN string
@@ -77,31 +86,67 @@ func ensureQueue(ctx context.Context, c *awsconf.Clients, name string, rep *Repo
 	return q, nil
 }
 
+// findOrCreateQueue finds the queue (making sure it has attrs, which only
+// holds JSON-valued attributes such as RedrivePolicy) or creates it.
 func findOrCreateQueue(ctx context.Context, c *awsconf.Clients, name string, attrs map[string]string, rep *Report) (Queue, error) {
 	var q Queue
 	got, err := c.SQS.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
 	var missing *sqstypes.QueueDoesNotExist
+	action := "found"
 	switch {
 	case err == nil:
 		q.URL = aws.ToString(got.QueueUrl)
-		rep.add("found", "sqs queue", name)
 	case errors.As(err, &missing):
 		out, err := c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
 		if err != nil {
 			return q, fmt.Errorf("creating queue %s: %w", name, err)
 		}
-		q.URL = aws.ToString(out.QueueUrl)
-		rep.add("created", "sqs queue", name)
+		q.URL, action = aws.ToString(out.QueueUrl), "created"
 	default:
 		return q, fmt.Errorf("looking up queue %s: %w", name, err)
 	}
 	a, err := c.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(q.URL),
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
 	if err != nil {
 		return q, fmt.Errorf("reading queue %s: %w", name, err)
 	}
 	q.ARN = a.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+	if stale := staleAttributes(a.Attributes, attrs); len(stale) > 0 {
+		if _, err := c.SQS.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(q.URL), Attributes: stale}); err != nil {
+			return q, fmt.Errorf("updating queue %s: %w", name, err)
+		}
+		action = "updated"
+	}
+	rep.add(action, "sqs queue", name)
 	return q, nil
+}
+
+// staleAttributes are the wanted JSON-object attributes the queue lacks or
+// has with other content (values compared as text: SQS may return the
+// number 5 as "5").
+func staleAttributes(have, want map[string]string) map[string]string {
+	stale := map[string]string{}
+	for k, w := range want {
+		x, errX := flatJSON(have[k])
+		y, errY := flatJSON(w)
+		if errX != nil || errY != nil || !maps.Equal(x, y) {
+			stale[k] = w
+		}
+	}
+	return stale
+}
+
+// flatJSON reads a JSON object with its values as text.
+func flatJSON(s string) (map[string]string, error) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = fmt.Sprint(v)
+	}
+	return out, nil
 }
 
 // policyDoc is an IAM policy document.

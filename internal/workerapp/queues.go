@@ -17,7 +17,7 @@ import (
 
 // QueueCheckInterval is how often the worker looks for notification queues
 // created after it started.
-const QueueCheckInterval = 15 * time.Second
+const QueueCheckInterval = 5 * time.Second
 
 // queueWatcher adds queues to the router as they appear: queues recorded in
 // Temporal by setup commands (RouterQueuesWorkflow), and configured queue
