@@ -113,11 +113,16 @@ func TestPhaseElapsed(t *testing.T) {
 func TestLiveLineWithoutTerminalPrintsChangesOnly(t *testing.T) {
 	var buf bytes.Buffer
 	l := NewLiveLine(&buf, false)
+	clock := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	l.now = func() time.Time { return clock }
 	l.Update("waiting", "waiting 1s")
+	clock = clock.Add(time.Second)
 	l.Update("waiting", "waiting 2s")
+	clock = clock.Add(RepeatEvery)
+	l.Update("waiting", "waiting 1m2s") // unchanged, but a minute later
 	l.Update("downloading", "downloading 0s")
 	l.Finish()
-	if got, want := buf.String(), "waiting 1s\ndownloading 0s\n"; got != want {
+	if got, want := buf.String(), "waiting 1s\nwaiting 1m2s\ndownloading 0s\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

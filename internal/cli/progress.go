@@ -89,26 +89,33 @@ func PhaseElapsed(st workflows.Status, fallback, now time.Time) time.Duration {
 	return now.Sub(from)
 }
 
+// RepeatEvery is how often, without a terminal, an unchanged live line is
+// printed again, so a log shows that a long wait is still going.
+const RepeatEvery = time.Minute
+
 // LiveLine shows a line that changes over time. On a terminal it redraws in
 // place with a carriage return; elsewhere (a pipe, a log file, a test
-// buffer) it prints a new line only when the line's key changes, so logs
-// get one line per real change rather than one per tick. It is safe for
-// concurrent use.
+// buffer) it prints a new line when the line's key changes, or RepeatEvery
+// after the last line, so logs get one line per real change rather than one
+// per tick. It is safe for concurrent use.
 type LiveLine struct {
-	mu      sync.Mutex
-	w       io.Writer
-	tty     bool
-	width   int
-	lastKey string
-	drawn   bool
-	printed bool
+	mu        sync.Mutex
+	w         io.Writer
+	tty       bool
+	width     int
+	lastKey   string
+	lastPrint time.Time
+	drawn     bool
+	printed   bool
+	// now is the clock (tests set it).
+	now func() time.Time
 }
 
 // NewLiveLine returns a LiveLine writing to w; tty selects redraw-in-place.
 // On a terminal whose width is known, lines are cut to fit so that the
 // carriage return can redraw them.
 func NewLiveLine(w io.Writer, tty bool) *LiveLine {
-	l := &LiveLine{w: w, tty: tty}
+	l := &LiveLine{w: w, tty: tty, now: time.Now}
 	if tty {
 		l.width = TerminalWidth(w)
 	}
@@ -131,10 +138,11 @@ func (l *LiveLine) Update(key, line string) {
 		l.drawn = true
 		return
 	}
-	if l.printed && key == l.lastKey {
+	now := l.now()
+	if l.printed && key == l.lastKey && now.Sub(l.lastPrint) < RepeatEvery {
 		return
 	}
-	l.lastKey, l.printed = key, true
+	l.lastKey, l.lastPrint, l.printed = key, now, true
 	fmt.Fprintln(l.w, line)
 }
 
