@@ -182,17 +182,11 @@ func boolText(b bool) string {
 // fileHash is the tree hash and size of a file.
 func fileHash(t *testing.T, path string) (string, int64) {
 	t.Helper()
-	f, err := os.Open(path)
+	h, n, err := treehash.File(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	h := treehash.New()
-	n, err := f.WriteTo(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h.Hex(), n
+	return h, n
 }
 
 var startedLine = regexp.MustCompile(`(?m)^(?:started|attached to the running) (\S+) \(run (\S+)\)$`)

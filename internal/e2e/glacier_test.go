@@ -24,20 +24,14 @@ import (
 
 var fastTiers = map[string]time.Duration{"Expedited": 300 * time.Millisecond, "Standard": time.Second, "Bulk": 2 * time.Second}
 
-// fileTreeHash hashes a file with bounded memory.
+// fileTreeHash is the tree hash and size of a file.
 func fileTreeHash(t *testing.T, path string) (string, int64) {
 	t.Helper()
-	f, err := os.Open(path)
+	h, n, err := treehash.File(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	h := treehash.New()
-	n, err := f.WriteTo(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h.Hex(), n
+	return h, n
 }
 
 // TestGlacierEndToEnd: setup twice, then a 256 MiB archive retrieved

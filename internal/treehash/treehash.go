@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"os"
 )
 
 // ChunkSize is the leaf size of the tree: 1 MiB.
@@ -111,4 +112,20 @@ func Aligned(start, end, size int64) bool {
 		return false
 	}
 	return length == unit || end == size-1
+}
+
+// File returns the tree hash (hex) and size of a file, reading it once
+// with bounded memory.
+func File(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := New()
+	n, err := f.WriteTo(h)
+	if err != nil {
+		return "", n, err
+	}
+	return h.Hex(), n, nil
 }
