@@ -35,6 +35,9 @@ var (
 		"InvalidParameterValue": true, "InvalidParameter": true, "InvalidBucketName": true,
 		"InvalidArgument": true, "InvalidRange": true, "InvalidObjectState": true,
 		"ValidationError": true, "InvalidAttributeName": true,
+		// S3's answer to requests it will never accept as sent, e.g. a
+		// CopyObject of more than 5 GiB.
+		"InvalidRequest": true,
 	}
 )
 

@@ -54,7 +54,14 @@ func (a *S3Restore) RestoreObject(ctx context.Context, in RestoreInput) (spec.S3
 	case err == nil, errors.As(err, &api) && api.ErrorCode() == "RestoreAlreadyInProgress":
 		// 202 (started), 200 (already restored) or 409: HEAD tells which.
 	case errors.As(err, &active):
-		return spec.S3RestoreState{Bucket: in.Bucket, Key: in.Key, Restored: true, NotArchived: true, Source: "restore"}, nil
+		// Not archived: readable as it is. HEAD still gives the size (and
+		// class) that the delivery reports and checks.
+		st, err := a.HeadRestore(ctx, HeadRestoreInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID})
+		if err != nil {
+			return spec.S3RestoreState{}, err
+		}
+		st.Restored, st.NotArchived, st.Ongoing, st.Source = true, true, false, "restore"
+		return st, nil
 	default:
 		return spec.S3RestoreState{}, Classify(fmt.Sprintf("S3 RestoreObject s3://%s/%s", in.Bucket, in.Key), err)
 	}

@@ -42,7 +42,7 @@ type S3RestoreInput struct {
 // S3RestoreResult reports the restore.
 type S3RestoreResult struct {
 	// Expiry of the restored copy (zero for objects not archived).
-	Expiry   time.Time     `json:"expiry,omitempty"`
+	Expiry   time.Time     `json:"expiry,omitzero"`
 	Location string        `json:"location,omitempty"`
 	Bytes    int64         `json:"bytes,omitempty"`
 	Waited   spec.Duration `json:"waited"`

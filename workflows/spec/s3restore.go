@@ -11,7 +11,7 @@ type S3RestoreState struct {
 	// Restored is true once a restored copy is readable.
 	Restored bool `json:"restored"`
 	// Expiry of the restored copy.
-	Expiry time.Time `json:"expiry,omitempty"`
+	Expiry time.Time `json:"expiry,omitzero"`
 	// StorageClass of the object (GLACIER, DEEP_ARCHIVE, ...).
 	StorageClass string `json:"storageClass,omitempty"`
 	// Size of the object.

@@ -1,0 +1,15 @@
+package activities
+
+import "testing"
+
+// SetCopyStreamLimits lowers, for one test, the object size above which
+// DeliverObject streams an S3 copy into a multipart upload instead of one
+// CopyObject, and the streamed copy's part size.
+func SetCopyStreamLimits(t testing.TB, limit, partSize int64) {
+	oldLimit, oldPart := copyObjectLimit, copyPartSize
+	copyObjectLimit, copyPartSize = limit, partSize
+	t.Cleanup(func() { copyObjectLimit, copyPartSize = oldLimit, oldPart })
+}
+
+// CopyStreamParts exposes copyStreamParts.
+func CopyStreamParts(size int64) (partSize int64, concurrency int) { return copyStreamParts(size) }
