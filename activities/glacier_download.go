@@ -44,6 +44,9 @@ type DownloadRangeInput struct {
 type RangeProgress struct {
 	Done   int64    `json:"done"`
 	Leaves []string `json:"leaves,omitempty"`
+	// Want is the range's tree hash as Glacier sent it to the first
+	// attempt (a resumed request covers only the rest of the range).
+	Want string `json:"want,omitempty"`
 }
 
 // DownloadRange fetches one range with GetJobOutput, checks its tree hash
@@ -75,33 +78,41 @@ func (e *checksumError) Error() string {
 }
 
 func (a *Glacier) downloadRange(ctx context.Context, in DownloadRangeInput, prog RangeProgress) (RangePart, error) {
-	r := in.Range
-	out, err := a.Client.GetJobOutput(ctx, &glacier.GetJobOutputInput{
-		AccountId: aws.String(in.Job.AccountID), VaultName: aws.String(in.Job.Vault), JobId: aws.String(in.Job.JobID),
-		Range: aws.String(fmt.Sprintf("bytes=%d-%d", r.Start+prog.Done, r.End)),
-	})
-	if err != nil {
-		return RangePart{}, Classify("Glacier GetJobOutput "+in.Job.JobID, err)
-	}
-	defer out.Body.Close()
-	want := ""
-	if prog.Done == 0 {
-		want = aws.ToString(out.Checksum)
-	}
 	switch in.Prepared.Dest.Scheme {
 	case location.File:
-		return a.rangeToFile(ctx, in, prog, out.Body, want)
+		return a.rangeToFile(ctx, in, prog)
 	case location.S3:
-		return a.rangeToS3(ctx, in, out.Body, want)
+		body, want, err := a.fetch(ctx, in, 0)
+		if err != nil {
+			return RangePart{}, err
+		}
+		defer body.Close()
+		return a.rangeToS3(ctx, in, body, want)
 	}
 	return RangePart{}, BadInput("destination %s not supported", in.Prepared.Dest)
 }
 
+// fetch requests the range from offset skip on, and returns the body and
+// the tree hash Glacier sent (for a whole aligned range only).
+func (a *Glacier) fetch(ctx context.Context, in DownloadRangeInput, skip int64) (io.ReadCloser, string, error) {
+	r := in.Range
+	out, err := a.Client.GetJobOutput(ctx, &glacier.GetJobOutputInput{
+		AccountId: aws.String(in.Job.AccountID), VaultName: aws.String(in.Job.Vault), JobId: aws.String(in.Job.JobID),
+		Range: aws.String(fmt.Sprintf("bytes=%d-%d", r.Start+skip, r.End)),
+	})
+	if err != nil {
+		return nil, "", Classify("Glacier GetJobOutput "+in.Job.JobID, err)
+	}
+	return out.Body, aws.ToString(out.Checksum), nil
+}
+
 // rangeToFile writes at the range's offset in the partial file. Progress
 // heartbeats do not wait for the disk; the range is synced once, before it
-// is reported done, and a resumed attempt first checks that the bytes its
-// heartbeat claims are really in the file (they are not after an OS crash).
-func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog RangeProgress, body io.Reader, want string) (RangePart, error) {
+// is reported done. A resumed attempt first checks that the bytes its
+// heartbeat claims are really in the file (they are not after an OS crash),
+// then fetches the rest and checks the whole range against the tree hash
+// Glacier sent the first attempt.
+func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog RangeProgress) (RangePart, error) {
 	f, err := os.OpenFile(in.Prepared.Dest.Path+PartialSuffix, os.O_RDWR, 0)
 	if err != nil {
 		return RangePart{}, fmt.Errorf("destination: %w", err)
@@ -116,6 +127,14 @@ func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog R
 		// Ask for the whole range again: the next attempt starts clean.
 		activity.RecordHeartbeat(ctx, RangeProgress{})
 		return RangePart{}, fmt.Errorf("destination %s lost bytes written before the restart; downloading range %d again", in.Prepared.Dest, in.Index)
+	}
+	body, want, err := a.fetch(ctx, in, prog.Done)
+	if err != nil {
+		return RangePart{}, err
+	}
+	defer body.Close()
+	if prog.Done > 0 {
+		want = prog.Want
 	}
 	done := prog.Done
 	last := time.Now()
@@ -132,7 +151,7 @@ func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog R
 		leaves = append(leaves, leaf.Sum())
 		done += int64(n)
 		if time.Since(last) >= heartbeatEvery {
-			activity.RecordHeartbeat(ctx, RangeProgress{Done: done, Leaves: hexAll(leaves)})
+			activity.RecordHeartbeat(ctx, RangeProgress{Done: done, Leaves: hexAll(leaves), Want: want})
 			last = time.Now()
 		}
 	}

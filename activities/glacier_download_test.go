@@ -161,7 +161,8 @@ func TestDownloadRangeResumesIntactPrefix(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	env, _ := a.env(&activities.RangeProgress{Done: done, Leaves: leaves(a.data[r.Start : r.Start+done])})
+	whole := treehash.Of(a.data[r.Start : r.End+1])
+	env, _ := a.env(&activities.RangeProgress{Done: done, Leaves: leaves(a.data[r.Start : r.Start+done]), Want: whole})
 	part, err := a.download(env, 1, r)
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +183,12 @@ func TestDownloadRangeResumesIntactPrefix(t *testing.T) {
 	}
 	if !bytes.Equal(got[:r.Start], make([]byte, r.Start)) || !bytes.Equal(got[r.End+1:], make([]byte, len(got)-int(r.End+1))) {
 		t.Error("bytes outside the range were written")
+	}
+	// The resumed part is checked against the tree hash Glacier sent the
+	// first attempt, kept in the heartbeat.
+	env, _ = a.env(&activities.RangeProgress{Done: done, Leaves: leaves(a.data[r.Start : r.Start+done]), Want: strings.Repeat("0", 64)})
+	if _, err := a.download(env, 1, r); err == nil || !strings.Contains(err.Error(), "tree hash mismatch") {
+		t.Errorf("resume against a different Glacier tree hash: %v, want a mismatch", err)
 	}
 }
 

@@ -230,7 +230,7 @@ func (a *app) scheduleListCommand() *cobra.Command {
 				Workflow string    `json:"workflow"`
 				Managed  bool      `json:"managed"`
 				Paused   bool      `json:"paused"`
-				Next     time.Time `json:"next,omitempty"`
+				Next     time.Time `json:"next,omitzero"`
 				Note     string    `json:"note,omitempty"`
 			}
 			var items []item

@@ -25,9 +25,9 @@ type Status struct {
 	// Phase is the current step, one of the Phase* constants.
 	Phase string `json:"phase"`
 	// Since is when the current phase began (workflow time).
-	Since time.Time `json:"since,omitempty"`
+	Since time.Time `json:"since,omitzero"`
 	// Started is when the run began (workflow time).
-	Started time.Time `json:"started,omitempty"`
+	Started time.Time `json:"started,omitzero"`
 	// BytesDone and BytesTotal report transfer progress.
 	BytesDone  int64 `json:"bytesDone,omitempty"`
 	BytesTotal int64 `json:"bytesTotal,omitempty"`
