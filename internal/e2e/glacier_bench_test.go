@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
 	gtypes "github.com/aws/aws-sdk-go-v2/service/glacier/types"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/internal/awsconf"
@@ -163,6 +164,7 @@ func BenchmarkGlacierDownload(b *testing.B) {
 		dir = d
 	}
 	var raws, vigils []time.Duration
+	waitForPoller(b, c)
 	idleRSS := procStatusKiB(b, worker.Process.Pid, "VmRSS")
 	b.ResetTimer()
 	for b.Loop() {
@@ -259,9 +261,11 @@ func rawDownload(b *testing.B, clients *awsconf.Clients, archive string, size in
 
 // startWorkerProcess builds and runs the worker binary against the test
 // server and the local cloud, stopping it (SIGTERM) when the benchmark ends.
+// VIGIL_BENCH_TAGS are build tags (nodev: the lean production build).
 func startWorkerProcess(b *testing.B, address, namespace, cloudURL string) *exec.Cmd {
 	bin := filepath.Join(b.TempDir(), "worker")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/vigilops/vigil/worker").CombinedOutput(); err != nil {
+	// VIGIL_BENCH_TAGS=nodev measures the lean production build.
+	if out, err := exec.Command("go", "build", "-tags", os.Getenv("VIGIL_BENCH_TAGS"), "-o", bin, "github.com/vigilops/vigil/worker").CombinedOutput(); err != nil {
 		b.Fatalf("building the worker: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "--address", address, "--namespace", namespace, "--log-level", "warn")
@@ -297,4 +301,19 @@ func procStatusKiB(b *testing.B, pid int, field string) int64 {
 	}
 	b.Fatalf("no %s in /proc/%d/status", field, pid)
 	return 0
+}
+
+// waitForPoller waits until a worker polls the task queue for activities.
+func waitForPoller(b *testing.B, c client.Client) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		d, err := c.DescribeTaskQueue(context.Background(), workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY)
+		if err == nil && len(d.GetPollers()) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("no worker polling %s after a minute: %v", workflows.TaskQueue, err)
+		}
+		<-time.After(50 * time.Millisecond)
+	}
 }

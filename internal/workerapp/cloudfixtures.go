@@ -1,3 +1,5 @@
+//go:build !nodev
+
 package workerapp
 
 import (
@@ -37,12 +39,6 @@ var demoArchives = []demoArchive{
 	{"demo-256MiB.bin", 256, 256 << 20},
 	{"demo-16MiB.bin", 16, 16 << 20},
 	{"demo-small.bin", 1, 4096},
-}
-
-// DemoArchive is a demo vault archive, for the banner and tests.
-type DemoArchive struct {
-	Description, ID, TreeHash string
-	Size                      int64
 }
 
 // installCloudFixtures creates the demo vault with its archives and runs

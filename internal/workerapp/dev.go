@@ -1,3 +1,5 @@
+//go:build !nodev
+
 package workerapp
 
 import (
@@ -12,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/devserver"
@@ -65,6 +68,25 @@ func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, 
 		SlackWebhookEnv: cloud.URL() + "/_slack/vigil",
 	}}
 	return s, nil
+}
+
+// endpoints are the stack's Temporal address and namespace, Web UI and
+// local cloud URLs.
+func (s *devStack) endpoints() (address, namespace, uiURL, cloudURL string) {
+	return s.temporal.FrontendAddr(), s.temporal.Namespace(), s.temporal.UIURL(), s.cloud.URL()
+}
+
+// installFixtures creates the demo schedules and the demo cloud data; a
+// failure is logged, it does not stop the worker.
+func (s *devStack) installFixtures(ctx context.Context, c client.Client, clients *awsconf.Clients, taskQueue string, logger *slog.Logger) []DemoArchive {
+	if err := installFixtures(ctx, c, s.cloud.URL(), taskQueue, logger); err != nil {
+		logger.Warn("demo fixtures not installed", "error", err)
+	}
+	demo, err := installCloudFixtures(ctx, s.cloud, clients, logger)
+	if err != nil {
+		logger.Warn("demo cloud fixtures not installed", "error", err)
+	}
+	return demo
 }
 
 // getenv prefers the real environment and falls back to the dev defaults.

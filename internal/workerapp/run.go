@@ -61,6 +61,12 @@ type Endpoints struct {
 	DemoArchives []DemoArchive
 }
 
+// DemoArchive is a demo vault archive, for the banner and tests.
+type DemoArchive struct {
+	Description, ID, TreeHash string
+	Size                      int64
+}
+
 // Run runs the worker until ctx ends, then stops everything it started.
 func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready) error {
 	level, err := cfg.slogLevel()
@@ -78,8 +84,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 			return err
 		}
 		defer stack.stop(logger)
-		cfg.Address, cfg.Namespace = stack.temporal.FrontendAddr(), stack.temporal.Namespace()
-		ep.UIURL, ep.CloudURL = stack.temporal.UIURL(), stack.cloud.URL()
+		cfg.Address, cfg.Namespace, ep.UIURL, ep.CloudURL = stack.endpoints()
 		awsCfg = awsconf.Local(ep.CloudURL)
 		getenv = stack.getenv
 	} else {
@@ -109,12 +114,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 	}
 	defer w.Stop()
 	if cfg.Dev {
-		if err := installFixtures(ctx, c, ep.CloudURL, cfg.TaskQueue, logger); err != nil {
-			logger.Warn("demo fixtures not installed", "error", err)
-		}
-		if ep.DemoArchives, err = installCloudFixtures(ctx, stack.cloud, deps.AWS, logger); err != nil {
-			logger.Warn("demo cloud fixtures not installed", "error", err)
-		}
+		ep.DemoArchives = stack.installFixtures(ctx, c, deps.AWS, cfg.TaskQueue, logger)
 	}
 
 	var missing []string
