@@ -15,6 +15,9 @@ const (
 	ErrTypeBadInput         = "BadInput"
 	ErrTypeChecksumMismatch = "ChecksumMismatch"
 	ErrTypeConfig           = "Config"
+	// ErrTypeRangesLost: ranges of a file destination did not survive a
+	// reboot of the worker host; the error's details list their indexes.
+	ErrTypeRangesLost = "RangesLost"
 )
 
 // notFoundCodes, accessCodes and badInputCodes classify AWS error codes

@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -93,6 +95,10 @@ type RangePart struct {
 	TreeHash string `json:"treeHash"`
 	// ETag of the S3 part.
 	ETag string `json:"etag,omitempty"`
+	// Boot is the boot id of the host that wrote a file range: ranges are
+	// not synced one by one, so the finish re-checks those written before
+	// the host last restarted.
+	Boot string `json:"boot,omitempty"`
 }
 
 // FinishInput completes a destination.
@@ -141,6 +147,9 @@ func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishRe
 			return FinishResult{}, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("file %s has %d bytes, the ranges %d", partial, fi.Size(), total), ErrTypeChecksumMismatch, nil)
 		}
+		if err := checkRebootedRanges(partial, parts); err != nil {
+			return FinishResult{}, err
+		}
 		if err := os.Rename(partial, p.Dest.Path); err != nil {
 			return FinishResult{}, fmt.Errorf("finish: %w", err)
 		}
@@ -174,4 +183,54 @@ func (a *Sinks) AbortDestination(ctx context.Context, p Prepared) error {
 		return Classify("S3 AbortMultipartUpload", err)
 	}
 	return nil
+}
+
+// bootIDFile holds the kernel's id of the current boot (Linux).
+const bootIDFile = "/proc/sys/kernel/random/boot_id"
+
+// BootID identifies the current boot of this host; "" when unknown (then
+// every range is re-checked at the finish).
+func BootID() string {
+	b, err := os.ReadFile(bootIDFile)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// checkRebootedRanges re-reads the ranges of the partial file written under
+// another boot (their bytes may not have reached the disk before the host
+// went down) and returns a RangesLost error listing those whose tree hash
+// no longer matches.
+func checkRebootedRanges(path string, parts []RangePart) error {
+	boot := BootID()
+	var f *os.File
+	var lost []int
+	off := int64(0)
+	for _, part := range parts {
+		start := off
+		off += part.Bytes
+		if boot != "" && part.Boot == boot {
+			continue
+		}
+		if f == nil {
+			var err error
+			if f, err = os.Open(path); err != nil {
+				return fmt.Errorf("finish: %w", err)
+			}
+			defer f.Close()
+		}
+		h := treehash.New()
+		if _, err := io.Copy(h, io.NewSectionReader(f, start, part.Bytes)); err != nil {
+			return fmt.Errorf("finish: re-reading range %d: %w", part.Index, err)
+		}
+		if h.Hex() != part.TreeHash {
+			lost = append(lost, part.Index)
+		}
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%d range(s) of %s were lost when the host restarted: %v", len(lost), path, lost),
+		ErrTypeRangesLost, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{lost}})
 }

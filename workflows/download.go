@@ -1,8 +1,11 @@
 package workflows
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/activities"
@@ -29,10 +32,14 @@ func splitRanges(size, chunk int64) []spec.ByteRange {
 	return out
 }
 
+// maxLostRounds bounds how often ranges lost to a host restart are
+// downloaded again before the retrieval fails.
+const maxLostRounds = 3
+
 // run downloads the job output in parallel ranges (bounded), then verifies
-// and publishes it.
+// and publishes it. Ranges the finish finds lost (written before the
+// worker host restarted, and not on disk) are downloaded again.
 func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job spec.GlacierJob, js spec.GlacierJobState) (activities.FinishResult, error) {
-	var ga *activities.Glacier
 	var sinks *activities.Sinks
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	if d.prep == nil || d.size != js.OutputSize || d.treeHash != js.TreeHash {
@@ -43,8 +50,38 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 		d.prep, d.size, d.treeHash = &prep, js.OutputSize, js.TreeHash
 		d.parts = make([]activities.RangePart, len(splitRanges(js.OutputSize, in.ChunkSize)))
 	}
-	ranges := splitRanges(js.OutputSize, in.ChunkSize)
 	st.SetPhase(PhaseDownloading)
+	finishOpts := ShortCallOptions()
+	finishOpts.StartToCloseTimeout = 30 * time.Minute
+	for round := 1; ; round++ {
+		if err := d.fetchMissing(ctx, st, in, job, js); err != nil {
+			return activities.FinishResult{}, err
+		}
+		var fin activities.FinishResult
+		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, finishOpts), sinks.FinishDestination,
+			activities.FinishInput{Prepared: *d.prep, Parts: d.parts, TreeHash: js.TreeHash}).Get(ctx, &fin)
+		var lost []int
+		var appErr *temporal.ApplicationError
+		if err == nil || round == maxLostRounds || !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeRangesLost ||
+			appErr.Details(&lost) != nil {
+			return fin, err
+		}
+		for _, i := range lost {
+			if i >= 0 && i < len(d.parts) {
+				d.parts[i] = activities.RangePart{}
+			}
+		}
+		st.Update(func(s *Status) {
+			s.Message = fmt.Sprintf("%d range(s) lost in a host restart; downloading them again", len(lost))
+		})
+	}
+}
+
+// fetchMissing downloads the ranges not delivered yet, in parallel
+// (bounded by in.Parallel), stopping at the first failure.
+func (d *download) fetchMissing(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job spec.GlacierJob, js spec.GlacierJobState) error {
+	var ga *activities.Glacier
+	ranges := splitRanges(js.OutputSize, in.ChunkSize)
 	var done int64
 	for _, p := range d.parts {
 		done += p.Bytes
@@ -83,14 +120,5 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 		sel.Select(ctx)
 		launch()
 	}
-	if firstErr != nil {
-		return activities.FinishResult{}, firstErr
-	}
-	parts := d.parts
-	finishOpts := ShortCallOptions()
-	finishOpts.StartToCloseTimeout = 30 * time.Minute
-	var fin activities.FinishResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, finishOpts), sinks.FinishDestination,
-		activities.FinishInput{Prepared: *d.prep, Parts: parts, TreeHash: js.TreeHash}).Get(ctx, &fin)
-	return fin, err
+	return firstErr
 }

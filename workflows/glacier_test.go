@@ -27,6 +27,8 @@ type glacierFake struct {
 	failRange  map[int]error
 	completeAt int // DescribeJob reports completion from this poll on (0: never)
 	state      spec.GlacierJobState
+	lost       []int // FinishDestination reports these ranges lost, once
+	finishes   int
 }
 
 func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironment {
@@ -70,6 +72,14 @@ func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironm
 		return activities.RangePart{Index: in.Index, Bytes: in.Range.Len(), TreeHash: "h"}, nil
 	}).Maybe()
 	env.OnActivity(sinks.FinishDestination, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FinishInput) (activities.FinishResult, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.finishes++
+		if lost := f.lost; lost != nil {
+			f.lost = nil
+			return activities.FinishResult{}, temporal.NewApplicationErrorWithOptions("lost", activities.ErrTypeRangesLost,
+				temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{lost}})
+		}
 		var n int64
 		for _, p := range in.Parts {
 			n += p.Bytes
@@ -200,4 +210,21 @@ func TestGlacierExpiredOutputIsRetrievedAgain(t *testing.T) {
 
 func clientStartOptions(id string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{ID: id}
+}
+
+// TestGlacierRangesLostInRestartAreFetchedAgain: the finish finds ranges
+// that did not survive a host restart; only those are downloaded again.
+func TestGlacierRangesLostInRestartAreFetchedAgain(t *testing.T) {
+	f := &glacierFake{completeAt: 1, state: succeeded(10 * mib), lost: []int{0, 2}}
+	env := newGlacierEnv(t, f)
+	in := glacierInput()
+	in.PollInterval = spec.Duration(time.Minute)
+	startGlacier(env, in)
+	var res GlacierRetrieveResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if f.finishes != 2 || f.downloads[0] != 2 || f.downloads[1] != 1 || f.downloads[2] != 2 || res.Bytes != 10*mib {
+		t.Errorf("finishes=%d downloads=%v result=%+v; want ranges 0 and 2 fetched twice, 1 once", f.finishes, f.downloads, res)
+	}
 }

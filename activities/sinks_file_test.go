@@ -1,0 +1,69 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/internal/treehash"
+)
+
+// TestFinishRechecksRangesFromAnotherBoot: ranges written in this boot are
+// trusted (they were verified as they streamed); ranges written before a
+// restart are re-read, and those that lost their bytes are reported.
+func TestFinishRechecksRangesFromAnotherBoot(t *testing.T) {
+	const chunk = 1 << 20
+	data := make([]byte, 3*chunk)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	dest := filepath.Join(t.TempDir(), "out.bin")
+	loc, err := location.Parse("file://" + dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []activities.RangePart
+	for i := range 3 {
+		parts = append(parts, activities.RangePart{Index: i, Bytes: chunk, TreeHash: treehash.Of(data[i*chunk : (i+1)*chunk]), Boot: activities.BootID()})
+	}
+	whole := treehash.Of(data)
+	// On disk, range 1 is zeros: its bytes never reached the disk.
+	onDisk := slices.Clone(data)
+	clear(onDisk[chunk : 2*chunk])
+	if err := os.WriteFile(dest+activities.PartialSuffix, onDisk, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sinks := &activities.Sinks{}
+	ctx := context.Background()
+	in := activities.FinishInput{Prepared: activities.Prepared{Dest: loc, Size: int64(len(data))}, TreeHash: whole}
+
+	// Written before a restart: ranges 0 and 1 are re-read; 1 is lost.
+	in.Parts = slices.Clone(parts)
+	in.Parts[0].Boot, in.Parts[1].Boot = "earlier-boot", "earlier-boot"
+	_, err = sinks.FinishDestination(ctx, in)
+	var appErr *temporal.ApplicationError
+	var lost []int
+	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeRangesLost || appErr.Details(&lost) != nil || !slices.Equal(lost, []int{1}) {
+		t.Fatalf("finish after a restart: %v (lost %v), want RangesLost [1]", err, lost)
+	}
+	if _, err := os.Stat(dest); !os.IsNotExist(err) {
+		t.Errorf("a damaged output was published: %v", err)
+	}
+
+	// The same boot: the verified ranges are trusted, the file is renamed.
+	in.Parts = parts
+	fin, err := sinks.FinishDestination(ctx, in)
+	if err != nil || fin.TreeHash != whole || fin.Bytes != int64(len(data)) {
+		t.Fatalf("finish in the same boot: %+v, %v", fin, err)
+	}
+	if _, err := os.Stat(dest); err != nil {
+		t.Errorf("output not published: %v", err)
+	}
+}
