@@ -246,6 +246,12 @@ func TestArchiveRetrieval(t *testing.T) {
 	if _, err := e.g.DescribeJob(ctx, &glacier.DescribeJobInput{VaultName: aws.String("v"), JobId: aws.String("nope")}); !errors.As(err, &nf) {
 		t.Errorf("unknown job: %v", err)
 	}
+	if _, err := e.g.DeleteVaultNotifications(ctx, &glacier.DeleteVaultNotificationsInput{VaultName: aws.String("v")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.g.GetVaultNotifications(ctx, &glacier.GetVaultNotificationsInput{VaultName: aws.String("v")}); !errors.As(err, &nf) {
+		t.Errorf("notifications after delete: %v, want ResourceNotFoundException", err)
+	}
 }
 
 // done reports whether a job already completed (the tiny tier delays can
@@ -366,6 +372,12 @@ func TestOutputExpiresAndStatePersists(t *testing.T) {
 		Type: aws.String("archive-retrieval"), ArchiveId: aws.String(id), Tier: aws.String("Standard")}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	e.svc.mu.Lock()
+	_, kept := e.svc.st.Jobs[aws.ToString(quick.JobId)]
+	e.svc.mu.Unlock()
+	if kept {
+		t.Error("the expired job is still in the state after a new job was initiated")
 	}
 	if err := e.svc.Close(); err != nil {
 		t.Fatal(err)

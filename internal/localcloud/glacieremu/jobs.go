@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"time"
 
@@ -117,6 +118,7 @@ func (s *Service) initiateJob(w http.ResponseWriter, r *http.Request, vaultName 
 	default:
 		return errInvalid("Invalid job type: %q", p.Type)
 	}
+	s.pruneLocked(now)
 	s.st.Jobs[j.Desc.JobID] = j
 	s.st.JobOrder = append(s.st.JobOrder, j.Desc.JobID)
 	s.armLocked(j)
@@ -304,4 +306,20 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// pruneLocked forgets jobs whose output expired, so the state stays small.
+func (s *Service) pruneLocked(now time.Time) {
+	kept := s.st.JobOrder[:0]
+	for _, id := range s.st.JobOrder {
+		j := s.st.Jobs[id]
+		if j != nil && !j.ExpiresAt.IsZero() && !now.Before(j.ExpiresAt) {
+			delete(s.st.Jobs, id)
+			delete(s.calls, id)
+			_ = os.Remove(s.inventoryPath(id))
+			continue
+		}
+		kept = append(kept, id)
+	}
+	s.st.JobOrder = kept
 }
