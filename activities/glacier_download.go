@@ -114,7 +114,8 @@ func (a *Glacier) fetch(ctx context.Context, in DownloadRangeInput, skip int64) 
 // then fetches the rest and checks the whole range against the tree hash
 // Glacier sent the first attempt.
 func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog RangeProgress) (RangePart, error) {
-	f, err := os.OpenFile(in.Prepared.Dest.Path+PartialSuffix, os.O_RDWR, 0)
+	// O_CREATE: after a reboot the prepared (sparse, unsynced) file may be gone.
+	f, err := os.OpenFile(in.Prepared.Dest.Path+PartialSuffix, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return RangePart{}, fmt.Errorf("destination: %w", err)
 	}
@@ -129,37 +130,40 @@ func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog R
 		activity.RecordHeartbeat(ctx, RangeProgress{})
 		return RangePart{}, fmt.Errorf("destination %s lost bytes written before the restart; downloading range %d again", in.Prepared.Dest, in.Index)
 	}
-	body, want, err := a.fetch(ctx, in, prog.Done)
-	if err != nil {
-		return RangePart{}, err
-	}
-	defer body.Close()
-	if prog.Done > 0 {
-		want = prog.Want
-	}
-	done := prog.Done
-	last := time.Now()
-	for done < in.Range.Len() {
-		n, err := io.ReadFull(body, buf[:min(int64(len(buf)), in.Range.Len()-done)])
+	want, done := prog.Want, prog.Done
+	if done < in.Range.Len() { // a heartbeat may already cover the whole range
+		body, sent, err := a.fetch(ctx, in, done)
 		if err != nil {
-			return RangePart{}, fmt.Errorf("reading job output at %d: %w", in.Range.Start+done, err)
+			return RangePart{}, err
 		}
-		if _, err := f.WriteAt(buf[:n], in.Range.Start+done); err != nil {
-			return RangePart{}, fmt.Errorf("destination: %w", err)
+		defer body.Close()
+		if done == 0 {
+			want = sent
 		}
-		leaf := treehash.New()
-		leaf.Write(buf[:n])
-		leaves = append(leaves, leaf.Sum())
-		done += int64(n)
-		if time.Since(last) >= heartbeatEvery {
-			activity.RecordHeartbeat(ctx, RangeProgress{Done: done, Leaves: hexAll(leaves), Want: want})
-			last = time.Now()
+		last := time.Now()
+		for done < in.Range.Len() {
+			n, err := io.ReadFull(body, buf[:min(int64(len(buf)), in.Range.Len()-done)])
+			if err != nil {
+				return RangePart{}, fmt.Errorf("reading job output at %d: %w", in.Range.Start+done, err)
+			}
+			if _, err := f.WriteAt(buf[:n], in.Range.Start+done); err != nil {
+				return RangePart{}, fmt.Errorf("destination: %w", err)
+			}
+			leaf := treehash.New()
+			leaf.Write(buf[:n])
+			leaves = append(leaves, leaf.Sum())
+			done += int64(n)
+			if time.Since(last) >= heartbeatEvery {
+				activity.RecordHeartbeat(ctx, RangeProgress{Done: done, Leaves: hexAll(leaves), Want: want})
+				last = time.Now()
+			}
 		}
 	}
 	sum := hex.EncodeToString(treehash.Combine(leaves))
 	if want != "" && sum != want {
 		return RangePart{}, &checksumError{sum, want}
 	}
+	startWriteback(f, in.Range.Start, done)
 	return RangePart{Index: in.Index, Bytes: done, TreeHash: sum, Boot: BootID()}, nil
 }
 

@@ -184,6 +184,15 @@ func TestDownloadRangeResumesIntactPrefix(t *testing.T) {
 	if !bytes.Equal(got[:r.Start], make([]byte, r.Start)) || !bytes.Equal(got[r.End+1:], make([]byte, len(got)-int(r.End+1))) {
 		t.Error("bytes outside the range were written")
 	}
+	// A heartbeat that already covers the whole range: nothing is fetched.
+	before := len(a.cloud.Glacier.GetJobOutputCalls(a.job.JobID))
+	env, _ = a.env(&activities.RangeProgress{Done: r.Len(), Leaves: leaves(a.data[r.Start : r.End+1]), Want: whole})
+	if part, err := a.download(env, 1, r); err != nil || part.TreeHash != whole || part.Bytes != r.Len() {
+		t.Errorf("resume of a complete range: %+v, %v", part, err)
+	}
+	if n := len(a.cloud.Glacier.GetJobOutputCalls(a.job.JobID)); n != before {
+		t.Errorf("a complete range was requested again (%d calls, want %d)", n, before)
+	}
 	// The resumed part is checked against the tree hash Glacier sent the
 	// first attempt, kept in the heartbeat.
 	env, _ = a.env(&activities.RangeProgress{Done: done, Leaves: leaves(a.data[r.Start : r.Start+done]), Want: strings.Repeat("0", 64)})

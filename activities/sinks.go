@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -131,29 +132,32 @@ func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishRe
 		leaves = append(leaves, mustHex(part.TreeHash))
 		total += part.Bytes
 	}
+	// Range hashes combine into the whole tree hash only for power-of-two
+	// MiB ranges; a file with other ranges is hashed whole instead.
 	sum := hex.EncodeToString(treehash.Combine(leaves))
-	if in.TreeHash != "" && sum != in.TreeHash {
-		return FinishResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("the ranges combine to tree hash %s, want %s", sum, in.TreeHash), ErrTypeChecksumMismatch, nil)
-	}
+	aligned := alignedParts(parts)
 	switch p.Dest.Scheme {
 	case location.File:
 		partial := p.Dest.Path + PartialSuffix
-		fi, err := os.Stat(partial)
-		if err != nil {
-			return FinishResult{}, fmt.Errorf("finish: %w", err)
-		}
-		if fi.Size() != total {
-			return FinishResult{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("file %s has %d bytes, the ranges %d", partial, fi.Size(), total), ErrTypeChecksumMismatch, nil)
-		}
 		if err := checkRebootedRanges(partial, parts); err != nil {
 			return FinishResult{}, err
 		}
-		if err := os.Rename(partial, p.Dest.Path); err != nil {
+		if !aligned {
+			var err error
+			if sum, _, err = treehash.File(partial); err != nil {
+				return FinishResult{}, fmt.Errorf("finish: %w", err)
+			}
+		}
+		if err := matchTreeHash(sum, in.TreeHash); err != nil {
+			return FinishResult{}, err
+		}
+		if err := publishFile(partial, p.Dest.Path); err != nil {
 			return FinishResult{}, fmt.Errorf("finish: %w", err)
 		}
 	case location.S3:
+		if err := matchTreeHash(sum, in.TreeHash); err != nil {
+			return FinishResult{}, err
+		}
 		completed := make([]s3types.CompletedPart, 0, len(parts))
 		for _, part := range parts {
 			completed = append(completed, s3types.CompletedPart{PartNumber: aws.Int32(int32(part.Index + 1)), ETag: aws.String(part.ETag)})
@@ -185,47 +189,75 @@ func (a *Sinks) AbortDestination(ctx context.Context, p Prepared) error {
 	return nil
 }
 
+// alignedParts reports whether every range but the last is a power-of-two
+// number of MiB (each range hash is then a node of the whole tree).
+func alignedParts(parts []RangePart) bool {
+	for i, p := range parts {
+		if i < len(parts)-1 && (p.Bytes%treehash.ChunkSize != 0 || (p.Bytes/treehash.ChunkSize)&(p.Bytes/treehash.ChunkSize-1) != 0 || p.Bytes != parts[0].Bytes) {
+			return false
+		}
+	}
+	return true
+}
+
+// matchTreeHash fails when the output's tree hash is not the job's
+// (want "" skips the check).
+func matchTreeHash(got, want string) error {
+	if want == "" || got == want {
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("the output has tree hash %s, Glacier says %s", got, want), ErrTypeChecksumMismatch, nil)
+}
+
 // bootIDFile holds the kernel's id of the current boot (Linux).
 const bootIDFile = "/proc/sys/kernel/random/boot_id"
 
 // BootID identifies the current boot of this host; "" when unknown (then
 // every range is re-checked at the finish).
-func BootID() string {
+var BootID = sync.OnceValue(func() string {
 	b, err := os.ReadFile(bootIDFile)
 	if err != nil {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
-}
+})
 
-// checkRebootedRanges re-reads the ranges of the partial file written under
-// another boot (their bytes may not have reached the disk before the host
-// went down) and returns a RangesLost error listing those whose tree hash
-// no longer matches.
+// checkRebootedRanges finds the ranges of the partial file that may not
+// have survived a restart of the host: those beyond the file's end (it may
+// even be gone) and those written under another boot whose bytes no longer
+// have their tree hash. It returns a RangesLost error listing them.
 func checkRebootedRanges(path string, parts []RangePart) error {
+	f, err := os.Open(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	var size int64
+	if f != nil {
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		size = fi.Size()
+	}
 	boot := BootID()
-	var f *os.File
 	var lost []int
 	off := int64(0)
 	for _, part := range parts {
 		start := off
 		off += part.Bytes
-		if boot != "" && part.Boot == boot {
-			continue
-		}
-		if f == nil {
-			var err error
-			if f, err = os.Open(path); err != nil {
-				return fmt.Errorf("finish: %w", err)
-			}
-			defer f.Close()
-		}
-		h := treehash.New()
-		if _, err := io.Copy(h, io.NewSectionReader(f, start, part.Bytes)); err != nil {
-			return fmt.Errorf("finish: re-reading range %d: %w", part.Index, err)
-		}
-		if h.Hex() != part.TreeHash {
+		switch {
+		case off > size:
 			lost = append(lost, part.Index)
+		case boot != "" && part.Boot == boot:
+		default:
+			h := treehash.New()
+			if _, err := io.Copy(h, io.NewSectionReader(f, start, part.Bytes)); err != nil {
+				return fmt.Errorf("re-reading range %d: %w", part.Index, err)
+			}
+			if h.Hex() != part.TreeHash {
+				lost = append(lost, part.Index)
+			}
 		}
 	}
 	if len(lost) == 0 {
@@ -233,4 +265,30 @@ func checkRebootedRanges(path string, parts []RangePart) error {
 	}
 	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%d range(s) of %s were lost when the host restarted: %v", len(lost), path, lost),
 		ErrTypeRangesLost, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{lost}})
+}
+
+// publishFile makes the verified partial file durable, then renames it to
+// its destination and makes the rename durable, so a crash never leaves a
+// short or empty file at the destination path.
+func publishFile(partial, dest string) error {
+	f, err := os.OpenFile(partial, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(partial, dest); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(dest))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
 }

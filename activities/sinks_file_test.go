@@ -67,3 +67,75 @@ func TestFinishRechecksRangesFromAnotherBoot(t *testing.T) {
 		t.Errorf("output not published: %v", err)
 	}
 }
+
+// TestFinishAfterTheFileWasLost: a reboot took the unsynced partial file
+// (or its tail) with it: the ranges past its end are reported lost.
+func TestFinishAfterTheFileWasLost(t *testing.T) {
+	const chunk = 1 << 20
+	data := make([]byte, 3*chunk)
+	for i := range data {
+		data[i] = byte(i * 13)
+	}
+	dest := filepath.Join(t.TempDir(), "out.bin")
+	loc, err := location.Parse("file://" + dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := activities.FinishInput{Prepared: activities.Prepared{Dest: loc, Size: int64(len(data))}, TreeHash: treehash.Of(data)}
+	for i := range 3 {
+		in.Parts = append(in.Parts, activities.RangePart{Index: i, Bytes: chunk, TreeHash: treehash.Of(data[i*chunk : (i+1)*chunk]), Boot: activities.BootID()})
+	}
+	sinks := &activities.Sinks{}
+	for _, tc := range []struct {
+		name   string
+		onDisk []byte // nil: no file
+		lost   []int
+	}{
+		{"no file", nil, []int{0, 1, 2}},
+		{"short file", data[:chunk+5], []int{1, 2}},
+	} {
+		_ = os.Remove(dest + activities.PartialSuffix)
+		if tc.onDisk != nil {
+			if err := os.WriteFile(dest+activities.PartialSuffix, tc.onDisk, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := sinks.FinishDestination(context.Background(), in)
+		var appErr *temporal.ApplicationError
+		var lost []int
+		if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeRangesLost || appErr.Details(&lost) != nil || !slices.Equal(lost, tc.lost) {
+			t.Errorf("%s: %v (lost %v), want RangesLost %v", tc.name, err, lost, tc.lost)
+		}
+	}
+}
+
+// TestFinishHashesUnalignedRangesWhole: 3 MiB ranges are not nodes of the
+// tree, so their hashes cannot be combined; the file is hashed instead.
+func TestFinishHashesUnalignedRangesWhole(t *testing.T) {
+	const rng = 3 << 20
+	data := make([]byte, 2*rng+100)
+	for i := range data {
+		data[i] = byte(i * 31)
+	}
+	dest := filepath.Join(t.TempDir(), "out.bin")
+	loc, err := location.Parse("file://" + dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dest+activities.PartialSuffix, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := activities.FinishInput{Prepared: activities.Prepared{Dest: loc, Size: int64(len(data))}, TreeHash: treehash.Of(data)}
+	for i, off := 0, 0; off < len(data); i, off = i+1, off+rng {
+		end := min(off+rng, len(data))
+		in.Parts = append(in.Parts, activities.RangePart{Index: i, Bytes: int64(end - off), TreeHash: treehash.Of(data[off:end]), Boot: activities.BootID()})
+	}
+	fin, err := (&activities.Sinks{}).FinishDestination(context.Background(), in)
+	if err != nil || fin.TreeHash != treehash.Of(data) {
+		t.Fatalf("finish with 3 MiB ranges: %+v, %v", fin, err)
+	}
+	got, err := os.ReadFile(dest)
+	if err != nil || !slices.Equal(got, data) {
+		t.Errorf("published file: %d bytes, %v", len(got), err)
+	}
+}

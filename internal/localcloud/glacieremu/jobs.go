@@ -185,7 +185,9 @@ func (s *Service) complete(id string) {
 	s.saveLocked()
 	msg, _ := json.Marshal(j.Desc)
 	topics := s.topicsLocked(j)
+	s.wg.Add(1)
 	s.mu.Unlock()
+	defer s.wg.Done()
 	for _, t := range topics {
 		if s.opts.Topics == nil {
 			break

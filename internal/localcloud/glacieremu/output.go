@@ -108,12 +108,6 @@ func (s *Service) getJobOutput(w http.ResponseWriter, r *http.Request, vaultName
 				w.Header().Set("X-Amz-Sha256-Tree-Hash", th)
 			}
 		}
-	} else if start == 0 && end == out.size-1 {
-		h := treehash.New()
-		if _, err := io.Copy(h, io.NewSectionReader(out.f, 0, out.size)); err != nil {
-			return err
-		}
-		w.Header().Set("X-Amz-Sha256-Tree-Hash", h.Hex())
 	}
 	if out.description != "" {
 		w.Header().Set("X-Amz-Archive-Description", out.description)

@@ -68,6 +68,7 @@ type Service struct {
 	timers  map[string]*time.Timer // pending job completions by job id
 	calls   map[string][]string    // served GetJobOutput ranges by job id
 	closed  bool
+	wg      sync.WaitGroup // completions publishing notifications
 }
 
 // New opens (or creates) the emulator's store and re-arms pending jobs.
@@ -127,6 +128,7 @@ func (s *Service) Close() error {
 		delete(s.timers, id)
 	}
 	s.mu.Unlock()
+	s.wg.Wait()
 	if s.tempDir {
 		return os.RemoveAll(s.dir)
 	}

@@ -13,7 +13,7 @@ var validVaultName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,255}$`)
 // CreateVault creates a vault unless it exists (as the API does: creating
 // an existing vault succeeds).
 func (s *Service) CreateVault(name string) error {
-	if !validVaultName.MatchString(name) {
+	if !validVaultName.MatchString(name) || name == "." || name == ".." {
 		return errInvalid("vault name %q: use 1-255 of a-z, A-Z, 0-9, '_', '-', '.'", name)
 	}
 	s.mu.Lock()

@@ -122,6 +122,12 @@ func encodeKey(key string) string {
 // emitObject emits an event about an object as it is stored now (size and
 // ETag from the store).
 func (s *Service) emitObject(bucket, key, name string, req requestInfo) {
+	s.mu.Lock()
+	wanted := len(s.notifs[bucket].targets(name, key)) > 0
+	s.mu.Unlock()
+	if !wanted { // spare the store a HEAD when nobody listens
+		return
+	}
 	ev := event{name: name, key: key, req: req}
 	if _, size, etag, ok := s.storageClass(bucket, key); ok {
 		ev.size, ev.etag = &size, etag

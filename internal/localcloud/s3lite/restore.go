@@ -152,18 +152,20 @@ func (s *Service) complete(ref string, st *restoreState) {
 	}
 	now := time.Now()
 	st.Done, st.Expiry = true, restoreExpiry(now, st.Days)
+	// Copied under the lock: a new RestoreObject may extend the expiry.
+	bucket, key, expiry, class := st.Bucket, st.Key, st.Expiry, st.Class
 	delete(s.timers, ref)
 	s.saveLocked()
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
-	_, size, etag, ok := s.storageClass(st.Bucket, st.Key)
+	_, size, etag, ok := s.storageClass(bucket, key)
 	if !ok {
 		return
 	}
-	s.emit(st.Bucket, event{name: "ObjectRestore:Completed", key: st.Key, size: &size, etag: etag,
+	s.emit(bucket, event{name: "ObjectRestore:Completed", key: key, size: &size, etag: etag,
 		req:     requestInfo{sourceIP: "s3.amazonaws.com", requestID: fmt.Sprintf("%016X", now.UnixNano())},
-		glacier: &glacierEventData{RestoreEventData: restoreEventData{ExpiryTime: eventTime(st.Expiry), StorageClass: st.Class}}})
+		glacier: &glacierEventData{RestoreEventData: restoreEventData{ExpiryTime: eventTime(expiry), StorageClass: class}}})
 }
 
 // restored reports whether the object has a readable restored copy.
