@@ -18,6 +18,10 @@ const (
 	// ErrTypeRangesLost: ranges of a file destination did not survive a
 	// reboot of the worker host; the error's details list their indexes.
 	ErrTypeRangesLost = "RangesLost"
+	// ErrTypeObjectChanged: the object was replaced while it was delivered,
+	// by one of another size than the restore reported; a new restore (run)
+	// is needed.
+	ErrTypeObjectChanged = "ObjectChanged"
 )
 
 // notFoundCodes, accessCodes and badInputCodes classify AWS error codes

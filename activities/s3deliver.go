@@ -5,14 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
@@ -54,7 +60,8 @@ type DeliverObjectInput struct {
 // CopyObject up to MaxCopyObjectSize; above, S3 refuses that and the
 // object is streamed through the worker into a multipart upload), or
 // streams it to a file on the worker host (1 MiB buffer, resuming from the
-// last heartbeat's offset, renamed into place when complete).
+// last heartbeat's offset if the object still has the heartbeat's ETag,
+// renamed into place when complete).
 func (a *S3) DeliverObject(ctx context.Context, in DeliverObjectInput) (FinishResult, error) {
 	dest, err := location.Parse(in.Dest)
 	if err != nil {
@@ -81,10 +88,24 @@ func (a *S3) DeliverObject(ctx context.Context, in DeliverObjectInput) (FinishRe
 	return FinishResult{}, BadInput("destination %s: want s3:// or file://", dest)
 }
 
+// DownloadProgress is the heartbeat of a download to a file: the bytes
+// written to the partial file, and the ETag of the object they are of. A
+// retry resumes with a ranged GET conditional on that ETag, so the file
+// never mixes two versions of the object.
+type DownloadProgress struct {
+	Done int64  `json:"done"`
+	ETag string `json:"etag"`
+}
+
 func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.Location, src string) (FinishResult, error) {
-	var done int64
+	var prog DownloadProgress
 	if activity.HasHeartbeatDetails(ctx) {
-		_ = activity.GetHeartbeatDetails(ctx, &done)
+		// Details that do not decode (a plain byte count, heartbeated by
+		// workers before the ETag was kept) or lack the ETag start over:
+		// without it a resume could not tell the object did not change.
+		if err := activity.GetHeartbeatDetails(ctx, &prog); err != nil || prog.ETag == "" || prog.Done < 0 {
+			prog = DownloadProgress{}
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(dest.Path), 0o755); err != nil {
 		return FinishResult{}, BadInput("destination: %v", err)
@@ -95,21 +116,15 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 		return FinishResult{}, BadInput("destination: %v", err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || fi.Size() < done {
-		done = 0 // the partial file is not what the heartbeat describes
+	if fi, err := f.Stat(); err != nil || fi.Size() < prog.Done {
+		prog = DownloadProgress{} // the partial file is not what the heartbeat describes
 	}
-	req := &s3.GetObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
-	if in.VersionID != "" {
-		req.VersionId = aws.String(in.VersionID)
-	}
-	if done > 0 {
-		req.Range = aws.String(fmt.Sprintf("bytes=%d-", done))
-	}
-	out, err := a.Client.GetObject(ctx, req)
+	out, done, err := a.getFrom(ctx, in, src, prog)
 	if err != nil {
-		return FinishResult{}, Classify("S3 GetObject "+src, err)
+		return FinishResult{}, err
 	}
 	defer out.Body.Close()
+	etag := aws.ToString(out.ETag)
 	if err := f.Truncate(done); err != nil {
 		return FinishResult{}, err
 	}
@@ -129,7 +144,7 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 				if err := f.Sync(); err != nil {
 					return FinishResult{}, err
 				}
-				activity.RecordHeartbeat(ctx, done)
+				activity.RecordHeartbeat(ctx, DownloadProgress{Done: done, ETag: etag})
 				last = time.Now()
 			}
 		}
@@ -150,6 +165,100 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 		return FinishResult{}, err
 	}
 	return FinishResult{Location: dest.String(), Bytes: done}, nil
+}
+
+// getFrom GETs the object from prog.Done on (If-Match prog.ETag), or whole
+// when prog.Done is 0, and returns the body with the offset it starts at.
+// A resume the server cannot serve as asked starts over at 0: the object
+// changed (412), the range is past its end (416), or the answer is not the
+// range asked for (a 200 that ignored Range is the whole object, kept; a
+// 206 of another range is dropped for a new whole GET).
+func (a *S3) getFrom(ctx context.Context, in DeliverObjectInput, src string, prog DownloadProgress) (*s3.GetObjectOutput, int64, error) {
+	req := &s3.GetObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
+	if in.VersionID != "" {
+		req.VersionId = aws.String(in.VersionID)
+	}
+	if prog.Done == 0 {
+		out, err := a.Client.GetObject(ctx, req)
+		if err != nil {
+			return nil, 0, Classify("S3 GetObject "+src, err)
+		}
+		return wholeObject(in, src, out)
+	}
+	log := activity.GetLogger(ctx)
+	req.Range = aws.String(fmt.Sprintf("bytes=%d-", prog.Done))
+	req.IfMatch = aws.String(prog.ETag)
+	out, err := a.Client.GetObject(ctx, req)
+	var api smithy.APIError
+	switch {
+	case err == nil:
+	case httpStatus(err) == http.StatusPreconditionFailed || errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed":
+		log.Info("object changed since the download started; starting over", "object", src, "etag", prog.ETag, "done", prog.Done)
+		return a.getFrom(ctx, in, src, DownloadProgress{})
+	case httpStatus(err) == http.StatusRequestedRangeNotSatisfiable || errors.As(err, &api) && api.ErrorCode() == "InvalidRange":
+		log.Info("resume offset past the object's end; starting over", "object", src, "done", prog.Done)
+		return a.getFrom(ctx, in, src, DownloadProgress{})
+	default:
+		return nil, 0, Classify("S3 GetObject "+src, err)
+	}
+	status := httpStatus(out)
+	start, ok := contentRangeStart(aws.ToString(out.ContentRange))
+	switch {
+	case ok && start == prog.Done && status != http.StatusOK:
+		return out, prog.Done, nil
+	case status == http.StatusOK || status == 0 && aws.ToString(out.ContentRange) == "":
+		// Range ignored: the body is the whole object (of the ETag the
+		// answer carries); write it from the start.
+		log.Info("ranged GET answered with the whole object; starting over", "object", src, "done", prog.Done)
+		return wholeObject(in, src, out)
+	}
+	out.Body.Close()
+	log.Info("ranged GET answered with another range; starting over", "object", src, "done", prog.Done,
+		"status", status, "contentRange", aws.ToString(out.ContentRange))
+	return a.getFrom(ctx, in, src, DownloadProgress{})
+}
+
+// wholeObject checks the answer of a GET of the whole object: one of
+// another size than the restore reported replaced it (a retry would find
+// the same), which fails the delivery.
+func wholeObject(in DeliverObjectInput, src string, out *s3.GetObjectOutput) (*s3.GetObjectOutput, int64, error) {
+	if size := aws.ToInt64(out.ContentLength); in.Size > 0 && out.ContentLength != nil && size != in.Size {
+		out.Body.Close()
+		return nil, 0, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s changed since its restore: now %d bytes (ETag %s), the restore reported %d; restore it again",
+			src, size, aws.ToString(out.ETag), in.Size), ErrTypeObjectChanged, nil)
+	}
+	return out, 0, nil
+}
+
+// httpStatus is the HTTP status of an SDK error or output (0 if unknown).
+func httpStatus(v any) int {
+	switch v := v.(type) {
+	case error:
+		var re interface{ HTTPStatusCode() int }
+		if errors.As(v, &re) {
+			return re.HTTPStatusCode()
+		}
+	case *s3.GetObjectOutput:
+		if r, ok := awsmiddleware.GetRawResponse(v.ResultMetadata).(*smithyhttp.Response); ok && r != nil {
+			return r.StatusCode
+		}
+	}
+	return 0
+}
+
+// contentRangeStart reads the first byte of Content-Range ("bytes
+// 100-199/200").
+func contentRangeStart(cr string) (int64, bool) {
+	rest, ok := strings.CutPrefix(cr, "bytes ")
+	if !ok {
+		return 0, false
+	}
+	first, _, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(first, 10, 64)
+	return n, err == nil
 }
 
 // streamCopy copies an object too large for CopyObject: GetObject streamed

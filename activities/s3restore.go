@@ -48,8 +48,19 @@ func (a *S3Restore) RestoreObject(ctx context.Context, in RestoreInput) (spec.S3
 		req.VersionId = aws.String(in.VersionID)
 	}
 	_, err := a.Client.RestoreObject(ctx, req)
-	var active *s3types.ObjectAlreadyInActiveTierError
 	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "InvalidArgument" {
+		// S3 refuses Days for objects in the archive tiers of
+		// INTELLIGENT_TIERING ("not subject to restore expiry"): a restore
+		// moves them back to the Frequent Access tier for good. Ask again
+		// without it when HEAD says the object is one of those.
+		if head, herr := a.Client.HeadObject(ctx, headRequest(in.Bucket, in.Key, in.VersionID)); herr == nil &&
+			head.StorageClass == s3types.StorageClassIntelligentTiering {
+			req.RestoreRequest.Days = nil
+			_, err = a.Client.RestoreObject(ctx, req)
+		}
+	}
+	var active *s3types.ObjectAlreadyInActiveTierError
 	switch {
 	case err == nil, errors.As(err, &api) && api.ErrorCode() == "RestoreAlreadyInProgress":
 		// 202 (started), 200 (already restored) or 409: HEAD tells which.
@@ -79,20 +90,46 @@ type HeadRestoreInput struct {
 
 // HeadRestore reads the object's x-amz-restore state.
 func (a *S3Restore) HeadRestore(ctx context.Context, in HeadRestoreInput) (spec.S3RestoreState, error) {
-	req := &s3.HeadObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
-	if in.VersionID != "" {
-		req.VersionId = aws.String(in.VersionID)
-	}
-	out, err := a.Client.HeadObject(ctx, req)
+	out, err := a.Client.HeadObject(ctx, headRequest(in.Bucket, in.Key, in.VersionID))
 	if err != nil {
 		return spec.S3RestoreState{}, Classify(fmt.Sprintf("S3 HeadObject s3://%s/%s", in.Bucket, in.Key), err)
 	}
+	return RestoreStateOf(in.Bucket, in.Key, out), nil
+}
+
+// RestoreStateOf maps a HeadObject answer to the restore state. An object
+// must be restored before it can be read when it is in the GLACIER or
+// DEEP_ARCHIVE class, or in the Archive Access or Deep Archive Access
+// tier of INTELLIGENT_TIERING (S3 tells that tier in x-amz-archive-status,
+// the class staying INTELLIGENT_TIERING). Any other object without
+// x-amz-restore is readable as it is: not archived, restored.
+func RestoreStateOf(bucket, key string, out *s3.HeadObjectOutput) spec.S3RestoreState {
 	st := ParseRestoreHeader(aws.ToString(out.Restore))
-	st.Bucket, st.Key, st.Size, st.StorageClass, st.Source = in.Bucket, in.Key, aws.ToInt64(out.ContentLength), string(out.StorageClass), "head"
-	if out.StorageClass != s3types.StorageClassGlacier && out.StorageClass != s3types.StorageClassDeepArchive && !st.Ongoing && !st.Restored {
+	st.Bucket, st.Key, st.Size, st.StorageClass, st.Source = bucket, key, aws.ToInt64(out.ContentLength), string(out.StorageClass), "head"
+	if !archivedHead(out) && !st.Ongoing && !st.Restored {
 		st.NotArchived, st.Restored = true, true
 	}
-	return st, nil
+	return st
+}
+
+// archivedHead reports whether HeadObject describes an archived object.
+func archivedHead(out *s3.HeadObjectOutput) bool {
+	switch {
+	case out.StorageClass == s3types.StorageClassGlacier, out.StorageClass == s3types.StorageClassDeepArchive:
+		return true
+	case out.ArchiveStatus != "":
+		// ARCHIVE_ACCESS or DEEP_ARCHIVE_ACCESS (INTELLIGENT_TIERING).
+		return true
+	}
+	return false
+}
+
+func headRequest(bucket, key, versionID string) *s3.HeadObjectInput {
+	req := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+	if versionID != "" {
+		req.VersionId = aws.String(versionID)
+	}
+	return req
 }
 
 var (

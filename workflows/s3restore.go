@@ -83,7 +83,14 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 		onSignal: func(c workflow.ReceiveChannel) {
 			var n spec.S3RestoreState
 			c.Receive(ctx, &n)
-			if n.Bucket == in.Bucket && n.Key == in.Key {
+			switch {
+			case n.Bucket != in.Bucket || n.Key != in.Key:
+				workflow.GetLogger(ctx).Info("ignoring notification for another object", "bucket", n.Bucket, "key", n.Key)
+			case in.VersionID != "" && n.VersionID != "" && n.VersionID != in.VersionID:
+				// A versioned bucket: the restore of another version of
+				// the key completed, not the one this run restores.
+				workflow.GetLogger(ctx).Info("ignoring notification for another version", "versionId", n.VersionID, "want", in.VersionID)
+			default:
 				rs.Restored, rs.Ongoing, rs.Expiry, rs.Source = true, false, n.Expiry, "notification"
 			}
 		},

@@ -78,3 +78,60 @@ func TestS3Restore(t *testing.T) {
 		})
 	}
 }
+
+// TestS3RestoreVersions: in a versioned bucket the ObjectRestore:Completed
+// of another version of the key does not end the wait; the run's own
+// version's does, and so does a notification without a version ID (an
+// unversioned bucket, or a router that sends none).
+func TestS3RestoreVersions(t *testing.T) {
+	expiry := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name       string
+		version    string
+		signals    []string // version IDs, one signal an hour
+		wantWaited time.Duration
+	}{
+		{name: "other version ignored", version: "v2", signals: []string{"v1", "v2"}, wantWaited: 2 * time.Hour},
+		{name: "own version", version: "v2", signals: []string{"v2"}, wantWaited: time.Hour},
+		{name: "notification without version", version: "v2", signals: []string{""}, wantWaited: time.Hour},
+		{name: "input without version", signals: []string{"v1"}, wantWaited: time.Hour},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newBatchEnv(t)
+			env.RegisterActivity(&activities.S3Restore{})
+			var ra *activities.S3Restore
+			var s3a *activities.S3
+			env.OnActivity(ra.RestoreObject, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RestoreInput) (spec.S3RestoreState, error) {
+				if in.VersionID != tc.version {
+					t.Errorf("RestoreObject of version %q, want %q", in.VersionID, tc.version)
+				}
+				return spec.S3RestoreState{Ongoing: true, Size: 42}, nil
+			}).Once()
+			// Polls (if any fall in the wait) still see the restore running.
+			env.OnActivity(ra.HeadRestore, mock.Anything, mock.Anything).Return(spec.S3RestoreState{Ongoing: true, Size: 42}, nil).Maybe()
+			var delivered activities.DeliverObjectInput
+			env.OnActivity(s3a.DeliverObject, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverObjectInput) (activities.FinishResult, error) {
+				delivered = in
+				return activities.FinishResult{Location: in.Dest, Bytes: in.Size}, nil
+			}).Once()
+			for i, v := range tc.signals {
+				env.RegisterDelayedCallback(func() {
+					env.SignalWorkflow(S3RestoreSignal, spec.S3RestoreState{Bucket: "b", Key: "k", VersionID: v, Restored: true, Expiry: expiry, Source: "notification"})
+				}, time.Duration(i+1)*time.Hour)
+			}
+			env.ExecuteWorkflow(S3RestoreWorkflow, S3RestoreInput{Bucket: "b", Key: "k", VersionID: tc.version, Destination: "file:///tmp/x",
+				Deadline: spec.Duration(6 * time.Hour)})
+			var res S3RestoreResult
+			if err := env.GetWorkflowResult(&res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Waited.D() != tc.wantWaited || !res.Expiry.Equal(expiry) {
+				t.Errorf("result %+v, want waited %s and expiry %s", res, tc.wantWaited, expiry)
+			}
+			if delivered.VersionID != tc.version || delivered.Size != 42 {
+				t.Errorf("delivered %+v, want version %q of 42 bytes", delivered, tc.version)
+			}
+		})
+	}
+}

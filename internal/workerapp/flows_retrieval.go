@@ -63,14 +63,24 @@ func signalGlacierJob(ctx context.Context, d *Deps, j *router.GlacierJob, msg ro
 func signalRestores(ctx context.Context, d *Deps, recs []router.S3Record, msg router.MessageInfo) error {
 	var errs []error
 	for _, rec := range recs {
-		if !strings.HasPrefix(rec.EventName, "ObjectRestore:Completed") {
-			continue
+		if id, st, ok := restoreSignal(rec); ok {
+			errs = append(errs, signalOrDrop(ctx, d, id, workflows.S3RestoreSignal, st, msg))
 		}
-		st := spec.S3RestoreState{Bucket: rec.Bucket, Key: rec.Key, Restored: true, Expiry: rec.RestoreExpiryTime,
-			StorageClass: rec.RestoreStorageClass, Size: rec.Size, Source: "notification"}
-		errs = append(errs, signalOrDrop(ctx, d, workflows.S3RestoreWorkflowID(rec.Bucket, rec.Key), workflows.S3RestoreSignal, st, msg))
 	}
 	return errors.Join(errs...)
+}
+
+// restoreSignal is the workflow ID and the S3RestoreSignal payload of an
+// ObjectRestore:Completed record; ok is false for other events. The
+// payload carries the record's version ID (versioned buckets), so a run
+// restoring one version ignores the completion of another.
+func restoreSignal(rec router.S3Record) (id string, st spec.S3RestoreState, ok bool) {
+	if !strings.HasPrefix(rec.EventName, "ObjectRestore:Completed") {
+		return "", spec.S3RestoreState{}, false
+	}
+	st = spec.S3RestoreState{Bucket: rec.Bucket, Key: rec.Key, VersionID: rec.VersionID, Restored: true, Expiry: rec.RestoreExpiryTime,
+		StorageClass: rec.RestoreStorageClass, Size: rec.Size, Source: "notification"}
+	return workflows.S3RestoreWorkflowID(rec.Bucket, rec.Key), st, true
 }
 
 // signalOrDrop signals a workflow; a workflow that does not exist (or has

@@ -6,6 +6,10 @@ import "time"
 type S3RestoreState struct {
 	Bucket string `json:"bucket"`
 	Key    string `json:"key"`
+	// VersionID is the object version the state is of, when known: the
+	// s3.object.versionId of an ObjectRestore event from a versioned
+	// bucket.
+	VersionID string `json:"versionId,omitempty"`
 	// Ongoing is true while the restore runs.
 	Ongoing bool `json:"ongoing"`
 	// Restored is true once a restored copy is readable.
