@@ -271,10 +271,14 @@ func TestRouterReceiveErrorsDoNotStopIt(t *testing.T) {
 
 	id := e.send(q, sample(t, "s3-object-created.json"))
 	expect(t, rr.next(), outcomeHandled, id)
-	rr.stop()
-	if s := rr.r.Stats(); s.ReceiveErrors == 0 {
-		t.Errorf("no receive errors counted for a missing queue: %+v", s)
+	// The missing queue's poller fails on its own schedule: wait for it.
+	for deadline := time.Now().Add(10 * time.Second); rr.r.Stats().ReceiveErrors == 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no receive errors counted for a missing queue within 10s: %+v", rr.r.Stats())
+		}
+		<-time.After(10 * time.Millisecond)
 	}
+	rr.stop()
 	if !strings.Contains(rr.logs.String(), "receiving from SQS failed") {
 		t.Errorf("receive error not logged")
 	}
