@@ -36,6 +36,8 @@ type DownloadRangeInput struct {
 	Range spec.ByteRange `json:"range"`
 	// Prepared is the destination.
 	Prepared Prepared `json:"prepared"`
+	// Fsync syncs a file range before it is reported done.
+	Fsync bool `json:"fsync,omitempty"`
 }
 
 // RangeProgress is the heartbeat detail of a range download: the bytes
@@ -106,10 +108,10 @@ func (a *Glacier) fetch(ctx context.Context, in DownloadRangeInput, skip int64) 
 	return out.Body, aws.ToString(out.Checksum), nil
 }
 
-// rangeToFile writes at the range's offset in the partial file. Nothing
-// waits for the disk (a sync per range costs a third of the throughput):
-// the range is reported with the host's boot id, and the finish re-checks
-// ranges written before a reboot. A resumed attempt first checks that the bytes its
+// rangeToFile writes at the range's offset in the partial file. Unless
+// in.Fsync, nothing waits for the disk (a sync per range costs half the
+// throughput): the range is reported with the host's boot id, and the
+// finish re-checks ranges written before a reboot. A resumed attempt first checks that the bytes its
 // heartbeat claims are really in the file (they are not after an OS crash),
 // then fetches the rest and checks the whole range against the tree hash
 // Glacier sent the first attempt.
@@ -163,7 +165,11 @@ func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog R
 	if want != "" && sum != want {
 		return RangePart{}, &checksumError{sum, want}
 	}
-	startWriteback(f, in.Range.Start, done)
+	if in.Fsync {
+		if err := f.Sync(); err != nil {
+			return RangePart{}, fmt.Errorf("destination: %w", err)
+		}
+	}
 	return RangePart{Index: in.Index, Bytes: done, TreeHash: sum, Boot: BootID()}, nil
 }
 

@@ -108,6 +108,8 @@ type FinishInput struct {
 	Parts    []RangePart `json:"parts"`
 	// TreeHash the whole output must have; empty skips the check.
 	TreeHash string `json:"treeHash,omitempty"`
+	// Fsync syncs a file and its rename before the finish reports.
+	Fsync bool `json:"fsync,omitempty"`
 }
 
 // FinishResult describes the delivered output.
@@ -151,7 +153,7 @@ func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishRe
 		if err := matchTreeHash(sum, in.TreeHash); err != nil {
 			return FinishResult{}, err
 		}
-		if err := publishFile(partial, p.Dest.Path); err != nil {
+		if err := publishFile(partial, p.Dest.Path, in.Fsync); err != nil {
 			return FinishResult{}, fmt.Errorf("finish: %w", err)
 		}
 	case location.S3:
@@ -267,11 +269,27 @@ func checkRebootedRanges(path string, parts []RangePart) error {
 		ErrTypeRangesLost, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{lost}})
 }
 
-// publishFile makes the verified partial file durable, then renames it to
-// its destination and makes the rename durable, so a crash never leaves a
-// short or empty file at the destination path.
-func publishFile(partial, dest string) error {
-	f, err := os.OpenFile(partial, os.O_RDWR, 0)
+// publishFile renames the verified partial file to its destination; with
+// fsync, the file is made durable first and the rename after, so a crash
+// never leaves a short or empty file at the destination path.
+func publishFile(partial, dest string, fsync bool) error {
+	if fsync {
+		if err := syncPath(partial); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(partial, dest); err != nil {
+		return err
+	}
+	if fsync {
+		return syncPath(filepath.Dir(dest))
+	}
+	return nil
+}
+
+// syncPath syncs a file or directory.
+func syncPath(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
@@ -279,16 +297,5 @@ func publishFile(partial, dest string) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(partial, dest); err != nil {
-		return err
-	}
-	dir, err := os.Open(filepath.Dir(dest))
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	return dir.Sync()
+	return err
 }

@@ -129,6 +129,7 @@ Ctrl-C detaches without cancelling.`,
 	f.DurationVar(&o.pollEvery, "poll-interval", 0, "fixed polling-fallback interval (default: adapted to the tier)")
 	f.Int64Var(&o.chunkMiB, "chunk-size", workflows.DefaultGlacierChunkSize>>20, "download range size in MiB (a power of two)")
 	f.IntVar(&o.in.Parallel, "parallel", workflows.DefaultGlacierParallel, "ranges downloaded at once")
+	f.BoolVar(&o.in.Fsync, "fsync", false, "file destination: sync every range and the finished file to disk before counting them done (slower; see BENCHMARKS.md)")
 	f.StringVar(&o.in.SNSTopic, "sns-topic", "", "SNS topic ARN for this job's notification (default: the vault's)")
 	f.StringVar(&o.in.AlertWebhookEnv, "alert-webhook-env", "", "worker env var holding a Slack webhook URL for expiry warnings")
 	f.BoolVar(&o.wait, "wait", false, "wait for the outcome, showing progress")

@@ -59,7 +59,7 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 		}
 		var fin activities.FinishResult
 		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, finishOpts), sinks.FinishDestination,
-			activities.FinishInput{Prepared: *d.prep, Parts: d.parts, TreeHash: js.TreeHash}).Get(ctx, &fin)
+			activities.FinishInput{Prepared: *d.prep, Parts: d.parts, TreeHash: js.TreeHash, Fsync: in.Fsync}).Get(ctx, &fin)
 		var lost []int
 		var appErr *temporal.ApplicationError
 		if err == nil || round == maxLostRounds || !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeRangesLost ||
@@ -100,7 +100,7 @@ func (d *download) fetchMissing(ctx workflow.Context, st *Tracker, in GlacierRet
 				continue
 			}
 			pending++
-			f := workflow.ExecuteActivity(transfer, ga.DownloadRange, activities.DownloadRangeInput{Job: job, Index: i, Range: ranges[i], Prepared: *d.prep})
+			f := workflow.ExecuteActivity(transfer, ga.DownloadRange, activities.DownloadRangeInput{Job: job, Index: i, Range: ranges[i], Prepared: *d.prep, Fsync: in.Fsync})
 			sel.AddFuture(f, func(f workflow.Future) {
 				pending--
 				var part activities.RangePart

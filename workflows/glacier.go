@@ -63,6 +63,13 @@ type GlacierRetrieveInput struct {
 	ChunkSize int64 `json:"chunkSize,omitempty"`
 	// Parallel downloads; 0 means 4.
 	Parallel int `json:"parallel,omitempty"`
+	// Fsync makes a file destination durable as it goes: every range is
+	// synced before it counts as done, and the file before it is published.
+	// Without it the kernel writes the file back on its own schedule (as
+	// for cp or the AWS CLI) and a reboot before the finish is caught by
+	// re-checking the ranges; with it, expect about half the throughput on
+	// a typical disk (see BENCHMARKS.md).
+	Fsync bool `json:"fsync,omitempty"`
 	// SNSTopic for this job's notification; empty uses the vault's.
 	SNSTopic string `json:"snsTopic,omitempty"`
 	// AlertWebhookEnv, when set, names the worker env var of a Slack

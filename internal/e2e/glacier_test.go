@@ -149,7 +149,7 @@ func TestGlacierWorkerCrashResumes(t *testing.T) {
 	dest := filepath.Join(t.TempDir(), "out.bin")
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GlacierWorkflowID("crash-vault", archiveID), TaskQueue: workflows.TaskQueue},
 		workflows.GlacierRetrieveWorkflow, workflows.GlacierRetrieveInput{Vault: "crash-vault", ArchiveID: archiveID, Tier: "Expedited",
-			Destination: "file://" + dest, PollInterval: spec.Duration(500 * time.Millisecond), ChunkSize: 4 << 20, Parallel: 1})
+			Destination: "file://" + dest, PollInterval: spec.Duration(500 * time.Millisecond), ChunkSize: 4 << 20, Parallel: 1, Fsync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
