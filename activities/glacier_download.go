@@ -117,7 +117,7 @@ func (a *Glacier) fetch(ctx context.Context, in DownloadRangeInput, skip int64) 
 // Glacier sent the first attempt.
 func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog RangeProgress) (RangePart, error) {
 	// O_CREATE: after a reboot the prepared (sparse, unsynced) file may be gone.
-	f, err := os.OpenFile(in.Prepared.Dest.Path+PartialSuffix, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(in.Prepared.PartialPath(), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return RangePart{}, fmt.Errorf("destination: %w", err)
 	}

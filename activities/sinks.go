@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -47,12 +48,35 @@ type Prepared struct {
 	Size int64             `json:"size"`
 	// UploadID of the S3 multipart upload.
 	UploadID string `json:"uploadId,omitempty"`
+	// Partial is the file being written (see PartialPath).
+	Partial string `json:"partial,omitempty"`
+}
+
+// PartialPath is the file a file destination is written to until it is
+// verified and renamed.
+func (p Prepared) PartialPath() string {
+	if p.Partial != "" {
+		return p.Partial
+	}
+	return p.Dest.Path + PartialSuffix
 }
 
 // PrepareInput names the destination and the total size.
 type PrepareInput struct {
 	Dest string `json:"dest"`
 	Size int64  `json:"size"`
+	// Owner (the workflow ID) gets a partial file of its own, so two
+	// retrievals to the same path never write into one file.
+	Owner string `json:"owner,omitempty"`
+}
+
+// partialFor names the partial file of dest for an owner.
+func partialFor(dest, owner string) string {
+	if owner == "" {
+		return dest + PartialSuffix
+	}
+	sum := sha256.Sum256([]byte(owner))
+	return dest + "." + hex.EncodeToString(sum[:4]) + PartialSuffix
 }
 
 // PrepareDestination creates the partial file (kept if it already has the
@@ -68,7 +92,10 @@ func (a *Sinks) PrepareDestination(ctx context.Context, in PrepareInput) (Prepar
 		if err := os.MkdirAll(filepath.Dir(dest.Path), 0o755); err != nil {
 			return p, temporal.NewNonRetryableApplicationError("destination: "+err.Error(), ErrTypeBadInput, err)
 		}
-		f, err := os.OpenFile(dest.Path+PartialSuffix, os.O_RDWR|os.O_CREATE, 0o644)
+		if in.Owner != "" {
+			p.Partial = partialFor(dest.Path, in.Owner)
+		}
+		f, err := os.OpenFile(p.PartialPath(), os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return p, temporal.NewNonRetryableApplicationError("destination: "+err.Error(), ErrTypeBadInput, err)
 		}
@@ -140,7 +167,7 @@ func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishRe
 	aligned := alignedParts(parts)
 	switch p.Dest.Scheme {
 	case location.File:
-		partial := p.Dest.Path + PartialSuffix
+		partial := p.PartialPath()
 		if err := checkRebootedRanges(partial, parts); err != nil {
 			return FinishResult{}, err
 		}
@@ -180,7 +207,7 @@ func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishRe
 func (a *Sinks) AbortDestination(ctx context.Context, p Prepared) error {
 	switch p.Dest.Scheme {
 	case location.File:
-		if err := os.Remove(p.Dest.Path + PartialSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(p.PartialPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	case location.S3:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
@@ -137,5 +138,33 @@ func TestFinishHashesUnalignedRangesWhole(t *testing.T) {
 	got, err := os.ReadFile(dest)
 	if err != nil || !slices.Equal(got, data) {
 		t.Errorf("published file: %d bytes, %v", len(got), err)
+	}
+}
+
+// TestPreparedPartialIsPerOwner: two retrievals to one path write to two
+// partial files; the finish publishes the one it verified.
+func TestPreparedPartialIsPerOwner(t *testing.T) {
+	dest := filepath.Join(t.TempDir(), "out.bin")
+	sinks := &activities.Sinks{}
+	ctx := context.Background()
+	a, errA := sinks.PrepareDestination(ctx, activities.PrepareInput{Dest: "file://" + dest, Size: 10, Owner: "glacier/v/a"})
+	b, errB := sinks.PrepareDestination(ctx, activities.PrepareInput{Dest: "file://" + dest, Size: 10, Owner: "glacier/v/b"})
+	if errA != nil || errB != nil || a.PartialPath() == b.PartialPath() || !strings.HasSuffix(a.PartialPath(), activities.PartialSuffix) {
+		t.Fatalf("partials %q and %q (%v, %v): want two distinct files", a.PartialPath(), b.PartialPath(), errA, errB)
+	}
+	data := []byte("0123456789")
+	if err := os.WriteFile(a.PartialPath(), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fin, err := sinks.FinishDestination(ctx, activities.FinishInput{Prepared: a, TreeHash: treehash.Of(data),
+		Parts: []activities.RangePart{{Index: 0, Bytes: 10, TreeHash: treehash.Of(data), Boot: activities.BootID()}}})
+	if err != nil || fin.Bytes != 10 {
+		t.Fatalf("finish: %+v, %v", fin, err)
+	}
+	if got, err := os.ReadFile(dest); err != nil || string(got) != string(data) {
+		t.Errorf("published %q, %v", got, err)
+	}
+	if _, err := os.Stat(b.PartialPath()); err != nil {
+		t.Errorf("the other retrieval's partial file was touched: %v", err)
 	}
 }

@@ -44,7 +44,8 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	if d.prep == nil || d.size != js.OutputSize || d.treeHash != js.TreeHash {
 		var prep activities.Prepared
-		if err := workflow.ExecuteActivity(short, sinks.PrepareDestination, activities.PrepareInput{Dest: in.Destination, Size: js.OutputSize}).Get(ctx, &prep); err != nil {
+		if err := workflow.ExecuteActivity(short, sinks.PrepareDestination, activities.PrepareInput{Dest: in.Destination, Size: js.OutputSize,
+			Owner: workflow.GetInfo(ctx).WorkflowExecution.ID}).Get(ctx, &prep); err != nil {
 			return activities.FinishResult{}, err
 		}
 		d.prep, d.size, d.treeHash = &prep, js.OutputSize, js.TreeHash
