@@ -79,6 +79,12 @@ func (a *S3) DeliverObject(ctx context.Context, in DeliverObjectInput) (FinishRe
 		}
 		if _, err := a.Client.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key),
 			CopySource: aws.String(copySource)}); err != nil {
+			var api smithy.APIError
+			if errors.As(err, &api) && api.ErrorCode() == "InvalidRequest" {
+				// Too big for one copy after all (the size was unknown or
+				// stale): stream it.
+				return a.streamCopy(ctx, in, dest, src)
+			}
 			return FinishResult{}, Classify("S3 CopyObject "+src+" → "+dest.String(), err)
 		}
 		return FinishResult{Location: dest.String(), Bytes: in.Size}, nil
@@ -268,11 +274,7 @@ func contentRangeStart(cr string) (int64, bool) {
 // The S3 API has UploadPartCopy for this, server-side, but the local S3
 // emulator cannot do it, so vigil's tests could not exercise it.
 func (a *S3) streamCopy(ctx context.Context, in DeliverObjectInput, dest location.Location, src string) (FinishResult, error) {
-	up, ok := a.Client.(manager.UploadAPIClient)
-	if !ok {
-		return FinishResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("copying %s (%d bytes) to %s needs multipart uploads, which this S3 client lacks", src, in.Size, dest), ErrTypeConfig, nil)
-	}
+	up := a.Client
 	req := &s3.GetObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
 	if in.VersionID != "" {
 		req.VersionId = aws.String(in.VersionID)

@@ -33,6 +33,7 @@ type s3Calls struct {
 	mu       sync.Mutex
 	calls    []string
 	failPart atomic.Value // string: partNumber to refuse with InvalidRequest
+	failCopy atomic.Bool  // refuse CopyObject with InvalidRequest (too big)
 }
 
 func (c *s3Calls) wrap(h http.Handler) http.Handler {
@@ -60,7 +61,7 @@ func (c *s3Calls) wrap(h http.Handler) http.Handler {
 		c.mu.Lock()
 		c.calls = append(c.calls, kind)
 		c.mu.Unlock()
-		if p, _ := c.failPart.Load().(string); p != "" && kind == "UploadPart "+p {
+		if p, _ := c.failPart.Load().(string); (p != "" && kind == "UploadPart "+p) || (kind == "CopyObject" && c.failCopy.Load()) {
 			_, _ = io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusBadRequest)
@@ -181,6 +182,22 @@ func TestDeliverObjectToS3(t *testing.T) {
 	}
 	if aws.ToString(out.ContentType) != "application/x-tar" || out.Metadata["owner"] != "ops" {
 		t.Errorf("big copy: content type %q, metadata %v; want the source's", aws.ToString(out.ContentType), out.Metadata)
+	}
+
+	// The size the restore reported was stale: S3 refuses the one-request
+	// copy as too big, and the object is streamed instead.
+	rec.failCopy.Store(true)
+	fin, err = deliver("dumps/big dump.tar", "s3://copy-dst/copies/stale.tar", len(small))
+	rec.failCopy.Store(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls = rec.take()
+	if count(calls, "CopyObject") != 1 || count(calls, "CompleteMultipartUpload") != 1 {
+		t.Errorf("refused CopyObject: requests %q, want the copy refused, then a multipart upload", calls)
+	}
+	if got, _ := object("copies/stale.tar"); !bytes.Equal(got, big) {
+		t.Errorf("refused CopyObject: %d bytes differ from the source's %d", len(got), len(big))
 	}
 
 	// S3 refuses a part: non-retryable, the upload aborted, no object.
