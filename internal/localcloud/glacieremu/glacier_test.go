@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -373,6 +374,10 @@ func TestOutputExpiresAndStatePersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An upload left unfinished by the restart leaves no file behind.
+	if _, err := e.g.InitiateMultipartUpload(ctx, &glacier.InitiateMultipartUploadInput{VaultName: aws.String("p"), PartSize: aws.String("1048576")}); err != nil {
+		t.Fatal(err)
+	}
 	e.svc.mu.Lock()
 	_, kept := e.svc.st.Jobs[aws.ToString(quick.JobId)]
 	e.svc.mu.Unlock()
@@ -385,6 +390,9 @@ func TestOutputExpiresAndStatePersists(t *testing.T) {
 	// Restart on the same directory: archive and pending job are back, and
 	// the job completes at the time set when it was initiated.
 	e2 := newEnv(t, Options{DataDir: dir, TierDelays: map[string]time.Duration{"Standard": time.Hour}})
+	if left, err := filepath.Glob(filepath.Join(dir, "archives", "p", ".*")); err != nil || len(left) != 0 {
+		t.Errorf("upload files left after a restart: %v, %v", left, err)
+	}
 	e2.waitDone(t, "p", aws.ToString(slow.JobId))
 	out, err := e2.g.GetJobOutput(ctx, &glacier.GetJobOutputInput{VaultName: aws.String("p"), JobId: slow.JobId})
 	if err != nil {

@@ -18,7 +18,7 @@ type upload struct {
 	vault, description string
 	partSize           int64
 	path               string
-	mu                 sync.Mutex // serializes part writes and completion
+	mu                 sync.RWMutex // parts write in parallel (R); completion is exclusive
 }
 
 func (s *Service) initiateUpload(w http.ResponseWriter, r *http.Request, vaultName string) error {
@@ -74,8 +74,8 @@ func (s *Service) uploadPart(w http.ResponseWriter, r *http.Request, vaultName, 
 	if start%u.partSize != 0 || end-start+1 > u.partSize {
 		return errInvalid("Content-Range %q does not match the part size %d", r.Header.Get("Content-Range"), u.partSize)
 	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
+	u.mu.RLock()
+	defer u.mu.RUnlock()
 	f, err := os.OpenFile(u.path, os.O_WRONLY, 0)
 	if err != nil {
 		return errNotFound("Multipart upload not found: %s", id)

@@ -97,6 +97,12 @@ func New(opts Options) (*Service, error) {
 	if err := os.MkdirAll(filepath.Join(s.dir, "archives"), 0o755); err != nil {
 		return nil, err
 	}
+	// Uploads in progress are not kept across a restart: drop their files.
+	if leftovers, err := filepath.Glob(filepath.Join(s.dir, "archives", "*", ".*")); err == nil {
+		for _, f := range leftovers {
+			_ = os.Remove(f)
+		}
+	}
 	if err := s.load(); err != nil {
 		return nil, fmt.Errorf("glacier state in %s: %w", s.dir, err)
 	}
