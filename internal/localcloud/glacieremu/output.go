@@ -115,12 +115,8 @@ func (s *Service) getJobOutput(w http.ResponseWriter, r *http.Request, vaultName
 	w.Header().Set("Accept-Ranges", "bytes")
 	w.Header().Set("Content-Type", out.contentType)
 	w.Header().Set("Content-Length", fmt.Sprint(end-start+1))
-	// A LimitedReader over the file lets net/http use sendfile.
-	if _, err := out.f.Seek(out.base+start, io.SeekStart); err != nil {
-		return err
-	}
 	w.WriteHeader(status)
-	if _, err := io.Copy(w, io.LimitReader(out.f, end-start+1)); err != nil {
+	if _, err := io.Copy(w, io.NewSectionReader(out.f, out.base+start, end-start+1)); err != nil {
 		s.log.Debug("glacier: job output cut short", "job", id, "error", err)
 	}
 	return nil
