@@ -176,14 +176,7 @@ func TestGlacierDeadline(t *testing.T) {
 func TestGlacierRangeRetryKeepsFinishedRanges(t *testing.T) {
 	f := &glacierFake{completeAt: 1, state: succeeded(16 * mib),
 		failRange: map[int]error{2: temporal.NewApplicationError("connection reset", "Transient")}}
-	env := newGlacierEnv(t, f)
-	in := glacierInput()
-	in.PollInterval = spec.Duration(time.Minute)
-	startGlacier(env, in)
-	var res GlacierRetrieveResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := retrievePolled(t, f)
 	if f.downloads[0] != 1 || f.downloads[1] != 1 || f.downloads[2] != 2 || f.downloads[3] != 1 || res.Bytes != 16*mib {
 		t.Errorf("downloads per range = %v, bytes %d", f.downloads, res.Bytes)
 	}
@@ -192,6 +185,19 @@ func TestGlacierRangeRetryKeepsFinishedRanges(t *testing.T) {
 func TestGlacierExpiredOutputIsRetrievedAgain(t *testing.T) {
 	f := &glacierFake{completeAt: 1, state: succeeded(12 * mib),
 		failRange: map[int]error{1: temporal.NewNonRetryableApplicationError("job expired", activities.ErrTypeNotFound, nil)}}
+	res := retrievePolled(t, f)
+	if f.initiated != 2 || res.Initiations != 2 || res.JobID != "job-2" {
+		t.Errorf("initiated %d, result %+v", f.initiated, res)
+	}
+	if f.downloads[0] != 1 || f.downloads[1] != 2 {
+		t.Errorf("downloads per range = %v: range 0 must not be fetched again", f.downloads)
+	}
+}
+
+// retrievePolled runs a retrieval that polls every minute (f decides when
+// the job completes) and returns its result.
+func retrievePolled(t *testing.T, f *glacierFake) GlacierRetrieveResult {
+	t.Helper()
 	env := newGlacierEnv(t, f)
 	in := glacierInput()
 	in.PollInterval = spec.Duration(time.Minute)
@@ -200,12 +206,7 @@ func TestGlacierExpiredOutputIsRetrievedAgain(t *testing.T) {
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
-	if f.initiated != 2 || res.Initiations != 2 || res.JobID != "job-2" {
-		t.Errorf("initiated %d, result %+v", f.initiated, res)
-	}
-	if f.downloads[0] != 1 || f.downloads[1] != 2 {
-		t.Errorf("downloads per range = %v: range 0 must not be fetched again", f.downloads)
-	}
+	return res
 }
 
 func clientStartOptions(id string) client.StartWorkflowOptions {
@@ -216,14 +217,7 @@ func clientStartOptions(id string) client.StartWorkflowOptions {
 // that did not survive a host restart; only those are downloaded again.
 func TestGlacierRangesLostInRestartAreFetchedAgain(t *testing.T) {
 	f := &glacierFake{completeAt: 1, state: succeeded(10 * mib), lost: []int{0, 2}}
-	env := newGlacierEnv(t, f)
-	in := glacierInput()
-	in.PollInterval = spec.Duration(time.Minute)
-	startGlacier(env, in)
-	var res GlacierRetrieveResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := retrievePolled(t, f)
 	if f.finishes != 2 || f.downloads[0] != 2 || f.downloads[1] != 1 || f.downloads[2] != 2 || res.Bytes != 10*mib {
 		t.Errorf("finishes=%d downloads=%v result=%+v; want ranges 0 and 2 fetched twice, 1 once", f.finishes, f.downloads, res)
 	}
