@@ -274,7 +274,6 @@ func contentRangeStart(cr string) (int64, bool) {
 // The S3 API has UploadPartCopy for this, server-side, but the local S3
 // emulator cannot do it, so vigil's tests could not exercise it.
 func (a *S3) streamCopy(ctx context.Context, in DeliverObjectInput, dest location.Location, src string) (FinishResult, error) {
-	up := a.Client
 	req := &s3.GetObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
 	if in.VersionID != "" {
 		req.VersionId = aws.String(in.VersionID)
@@ -291,13 +290,13 @@ func (a *S3) streamCopy(ctx context.Context, in DeliverObjectInput, dest locatio
 		// What CopyObject's default MetadataDirective=COPY keeps.
 		ContentType: out.ContentType, ContentEncoding: out.ContentEncoding, ContentDisposition: out.ContentDisposition,
 		ContentLanguage: out.ContentLanguage, CacheControl: out.CacheControl, Metadata: out.Metadata}
-	u := manager.NewUploader(up, func(u *manager.Uploader) { u.PartSize, u.Concurrency = partSize, concurrency })
+	u := manager.NewUploader(a.Client, func(u *manager.Uploader) { u.PartSize, u.Concurrency = partSize, concurrency })
 	if _, err := u.Upload(ctx, put); err != nil {
 		var failed manager.MultiUploadFailure
 		if errors.As(err, &failed) && ctx.Err() != nil {
 			// The manager's abort used the cancelled context.
 			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			_, _ = up.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key),
+			_, _ = a.Client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key),
 				UploadId: aws.String(failed.UploadID())})
 			cancel()
 		}

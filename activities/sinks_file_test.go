@@ -21,15 +21,8 @@ import (
 // restart are re-read, and those that lost their bytes are reported.
 func TestFinishRechecksRangesFromAnotherBoot(t *testing.T) {
 	const chunk = 1 << 20
-	data := make([]byte, 3*chunk)
-	for i := range data {
-		data[i] = byte(i * 7)
-	}
-	dest := filepath.Join(t.TempDir(), "out.bin")
-	loc, err := location.Parse("file://" + dest)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := pattern(3*chunk, 7)
+	dest, loc := fileDest(t)
 	var parts []activities.RangePart
 	for i := range 3 {
 		parts = append(parts, activities.RangePart{Index: i, Bytes: chunk, TreeHash: treehash.Of(data[i*chunk : (i+1)*chunk]), Boot: activities.BootID()})
@@ -48,7 +41,7 @@ func TestFinishRechecksRangesFromAnotherBoot(t *testing.T) {
 	// Written before a restart: ranges 0 and 1 are re-read; 1 is lost.
 	in.Parts = slices.Clone(parts)
 	in.Parts[0].Boot, in.Parts[1].Boot = "earlier-boot", "earlier-boot"
-	_, err = sinks.FinishDestination(ctx, in)
+	_, err := sinks.FinishDestination(ctx, in)
 	var appErr *temporal.ApplicationError
 	var lost []int
 	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeRangesLost || appErr.Details(&lost) != nil || !slices.Equal(lost, []int{1}) {
@@ -73,15 +66,8 @@ func TestFinishRechecksRangesFromAnotherBoot(t *testing.T) {
 // (or its tail) with it: the ranges past its end are reported lost.
 func TestFinishAfterTheFileWasLost(t *testing.T) {
 	const chunk = 1 << 20
-	data := make([]byte, 3*chunk)
-	for i := range data {
-		data[i] = byte(i * 13)
-	}
-	dest := filepath.Join(t.TempDir(), "out.bin")
-	loc, err := location.Parse("file://" + dest)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := pattern(3*chunk, 13)
+	dest, loc := fileDest(t)
 	in := activities.FinishInput{Prepared: activities.Prepared{Dest: loc, Size: int64(len(data))}, TreeHash: treehash.Of(data)}
 	for i := range 3 {
 		in.Parts = append(in.Parts, activities.RangePart{Index: i, Bytes: chunk, TreeHash: treehash.Of(data[i*chunk : (i+1)*chunk]), Boot: activities.BootID()})
@@ -114,15 +100,8 @@ func TestFinishAfterTheFileWasLost(t *testing.T) {
 // tree, so their hashes cannot be combined; the file is hashed instead.
 func TestFinishHashesUnalignedRangesWhole(t *testing.T) {
 	const rng = 3 << 20
-	data := make([]byte, 2*rng+100)
-	for i := range data {
-		data[i] = byte(i * 31)
-	}
-	dest := filepath.Join(t.TempDir(), "out.bin")
-	loc, err := location.Parse("file://" + dest)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := pattern(2*rng+100, 31)
+	dest, loc := fileDest(t)
 	if err := os.WriteFile(dest+activities.PartialSuffix, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -167,4 +146,24 @@ func TestPreparedPartialIsPerOwner(t *testing.T) {
 	if _, err := os.Stat(b.PartialPath()); err != nil {
 		t.Errorf("the other retrieval's partial file was touched: %v", err)
 	}
+}
+
+// pattern returns n bytes that differ with mul.
+func pattern(n, mul int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i * mul)
+	}
+	return b
+}
+
+// fileDest is a file destination in a fresh directory.
+func fileDest(t *testing.T) (string, location.Location) {
+	t.Helper()
+	dest := filepath.Join(t.TempDir(), "out.bin")
+	loc, err := location.Parse("file://" + dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dest, loc
 }
