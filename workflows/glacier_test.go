@@ -222,3 +222,40 @@ func TestGlacierRangesLostInRestartAreFetchedAgain(t *testing.T) {
 		t.Errorf("finishes=%d downloads=%v result=%+v; want ranges 0 and 2 fetched twice, 1 once", f.finishes, f.downloads, res)
 	}
 }
+
+// TestGlacierWarnsWhenOutputIsAboutToExpire: a job that completed 21 hours
+// before vigil saw it has under 4 hours of output left: the run logs it,
+// shows it in its status, and alerts Slack through the named webhook.
+func TestGlacierWarnsWhenOutputIsAboutToExpire(t *testing.T) {
+	f := &glacierFake{completeAt: 1}
+	env := newGlacierEnv(t, f)
+	f.state = succeeded(4 * mib)
+	f.state.CompletionDate = env.Now().Add(-21 * time.Hour).UTC().Format(time.RFC3339)
+	var slack *activities.Slack
+	var alert activities.SlackMessage
+	env.OnActivity(slack.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, m activities.SlackMessage) error {
+		alert = m
+		return nil
+	}).Once()
+	in := glacierInput()
+	in.PollInterval = spec.Duration(time.Minute)
+	in.AlertWebhookEnv = "OPS_SLACK_WEBHOOK"
+	startGlacier(env, in)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if alert.WebhookEnv != "OPS_SLACK_WEBHOOK" || !strings.Contains(alert.Text, "output expires in 2h59m") {
+		t.Errorf("Slack alert %+v, want the named webhook and \"expires in 2h59m\"", alert)
+	}
+	v, err := env.QueryWorkflow(StatusQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st Status
+	if err := v.Get(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Details["outputExpires"] == "" {
+		t.Errorf("status details %v lack outputExpires", st.Details)
+	}
+}
