@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -149,24 +148,6 @@ func TestDevStack(t *testing.T) {
 	if string(body) != "hello" {
 		t.Errorf("S3 object after restart = %q", body)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the worker's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // checkDemoVault: the demo vault holds the deterministic archives and its

@@ -1,13 +1,16 @@
 package workerapp
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigilops/vigil/internal/router"
+	"github.com/vigilops/vigil/internal/testenv"
 	"github.com/vigilops/vigil/workflows"
 )
 
@@ -60,5 +63,26 @@ func TestRestoreSignalCarriesVersion(t *testing.T) {
 	// Other events of the key signal nothing.
 	if _, _, ok := restoreSignal(router.S3Record{EventName: "ObjectRestore:Post", Bucket: "b", Key: "k"}); ok {
 		t.Error("ObjectRestore:Post signalled")
+	}
+}
+
+// TestGlacierNotificationsVigilDidNotStartAreDropped: a completion whose
+// JobDescription is not a vigil workflow ID, or names a workflow that is
+// not running, is logged and dropped (nil: the message is deleted, not
+// redelivered), against a real Temporal server.
+func TestGlacierNotificationsVigilDidNotStartAreDropped(t *testing.T) {
+	ts := testenv.NewTemporal(t)
+	var logs syncBuffer
+	d := &Deps{Temporal: testenv.NewClient(t, ts), Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	ctx := context.Background()
+	for _, desc := range []string{"", "nightly backup", workflows.GlacierWorkflowID("v", "gone")} {
+		j := &router.GlacierJob{JobID: "job-1", JobDescription: desc, StatusCode: "Succeeded", Completed: true}
+		if err := signalGlacierJob(ctx, d, j, router.MessageInfo{MessageID: "m-" + desc}); err != nil {
+			t.Errorf("description %q: %v, want the notification dropped", desc, err)
+		}
+	}
+	out := logs.String()
+	if strings.Count(out, "did not start; dropped") != 2 || !strings.Contains(out, "not running; dropped") {
+		t.Errorf("logs do not say each notification was dropped:\n%s", out)
 	}
 }
