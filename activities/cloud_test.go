@@ -16,7 +16,7 @@ import (
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/localcloud/slacksink"
 	"github.com/vigilops/vigil/internal/stacktest"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // TestJobActivitiesAgainstLocalCloud runs the s3-put, sqs-send and Slack
@@ -44,7 +44,7 @@ func TestJobActivitiesAgainstLocalCloud(t *testing.T) {
 	jc := activities.JobContext{ScheduledTime: time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC), RunID: "run-1", JobName: "dummy-feed"}
 
 	var s3a *activities.S3
-	if _, err := env.ExecuteActivity(s3a.PutJobObject, activities.S3PutJobInput{Ctx: jc, Job: spec.S3PutJob{Bucket: "feed-store",
+	if _, err := env.ExecuteActivity(s3a.PutJobObject, activities.S3PutJobInput{Ctx: jc, Job: flowdata.S3PutJob{Bucket: "feed-store",
 		Key: `dummy-feed/{{.ScheduledTime.Format "2006-01-02T15:04:05"}}-{{.RunID}}`, Content: "batch job {{.JobName}}"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestJobActivitiesAgainstLocalCloud(t *testing.T) {
 	}
 
 	var sqa *activities.SQS
-	if _, err := env.ExecuteActivity(sqa.SendJobMessage, activities.SQSSendJobInput{Ctx: jc, Job: spec.SQSSendJob{Queue: "jobs",
+	if _, err := env.ExecuteActivity(sqa.SendJobMessage, activities.SQSSendJobInput{Ctx: jc, Job: flowdata.SQSSendJob{Queue: "jobs",
 		Body: "work {{.RunID}}", Attributes: map[string]string{"job": "dummy"}}}); err != nil {
 		t.Fatal(err)
 	}

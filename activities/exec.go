@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // ExecHeartbeatInterval is how often a running command heartbeats (so a
@@ -25,8 +25,8 @@ type Exec struct{}
 
 // ExecInput is one exec job attempt.
 type ExecInput struct {
-	Job spec.ExecJob `json:"job"`
-	Ctx JobContext   `json:"ctx"`
+	Job flowdata.ExecJob `json:"job"`
+	Ctx JobContext       `json:"ctx"`
 }
 
 // ExecProgress is the heartbeat detail of a running command.

@@ -15,10 +15,10 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
-func runExec(t *testing.T, ctx context.Context, job spec.ExecJob) (JobOutput, error) {
+func runExec(t *testing.T, ctx context.Context, job flowdata.ExecJob) (JobOutput, error) {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
@@ -43,14 +43,14 @@ func runExec(t *testing.T, ctx context.Context, job spec.ExecJob) (JobOutput, er
 func TestExecOutputAndExitCodes(t *testing.T) {
 	cases := []struct {
 		name     string
-		job      spec.ExecJob
+		job      flowdata.ExecJob
 		wantErr  string
 		wantCode int
 		wantOut  string
 	}{
-		{"ok", spec.ExecJob{Command: "sh", Args: []string{"-c", "echo start; echo \"run=$VIGIL_RUN_ID x=$X\""}, Env: map[string]string{"X": "42"}}, "", 0, "run=r1 x=42"},
-		{"exit 3", spec.ExecJob{Command: "sh", Args: []string{"-c", "echo boom >&2; exit 3"}}, ErrTypeExitStatus, 3, "boom"},
-		{"no such command", spec.ExecJob{Command: "/nonexistent/vigil-cmd"}, ErrTypeBadInput, 0, ""},
+		{"ok", flowdata.ExecJob{Command: "sh", Args: []string{"-c", "echo start; echo \"run=$VIGIL_RUN_ID x=$X\""}, Env: map[string]string{"X": "42"}}, "", 0, "run=r1 x=42"},
+		{"exit 3", flowdata.ExecJob{Command: "sh", Args: []string{"-c", "echo boom >&2; exit 3"}}, ErrTypeExitStatus, 3, "boom"},
+		{"no such command", flowdata.ExecJob{Command: "/nonexistent/vigil-cmd"}, ErrTypeBadInput, 0, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,7 +70,7 @@ func TestExecOutputAndExitCodes(t *testing.T) {
 }
 
 func TestExecOutputKeepsTail(t *testing.T) {
-	out, err := runExec(t, context.Background(), spec.ExecJob{Command: "sh", Args: []string{"-c", "head -c 200000 /dev/zero | tr '\\0' a; echo; echo END"}})
+	out, err := runExec(t, context.Background(), flowdata.ExecJob{Command: "sh", Args: []string{"-c", "head -c 200000 /dev/zero | tr '\\0' a; echo; echo END"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,11 +110,11 @@ func TestExecKilledOnTimeoutAndCancel(t *testing.T) {
 	for _, mode := range []string{"timeout", "cancel"} {
 		t.Run(mode, func(t *testing.T) {
 			pidFile := filepath.Join(t.TempDir(), "child.pid")
-			job := spec.ExecJob{Command: "sh", Args: []string{"-c", "sleep 300 & echo $! > " + pidFile + "; wait"}}
+			job := flowdata.ExecJob{Command: "sh", Args: []string{"-c", "sleep 300 & echo $! > " + pidFile + "; wait"}}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if mode == "timeout" {
-				job.Timeout = spec.Duration(time.Second)
+				job.Timeout = flowdata.Duration(time.Second)
 			} else {
 				go func() {
 					// Cancel once the child exists: a real condition, polled.

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
 	"github.com/aws/aws-sdk-go-v2/service/glacier/types"
 
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // GlacierAPI is the part of the Glacier client vigil uses.
@@ -31,7 +31,7 @@ type Glacier struct {
 
 // InitiateJobInput starts a retrieval.
 type InitiateJobInput struct {
-	Job spec.GlacierJob `json:"job"`
+	Job flowdata.GlacierJob `json:"job"`
 	// ArchiveID to retrieve; empty means an inventory retrieval.
 	ArchiveID string `json:"archiveId,omitempty"`
 	Tier      string `json:"tier,omitempty"`
@@ -46,7 +46,7 @@ type InitiateJobInput struct {
 // InitiateJob starts the retrieval job, or adopts a job this workflow
 // already started (same description and archive, in progress or succeeded),
 // so that a retried activity never pays for a second retrieval.
-func (a *Glacier) InitiateJob(ctx context.Context, in InitiateJobInput) (spec.GlacierJobState, error) {
+func (a *Glacier) InitiateJob(ctx context.Context, in InitiateJobInput) (flowdata.GlacierJobState, error) {
 	if st, ok, err := a.findJob(ctx, in); err != nil || ok {
 		return st, err
 	}
@@ -70,19 +70,19 @@ func (a *Glacier) InitiateJob(ctx context.Context, in InitiateJobInput) (spec.Gl
 	out, err := a.Client.InitiateJob(ctx, &glacier.InitiateJobInput{
 		AccountId: aws.String(in.Job.AccountID), VaultName: aws.String(in.Job.Vault), JobParameters: params})
 	if err != nil {
-		return spec.GlacierJobState{}, Classify("Glacier InitiateJob "+in.Job.Vault, err)
+		return flowdata.GlacierJobState{}, Classify("Glacier InitiateJob "+in.Job.Vault, err)
 	}
-	return spec.GlacierJobState{JobID: aws.ToString(out.JobId), StatusCode: "InProgress", Description: in.Description}, nil
+	return flowdata.GlacierJobState{JobID: aws.ToString(out.JobId), StatusCode: "InProgress", Description: in.Description}, nil
 }
 
 // findJob looks for a reusable job of this workflow in the vault.
-func (a *Glacier) findJob(ctx context.Context, in InitiateJobInput) (spec.GlacierJobState, bool, error) {
+func (a *Glacier) findJob(ctx context.Context, in InitiateJobInput) (flowdata.GlacierJobState, bool, error) {
 	var marker *string
 	for {
 		out, err := a.Client.ListJobs(ctx, &glacier.ListJobsInput{
 			AccountId: aws.String(in.Job.AccountID), VaultName: aws.String(in.Job.Vault), Marker: marker})
 		if err != nil {
-			return spec.GlacierJobState{}, false, Classify("Glacier ListJobs "+in.Job.Vault, err)
+			return flowdata.GlacierJobState{}, false, Classify("Glacier ListJobs "+in.Job.Vault, err)
 		}
 		for _, j := range out.JobList {
 			if aws.ToString(j.JobDescription) != in.Description || aws.ToString(j.ArchiveId) != in.ArchiveID ||
@@ -94,7 +94,7 @@ func (a *Glacier) findJob(ctx context.Context, in InitiateJobInput) (spec.Glacie
 			}
 		}
 		if out.Marker == nil || *out.Marker == "" {
-			return spec.GlacierJobState{}, false, nil
+			return flowdata.GlacierJobState{}, false, nil
 		}
 		marker = out.Marker
 	}
@@ -102,11 +102,11 @@ func (a *Glacier) findJob(ctx context.Context, in InitiateJobInput) (spec.Glacie
 
 // DescribeJob reads a job's state. A job Glacier no longer knows (its
 // output expired) is a NotFound error.
-func (a *Glacier) DescribeJob(ctx context.Context, job spec.GlacierJob) (spec.GlacierJobState, error) {
+func (a *Glacier) DescribeJob(ctx context.Context, job flowdata.GlacierJob) (flowdata.GlacierJobState, error) {
 	out, err := a.Client.DescribeJob(ctx, &glacier.DescribeJobInput{
 		AccountId: aws.String(job.AccountID), VaultName: aws.String(job.Vault), JobId: aws.String(job.JobID)})
 	if err != nil {
-		return spec.GlacierJobState{}, Classify("Glacier DescribeJob "+job.JobID, err)
+		return flowdata.GlacierJobState{}, Classify("Glacier DescribeJob "+job.JobID, err)
 	}
 	st := jobState(types.GlacierJobDescription{
 		JobId: out.JobId, StatusCode: out.StatusCode, StatusMessage: out.StatusMessage, Completed: out.Completed,
@@ -118,8 +118,8 @@ func (a *Glacier) DescribeJob(ctx context.Context, job spec.GlacierJob) (spec.Gl
 	return st, nil
 }
 
-func jobState(j types.GlacierJobDescription) spec.GlacierJobState {
-	st := spec.GlacierJobState{
+func jobState(j types.GlacierJobDescription) flowdata.GlacierJobState {
+	st := flowdata.GlacierJobState{
 		JobID: aws.ToString(j.JobId), StatusCode: string(j.StatusCode), StatusMessage: aws.ToString(j.StatusMessage),
 		Completed: j.Completed, CompletionDate: aws.ToString(j.CompletionDate), TreeHash: aws.ToString(j.SHA256TreeHash),
 		Description: aws.ToString(j.JobDescription),
@@ -138,12 +138,12 @@ func jobState(j types.GlacierJobDescription) spec.GlacierJobState {
 }
 
 // ParseByteRange parses "start-end" (inclusive).
-func ParseByteRange(s string) (spec.ByteRange, error) {
+func ParseByteRange(s string) (flowdata.ByteRange, error) {
 	a, b, ok := strings.Cut(s, "-")
 	start, err1 := strconv.ParseInt(a, 10, 64)
 	end, err2 := strconv.ParseInt(b, 10, 64)
 	if !ok || err1 != nil || err2 != nil || start < 0 || end < start {
-		return spec.ByteRange{}, fmt.Errorf("byte range %q: want start-end", s)
+		return flowdata.ByteRange{}, fmt.Errorf("byte range %q: want start-end", s)
 	}
-	return spec.ByteRange{Start: start, End: end}, nil
+	return flowdata.ByteRange{Start: start, End: end}, nil
 }

@@ -18,7 +18,7 @@ import (
 
 	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/internal/treehash"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // ChecksumAttempts is how many attempts a range gets before a tree-hash
@@ -30,10 +30,10 @@ const heartbeatEvery = time.Second
 
 // DownloadRangeInput is one range of a job's output.
 type DownloadRangeInput struct {
-	Job spec.GlacierJob `json:"job"`
+	Job flowdata.GlacierJob `json:"job"`
 	// Index of the range (0-based); the S3 part number is Index+1.
-	Index int            `json:"index"`
-	Range spec.ByteRange `json:"range"`
+	Index int                `json:"index"`
+	Range flowdata.ByteRange `json:"range"`
 	// Prepared is the destination.
 	Prepared Prepared `json:"prepared"`
 	// Fsync syncs a file range before it is reported done.

@@ -27,7 +27,7 @@ import (
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/internal/treehash"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 const mib = treehash.ChunkSize
@@ -38,7 +38,7 @@ type retrievedArchive struct {
 	cloud    *localcloud.Cloud
 	clients  *awsconf.Clients
 	data     []byte
-	job      spec.GlacierJob
+	job      flowdata.GlacierJob
 	prepared activities.Prepared
 }
 
@@ -78,7 +78,7 @@ func retrieveArchive(t *testing.T, size int) *retrievedArchive {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.job = spec.GlacierJob{AccountID: "-", Vault: "backups", JobID: aws.ToString(job.JobId)}
+	a.job = flowdata.GlacierJob{AccountID: "-", Vault: "backups", JobID: aws.ToString(job.JobId)}
 	msgs, err := c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 10})
 	if err != nil || len(msgs.Messages) != 1 || !strings.Contains(aws.ToString(msgs.Messages[0].Body), a.job.JobID) {
 		t.Fatalf("job completion notification: %+v, %v", msgs, err)
@@ -119,7 +119,7 @@ func (a *retrievedArchive) env(prog *activities.RangeProgress) (*testsuite.TestA
 	return env, &beats
 }
 
-func (a *retrievedArchive) download(env *testsuite.TestActivityEnvironment, index int, r spec.ByteRange) (activities.RangePart, error) {
+func (a *retrievedArchive) download(env *testsuite.TestActivityEnvironment, index int, r flowdata.ByteRange) (activities.RangePart, error) {
 	var g *activities.Glacier
 	v, err := env.ExecuteActivity(g.DownloadRange, activities.DownloadRangeInput{Job: a.job, Index: index, Range: r, Prepared: a.prepared})
 	var part activities.RangePart
@@ -139,7 +139,7 @@ func leaves(b []byte) []string {
 	return out
 }
 
-func callRange(r spec.ByteRange, done int64) string {
+func callRange(r flowdata.ByteRange, done int64) string {
 	return fmt.Sprintf("%d-%d", r.Start+done, r.End)
 }
 
@@ -149,7 +149,7 @@ func callRange(r spec.ByteRange, done int64) string {
 // hash.
 func TestDownloadRangeResumesIntactPrefix(t *testing.T) {
 	a := retrieveArchive(t, 12*mib+4321)
-	r := spec.ByteRange{Start: 4 * mib, End: 8*mib - 1}
+	r := flowdata.ByteRange{Start: 4 * mib, End: 8*mib - 1}
 	const done = 2 * mib
 	f, err := os.OpenFile(a.partial(), os.O_WRONLY, 0)
 	if err != nil {
@@ -207,7 +207,7 @@ func TestDownloadRangeResumesIntactPrefix(t *testing.T) {
 // fresh attempt downloads the whole range.
 func TestDownloadRangeLostPrefix(t *testing.T) {
 	a := retrieveArchive(t, 12*mib+4321)
-	r := spec.ByteRange{Start: 8 * mib, End: 12*mib + 4320} // the last range, not whole MiB
+	r := flowdata.ByteRange{Start: 8 * mib, End: 12*mib + 4320} // the last range, not whole MiB
 	const done = 2 * mib
 	env, beats := a.env(&activities.RangeProgress{Done: done, Leaves: leaves(a.data[r.Start : r.Start+done])})
 	part, err := a.download(env, 2, r)

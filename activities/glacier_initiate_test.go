@@ -13,7 +13,7 @@ import (
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/stacktest"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // TestInitiateJobAdoptsItsOwnJob: a retried InitiateJob (same workflow ID
@@ -34,12 +34,12 @@ func TestInitiateJobAdoptsItsOwnJob(t *testing.T) {
 	env.RegisterActivity(ga)
 	initiate := func(description string) string {
 		t.Helper()
-		v, err := env.ExecuteActivity(ga.InitiateJob, activities.InitiateJobInput{Job: spec.GlacierJob{AccountID: "-", Vault: "v"},
+		v, err := env.ExecuteActivity(ga.InitiateJob, activities.InitiateJobInput{Job: flowdata.GlacierJob{AccountID: "-", Vault: "v"},
 			ArchiveID: archive, Tier: "Bulk", Description: description})
 		if err != nil {
 			t.Fatalf("InitiateJob %s: %v", description, err)
 		}
-		var st spec.GlacierJobState
+		var st flowdata.GlacierJobState
 		if err := v.Get(&st); err != nil || st.JobID == "" {
 			t.Fatalf("InitiateJob %s: %+v, %v", description, st, err)
 		}

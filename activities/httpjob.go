@@ -11,7 +11,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // HTTPJob runs http batch jobs.
@@ -25,8 +25,8 @@ type HTTPJob struct {
 
 // HTTPCallInput is one http job attempt.
 type HTTPCallInput struct {
-	Job spec.HTTPJob `json:"job"`
-	Ctx JobContext   `json:"ctx"`
+	Job flowdata.HTTPJob `json:"job"`
+	Ctx JobContext       `json:"ctx"`
 	// NonRetryableStatus lists statuses that end the job at once.
 	NonRetryableStatus []int `json:"nonRetryableStatus,omitempty"`
 }
@@ -92,7 +92,7 @@ func (a *HTTPJob) Call(ctx context.Context, in HTTPCallInput) (JobOutput, error)
 	}
 }
 
-func (a *HTTPJob) authorize(req *http.Request, j spec.HTTPJob) error {
+func (a *HTTPJob) authorize(req *http.Request, j flowdata.HTTPJob) error {
 	getenv := a.Getenv
 	if j.BasicAuth != nil {
 		pw := getenv(j.BasicAuth.PasswordEnv)

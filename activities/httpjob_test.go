@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 func TestHTTPJobCall(t *testing.T) {
@@ -34,15 +34,15 @@ func TestHTTPJobCall(t *testing.T) {
 	env := map[string]string{"CACHE_PASSWORD": "s3cret"}
 	cases := []struct {
 		name    string
-		job     spec.HTTPJob
+		job     flowdata.HTTPJob
 		nonRetr []int
 		wantErr string
 		wantNR  bool
 		check   func(t *testing.T, out JobOutput)
 	}{
 		{name: "expected 204 with basic auth and template",
-			job: spec.HTTPJob{Method: "POST", URL: srv.URL + "/ok", Body: "run {{.RunID}}", ExpectStatus: []int{200, 204},
-				BasicAuth: &spec.BasicAuth{User: "ops", PasswordEnv: "CACHE_PASSWORD"}},
+			job: flowdata.HTTPJob{Method: "POST", URL: srv.URL + "/ok", Body: "run {{.RunID}}", ExpectStatus: []int{200, 204},
+				BasicAuth: &flowdata.BasicAuth{User: "ops", PasswordEnv: "CACHE_PASSWORD"}},
 			check: func(t *testing.T, out JobOutput) {
 				if out.StatusCode != 204 || gotAuth != "ops:s3cret" || gotBody != "run r9" || gotPath != "/ok" {
 					t.Errorf("out %+v auth %q body %q", out, gotAuth, gotBody)
@@ -51,10 +51,10 @@ func TestHTTPJobCall(t *testing.T) {
 					t.Error("secret leaked into the result")
 				}
 			}},
-		{name: "503 retryable", job: spec.HTTPJob{URL: srv.URL + "/busy"}, wantErr: ErrTypeUnexpectedStatus},
-		{name: "401 non-retryable when listed", job: spec.HTTPJob{URL: srv.URL + "/denied"}, nonRetr: []int{401}, wantErr: ErrTypeNonRetryableStatus, wantNR: true},
-		{name: "missing secret", job: spec.HTTPJob{URL: srv.URL + "/ok", BearerTokenEnv: "NOPE"}, wantErr: ErrTypeConfig, wantNR: true},
-		{name: "bad template", job: spec.HTTPJob{URL: srv.URL + "/{{.Nope}}"}, wantErr: ErrTypeBadInput, wantNR: true},
+		{name: "503 retryable", job: flowdata.HTTPJob{URL: srv.URL + "/busy"}, wantErr: ErrTypeUnexpectedStatus},
+		{name: "401 non-retryable when listed", job: flowdata.HTTPJob{URL: srv.URL + "/denied"}, nonRetr: []int{401}, wantErr: ErrTypeNonRetryableStatus, wantNR: true},
+		{name: "missing secret", job: flowdata.HTTPJob{URL: srv.URL + "/ok", BearerTokenEnv: "NOPE"}, wantErr: ErrTypeConfig, wantNR: true},
+		{name: "bad template", job: flowdata.HTTPJob{URL: srv.URL + "/{{.Nope}}"}, wantErr: ErrTypeBadInput, wantNR: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

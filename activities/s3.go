@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // S3API is the part of the S3 client that vigil's S3 activities use.
@@ -28,8 +28,8 @@ type S3 struct {
 
 // S3PutJobInput is one s3-put job attempt.
 type S3PutJobInput struct {
-	Job spec.S3PutJob `json:"job"`
-	Ctx JobContext    `json:"ctx"`
+	Job flowdata.S3PutJob `json:"job"`
+	Ctx JobContext        `json:"ctx"`
 }
 
 // PutJobObject renders the key and content templates and writes the object.

@@ -12,7 +12,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // S3RestoreAPI is the part of the S3 client restores use.
@@ -38,7 +38,7 @@ type RestoreInput struct {
 // RestoreObject requests the restore. It is idempotent: a restore already
 // in progress, an object already restored, or one not archived at all are
 // all answers, not errors.
-func (a *S3Restore) RestoreObject(ctx context.Context, in RestoreInput) (spec.S3RestoreState, error) {
+func (a *S3Restore) RestoreObject(ctx context.Context, in RestoreInput) (flowdata.S3RestoreState, error) {
 	req := &s3.RestoreObjectInput{
 		Bucket: aws.String(in.Bucket), Key: aws.String(in.Key),
 		RestoreRequest: &s3types.RestoreRequest{Days: aws.Int32(in.Days),
@@ -69,12 +69,12 @@ func (a *S3Restore) RestoreObject(ctx context.Context, in RestoreInput) (spec.S3
 		// class) that the delivery reports and checks.
 		st, err := a.HeadRestore(ctx, HeadRestoreInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID})
 		if err != nil {
-			return spec.S3RestoreState{}, err
+			return flowdata.S3RestoreState{}, err
 		}
 		st.Restored, st.NotArchived, st.Ongoing, st.Source = true, true, false, "restore"
 		return st, nil
 	default:
-		return spec.S3RestoreState{}, Classify(fmt.Sprintf("S3 RestoreObject s3://%s/%s", in.Bucket, in.Key), err)
+		return flowdata.S3RestoreState{}, Classify(fmt.Sprintf("S3 RestoreObject s3://%s/%s", in.Bucket, in.Key), err)
 	}
 	st, err := a.HeadRestore(ctx, HeadRestoreInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID})
 	st.Source = "restore"
@@ -89,10 +89,10 @@ type HeadRestoreInput struct {
 }
 
 // HeadRestore reads the object's x-amz-restore state.
-func (a *S3Restore) HeadRestore(ctx context.Context, in HeadRestoreInput) (spec.S3RestoreState, error) {
+func (a *S3Restore) HeadRestore(ctx context.Context, in HeadRestoreInput) (flowdata.S3RestoreState, error) {
 	out, err := a.Client.HeadObject(ctx, headRequest(in.Bucket, in.Key, in.VersionID))
 	if err != nil {
-		return spec.S3RestoreState{}, Classify(fmt.Sprintf("S3 HeadObject s3://%s/%s", in.Bucket, in.Key), err)
+		return flowdata.S3RestoreState{}, Classify(fmt.Sprintf("S3 HeadObject s3://%s/%s", in.Bucket, in.Key), err)
 	}
 	return RestoreStateOf(in.Bucket, in.Key, out), nil
 }
@@ -103,7 +103,7 @@ func (a *S3Restore) HeadRestore(ctx context.Context, in HeadRestoreInput) (spec.
 // tier of INTELLIGENT_TIERING (S3 tells that tier in x-amz-archive-status,
 // the class staying INTELLIGENT_TIERING). Any other object without
 // x-amz-restore is readable as it is: not archived, restored.
-func RestoreStateOf(bucket, key string, out *s3.HeadObjectOutput) spec.S3RestoreState {
+func RestoreStateOf(bucket, key string, out *s3.HeadObjectOutput) flowdata.S3RestoreState {
 	st := ParseRestoreHeader(aws.ToString(out.Restore))
 	st.Bucket, st.Key, st.Size, st.StorageClass, st.Source = bucket, key, aws.ToInt64(out.ContentLength), string(out.StorageClass), "head"
 	if !archivedHead(out) && !st.Ongoing && !st.Restored {
@@ -139,8 +139,8 @@ var (
 
 // ParseRestoreHeader reads x-amz-restore: `ongoing-request="true"` or
 // `ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"`.
-func ParseRestoreHeader(h string) spec.S3RestoreState {
-	var st spec.S3RestoreState
+func ParseRestoreHeader(h string) flowdata.S3RestoreState {
+	var st flowdata.S3RestoreState
 	if m := ongoingRE.FindStringSubmatch(h); m != nil {
 		st.Ongoing = m[1] == "true"
 		st.Restored = m[1] == "false"

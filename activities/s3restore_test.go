@@ -23,7 +23,7 @@ import (
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/workflows"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // TestRestoreObjectNotArchived restores a STANDARD object with the real
@@ -45,13 +45,13 @@ func TestRestoreObjectNotArchived(t *testing.T) {
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(&activities.S3Restore{Client: c.S3})
 	var ra *activities.S3Restore
-	restore := func(key string) spec.S3RestoreState {
+	restore := func(key string) flowdata.S3RestoreState {
 		t.Helper()
-		v, err := env.ExecuteActivity(ra.RestoreObject, activities.RestoreInput{Bucket: "restores", Key: key, Days: 1, Tier: spec.TierStandard})
+		v, err := env.ExecuteActivity(ra.RestoreObject, activities.RestoreInput{Bucket: "restores", Key: key, Days: 1, Tier: flowdata.TierStandard})
 		if err != nil {
 			t.Fatalf("RestoreObject %s: %v", key, err)
 		}
-		var st spec.S3RestoreState
+		var st flowdata.S3RestoreState
 		if err := v.Get(&st); err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func TestRestoreObjectNotArchived(t *testing.T) {
 	}
 
 	// A missing object is an error that retrying cannot fix.
-	_, err := env.ExecuteActivity(ra.RestoreObject, activities.RestoreInput{Bucket: "restores", Key: "nope", Days: 1, Tier: spec.TierStandard})
+	_, err := env.ExecuteActivity(ra.RestoreObject, activities.RestoreInput{Bucket: "restores", Key: "nope", Days: 1, Tier: flowdata.TierStandard})
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeNotFound || !appErr.NonRetryable() {
 		t.Errorf("missing object: error %v, want non-retryable %s", err, activities.ErrTypeNotFound)
@@ -193,13 +193,13 @@ func TestRestoreIntelligentTieringArchive(t *testing.T) {
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(&activities.S3Restore{Client: c.S3})
 	var ra *activities.S3Restore
-	run := func(fn any, in any) spec.S3RestoreState {
+	run := func(fn any, in any) flowdata.S3RestoreState {
 		t.Helper()
 		v, err := env.ExecuteActivity(fn, in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var st spec.S3RestoreState
+		var st flowdata.S3RestoreState
 		if err := v.Get(&st); err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +215,7 @@ func TestRestoreIntelligentTieringArchive(t *testing.T) {
 		t.Errorf("HEAD of the Frequent Access object: %+v, want not archived", st)
 	}
 
-	st = run(ra.RestoreObject, activities.RestoreInput{Bucket: "tiers", Key: "archived/old.tar", Days: 7, Tier: spec.TierStandard})
+	st = run(ra.RestoreObject, activities.RestoreInput{Bucket: "tiers", Key: "archived/old.tar", Days: 7, Tier: flowdata.TierStandard})
 	if st.NotArchived || st.Restored || !st.Ongoing || st.Source != "restore" {
 		t.Errorf("restore of the archived object: %+v, want ongoing", st)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // SQSAPI is the part of the SQS client that vigil's SQS activities use.
@@ -25,8 +25,8 @@ type SQS struct {
 
 // SQSSendJobInput is one sqs-send job attempt.
 type SQSSendJobInput struct {
-	Job spec.SQSSendJob `json:"job"`
-	Ctx JobContext      `json:"ctx"`
+	Job flowdata.SQSSendJob `json:"job"`
+	Ctx JobContext          `json:"ctx"`
 }
 
 // SendJobMessage renders the body template and sends the message (queue by

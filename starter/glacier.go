@@ -24,7 +24,7 @@ import (
 	"github.com/vigilops/vigil/internal/setup"
 	"github.com/vigilops/vigil/internal/treehash"
 	"github.com/vigilops/vigil/workflows"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // glacierCommands is `starter glacier ...`.
@@ -122,7 +122,7 @@ Ctrl-C detaches without cancelling.`,
 	f.StringVar(&o.in.Vault, "vault", "", "vault name (required)")
 	f.StringVar(&o.in.ArchiveID, "archive-id", "", "archive to retrieve")
 	f.BoolVar(&o.in.Inventory, "inventory", false, "retrieve the vault's inventory (JSON) instead of an archive")
-	f.StringVar(&o.in.Tier, "tier", spec.TierStandard, "retrieval tier: Expedited (1-5 min), Standard (3-5 h) or Bulk (5-12 h)")
+	f.StringVar(&o.in.Tier, "tier", flowdata.TierStandard, "retrieval tier: Expedited (1-5 min), Standard (3-5 h) or Bulk (5-12 h)")
 	f.StringVar(&o.in.ByteRange, "byte-range", "", "part of the archive, start-end in bytes (MiB aligned)")
 	f.StringVar(&o.in.Destination, "to", "", "destination: file:///abs/path or s3://bucket/key (required)")
 	f.DurationVar(&o.deadline, "deadline", workflows.DefaultGlacierDeadline, "fail if the job is not complete by then")
@@ -145,8 +145,8 @@ func (o *retrieveOptions) validate() error {
 		return cli.Usagef("give --archive-id or --inventory, not both")
 	case in.ArchiveID == "" && !in.Inventory:
 		return cli.Usagef("give --archive-id ID or --inventory")
-	case !slices.Contains(spec.Tiers, in.Tier):
-		return cli.Usagef("--tier %q: want one of %s", in.Tier, strings.Join(spec.Tiers, ", "))
+	case !slices.Contains(flowdata.Tiers, in.Tier):
+		return cli.Usagef("--tier %q: want one of %s", in.Tier, strings.Join(flowdata.Tiers, ", "))
 	case in.Inventory && in.ByteRange != "":
 		return cli.Usagef("--byte-range applies to archives, not inventories")
 	case o.chunkMiB <= 0 || bits.OnesCount64(uint64(o.chunkMiB)) != 1:
@@ -171,8 +171,8 @@ func (o *retrieveOptions) validate() error {
 		return err
 	}
 	in.ChunkSize = o.chunkMiB << 20
-	in.Deadline = spec.Duration(o.deadline)
-	in.PollInterval = spec.Duration(o.pollEvery)
+	in.Deadline = flowdata.Duration(o.deadline)
+	in.PollInterval = flowdata.Duration(o.pollEvery)
 	return nil
 }
 

@@ -16,7 +16,7 @@ import (
 	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/internal/setup"
 	"github.com/vigilops/vigil/workflows"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // s3Commands is `starter s3 ...`.
@@ -85,8 +85,8 @@ restored copy's expiry.`,
 				return cli.Usagef("--key is required")
 			case in.Days < 1:
 				return cli.Usagef("--days %d: want at least 1", in.Days)
-			case !slices.Contains(spec.Tiers, in.Tier):
-				return cli.Usagef("--tier %q: want one of %s", in.Tier, strings.Join(spec.Tiers, ", "))
+			case !slices.Contains(flowdata.Tiers, in.Tier):
+				return cli.Usagef("--tier %q: want one of %s", in.Tier, strings.Join(flowdata.Tiers, ", "))
 			case deadline <= 0:
 				return cli.Usagef("--deadline must be positive")
 			}
@@ -95,7 +95,7 @@ restored copy's expiry.`,
 					return err
 				}
 			}
-			in.Deadline, in.PollInterval = spec.Duration(deadline), spec.Duration(poll)
+			in.Deadline, in.PollInterval = flowdata.Duration(deadline), flowdata.Duration(poll)
 			ctx := cmd.Context()
 			aw, err := a.awsClients(ctx)
 			if err != nil {
@@ -123,7 +123,7 @@ restored copy's expiry.`,
 	f.StringVar(&in.Key, "key", "", "object key (required)")
 	f.StringVar(&in.VersionID, "version-id", "", "object version")
 	f.Int32Var(&in.Days, "days", 7, "days the restored copy stays available")
-	f.StringVar(&in.Tier, "tier", spec.TierStandard, "restore tier: Expedited, Standard or Bulk")
+	f.StringVar(&in.Tier, "tier", flowdata.TierStandard, "restore tier: Expedited, Standard or Bulk")
 	f.StringVar(&in.Destination, "to", "", "deliver to s3://bucket/key (copy) or file:///abs/path (download); empty restores only")
 	f.DurationVar(&deadline, "deadline", workflows.DefaultGlacierDeadline, "fail if the restore is not complete by then")
 	f.DurationVar(&poll, "poll-interval", 0, "fixed HeadObject polling interval (default: adapted to the tier)")

@@ -17,7 +17,7 @@ import (
 	"github.com/vigilops/vigil/internal/cli"
 	"github.com/vigilops/vigil/internal/schedules"
 	"github.com/vigilops/vigil/workflows"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 func (a *app) scheduleCommands() *cobra.Command {
@@ -73,8 +73,8 @@ func (f *specFlags) bind(cmd *cobra.Command) {
 // build validates the flags (before anything is contacted).
 func (f *specFlags) build(id, taskQueue string) (schedules.Built, error) {
 	f.s.ID = id
-	f.s.Every, f.s.Offset = spec.Duration(f.every), spec.Duration(f.offset)
-	f.s.CatchupWindow, f.s.Jitter = spec.Duration(f.catchup), spec.Duration(f.jitter)
+	f.s.Every, f.s.Offset = flowdata.Duration(f.every), flowdata.Duration(f.offset)
+	f.s.CatchupWindow, f.s.Jitter = flowdata.Duration(f.catchup), flowdata.Duration(f.jitter)
 	f.s.StartAt, f.s.EndAt = f.startAt, f.endAt
 	if f.s.Workflow == "" {
 		return schedules.Built{}, cli.Usagef("--workflow is required (%s)", strings.Join(catalog.Names(), ", "))

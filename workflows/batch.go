@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/activities"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // BatchFlow is the VigilFlow value of BatchJobWorkflow runs.
@@ -17,10 +17,10 @@ const BatchFlow = "batch"
 
 // Defaults of a job's retry policy and timeout.
 var (
-	DefaultJobRetry = spec.JobRetry{
-		InitialInterval:    spec.Duration(10 * time.Second),
+	DefaultJobRetry = flowdata.JobRetry{
+		InitialInterval:    flowdata.Duration(10 * time.Second),
 		BackoffCoefficient: 2,
-		MaximumInterval:    spec.Duration(10 * time.Minute),
+		MaximumInterval:    flowdata.Duration(10 * time.Minute),
 		MaximumAttempts:    5,
 	}
 	DefaultJobTimeout = time.Hour
@@ -34,7 +34,7 @@ var (
 
 // BatchJobInput is the input of BatchJobWorkflow.
 type BatchJobInput struct {
-	Job spec.BatchJob `json:"job"`
+	Job flowdata.BatchJob `json:"job"`
 }
 
 // BatchJobResult is the result of a successful run.
@@ -42,7 +42,7 @@ type BatchJobResult struct {
 	Job           string               `json:"job"`
 	Status        string               `json:"status"`
 	Attempts      int                  `json:"attempts"`
-	Duration      spec.Duration        `json:"duration"`
+	Duration      flowdata.Duration    `json:"duration"`
 	ScheduledTime time.Time            `json:"scheduledTime"`
 	Output        activities.JobOutput `json:"output"`
 }
@@ -99,7 +99,7 @@ func BatchJobWorkflow(ctx workflow.Context, in BatchJobInput) (BatchJobResult, e
 		res.Output = out
 		if err == nil {
 			res.Status = "succeeded"
-			res.Duration = spec.Duration(workflow.Now(ctx).Sub(start))
+			res.Duration = flowdata.Duration(workflow.Now(ctx).Sub(start))
 			st.SetPhase(PhaseDone)
 			st.Update(func(s *Status) { s.Message = out.Summary })
 			return res, nil
@@ -132,7 +132,7 @@ func BatchJobWorkflow(ctx workflow.Context, in BatchJobInput) (BatchJobResult, e
 
 // runJobAttempt runs one attempt of the job's kind as a single activity
 // attempt (retries are the workflow's).
-func runJobAttempt(ctx workflow.Context, job spec.BatchJob, jc activities.JobContext, remaining time.Duration) (activities.JobOutput, error) {
+func runJobAttempt(ctx workflow.Context, job flowdata.BatchJob, jc activities.JobContext, remaining time.Duration) (activities.JobOutput, error) {
 	opts := workflow.ActivityOptions{
 		StartToCloseTimeout: min(remaining, time.Minute),
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
@@ -141,20 +141,20 @@ func runJobAttempt(ctx workflow.Context, job spec.BatchJob, jc activities.JobCon
 	var out activities.JobOutput
 	var f workflow.Future
 	switch job.Kind {
-	case spec.JobKindHTTP:
+	case flowdata.JobKindHTTP:
 		var a *activities.HTTPJob
 		opts.StartToCloseTimeout = min(remaining, orDefault(job.HTTP.Timeout.D(), 30*time.Second)+10*time.Second)
 		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Call, activities.HTTPCallInput{
 			Job: *job.HTTP, Ctx: jc, NonRetryableStatus: nonRetryableStatus(job.Retry)})
-	case spec.JobKindExec:
+	case flowdata.JobKindExec:
 		var a *activities.Exec
 		opts.StartToCloseTimeout = min(remaining, orDefault(job.Exec.Timeout.D(), 10*time.Minute)+10*time.Second)
 		opts.HeartbeatTimeout = 5 * activities.ExecHeartbeatInterval
 		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.RunCommand, activities.ExecInput{Job: *job.Exec, Ctx: jc})
-	case spec.JobKindS3Put:
+	case flowdata.JobKindS3Put:
 		var a *activities.S3
 		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.PutJobObject, activities.S3PutJobInput{Job: *job.S3Put, Ctx: jc})
-	case spec.JobKindSQSSend:
+	case flowdata.JobKindSQSSend:
 		var a *activities.SQS
 		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.SendJobMessage, activities.SQSSendJobInput{Job: *job.SQSSend, Ctx: jc})
 	default:
@@ -169,7 +169,7 @@ func runJobAttempt(ctx workflow.Context, job spec.BatchJob, jc activities.JobCon
 }
 
 // alertJobFailure posts the failure to Slack; its own failure is logged.
-func alertJobFailure(ctx workflow.Context, job spec.BatchJob, jc activities.JobContext, attempts int, jobErr error) {
+func alertJobFailure(ctx workflow.Context, job flowdata.BatchJob, jc activities.JobContext, attempts int, jobErr error) {
 	schedule := jc.ScheduleID
 	if schedule == "" {
 		schedule = "(not scheduled)"
@@ -188,7 +188,7 @@ func alertJobFailure(ctx workflow.Context, job spec.BatchJob, jc activities.JobC
 	})
 }
 
-func effectiveRetry(r *spec.JobRetry) spec.JobRetry {
+func effectiveRetry(r *flowdata.JobRetry) flowdata.JobRetry {
 	out := DefaultJobRetry
 	if r == nil {
 		return out
@@ -209,7 +209,7 @@ func effectiveRetry(r *spec.JobRetry) spec.JobRetry {
 	return out
 }
 
-func nonRetryableStatus(r *spec.JobRetry) []int {
+func nonRetryableStatus(r *flowdata.JobRetry) []int {
 	if r == nil {
 		return nil
 	}

@@ -14,12 +14,12 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/vigilops/vigil/activities"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
-func httpJob(retry *spec.JobRetry) spec.BatchJob {
-	return spec.BatchJob{Name: "nightly-dump", Kind: spec.JobKindHTTP,
-		HTTP:  &spec.HTTPJob{Method: "POST", URL: "http://127.0.0.1:5000/s3dump"},
+func httpJob(retry *flowdata.JobRetry) flowdata.BatchJob {
+	return flowdata.BatchJob{Name: "nightly-dump", Kind: flowdata.JobKindHTTP,
+		HTTP:  &flowdata.HTTPJob{Method: "POST", URL: "http://127.0.0.1:5000/s3dump"},
 		Retry: retry}
 }
 
@@ -54,8 +54,8 @@ func TestBatchRetriesThenSucceeds(t *testing.T) {
 		}).Times(3)
 	var sleeps []time.Duration
 	env.SetOnTimerScheduledListener(func(_ string, d time.Duration) { sleeps = append(sleeps, d) })
-	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: httpJob(&spec.JobRetry{
-		InitialInterval: spec.Duration(10 * time.Second), BackoffCoefficient: 2, MaximumAttempts: 5})})
+	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: httpJob(&flowdata.JobRetry{
+		InitialInterval: flowdata.Duration(10 * time.Second), BackoffCoefficient: 2, MaximumAttempts: 5})})
 	var res BatchJobResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestBatchNonRetryableStatusStopsAndAlerts(t *testing.T) {
 		alert = m
 		return nil
 	}).Once()
-	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: httpJob(&spec.JobRetry{NonRetryableStatus: []int{401}})})
+	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: httpJob(&flowdata.JobRetry{NonRetryableStatus: []int{401}})})
 	err := env.GetWorkflowError()
 	if err == nil || !strings.Contains(err.Error(), "HTTP 401") {
 		t.Fatalf("want failure naming HTTP 401, got %v", err)
@@ -102,7 +102,7 @@ func TestBatchSlackFailureKeepsJobError(t *testing.T) {
 	var slack *activities.Slack
 	env.OnActivity(a.Call, mock.Anything, mock.Anything).Return(activities.JobOutput{}, unexpected(500)).Times(2)
 	env.OnActivity(slack.Notify, mock.Anything, mock.Anything).Return(errors.New("slack down")).Times(5)
-	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: httpJob(&spec.JobRetry{MaximumAttempts: 2})})
+	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: httpJob(&flowdata.JobRetry{MaximumAttempts: 2})})
 	err := env.GetWorkflowError()
 	if err == nil || !strings.Contains(err.Error(), "HTTP 500") || strings.Contains(err.Error(), "slack") {
 		t.Fatalf("want the job's own error, got %v", err)
@@ -115,8 +115,8 @@ func TestBatchOverallTimeout(t *testing.T) {
 	var slack *activities.Slack
 	env.OnActivity(a.Call, mock.Anything, mock.Anything).Return(activities.JobOutput{}, unexpected(503))
 	env.OnActivity(slack.Notify, mock.Anything, mock.Anything).Return(nil).Once()
-	job := httpJob(&spec.JobRetry{InitialInterval: spec.Duration(time.Minute), BackoffCoefficient: 1, MaximumAttempts: 100})
-	job.Timeout = spec.Duration(150 * time.Second)
+	job := httpJob(&flowdata.JobRetry{InitialInterval: flowdata.Duration(time.Minute), BackoffCoefficient: 1, MaximumAttempts: 100})
+	job.Timeout = flowdata.Duration(150 * time.Second)
 	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: job})
 	err := env.GetWorkflowError()
 	if err == nil || !strings.Contains(err.Error(), "time out") {
@@ -138,8 +138,8 @@ func TestBatchUsesScheduledTime(t *testing.T) {
 		got = in.Ctx
 		return activities.JobOutput{Summary: "put"}, nil
 	}).Once()
-	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: spec.BatchJob{Name: "dummy-feed", Kind: spec.JobKindS3Put,
-		S3Put: &spec.S3PutJob{Bucket: "feed-store", Key: "k", Content: "batch job"}}})
+	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: flowdata.BatchJob{Name: "dummy-feed", Kind: flowdata.JobKindS3Put,
+		S3Put: &flowdata.S3PutJob{Bucket: "feed-store", Key: "k", Content: "batch job"}}})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,13 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/activities"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // GlacierFlow is the VigilFlow value of GlacierRetrieveWorkflow runs.
 const GlacierFlow = "glacier"
 
-// GlacierJobSignal carries a spec.GlacierJobState from the notification
+// GlacierJobSignal carries a flowdata.GlacierJobState from the notification
 // router to the workflow named in the job's JobDescription.
 const GlacierJobSignal = "glacier-job-completed"
 
@@ -55,9 +55,9 @@ type GlacierRetrieveInput struct {
 	Destination string `json:"destination"`
 	// PollInterval fixes the polling fallback interval; 0 adapts it to the
 	// tier (first poll when the job could plausibly be done).
-	PollInterval spec.Duration `json:"pollInterval,omitempty"`
+	PollInterval flowdata.Duration `json:"pollInterval,omitempty"`
 	// Deadline for the job to complete; 0 means 48h.
-	Deadline spec.Duration `json:"deadline,omitempty"`
+	Deadline flowdata.Duration `json:"deadline,omitempty"`
 	// ChunkSize of download ranges: a power-of-two number of MiB; 0 means
 	// 64 MiB.
 	ChunkSize int64 `json:"chunkSize,omitempty"`
@@ -79,13 +79,13 @@ type GlacierRetrieveInput struct {
 
 // GlacierRetrieveResult describes the delivered output.
 type GlacierRetrieveResult struct {
-	Location    string        `json:"location"`
-	Bytes       int64         `json:"bytes"`
-	TreeHash    string        `json:"treeHash"`
-	JobID       string        `json:"jobId"`
-	Waited      spec.Duration `json:"waited"`
-	Downloading spec.Duration `json:"downloading"`
-	Initiations int           `json:"initiations"`
+	Location    string            `json:"location"`
+	Bytes       int64             `json:"bytes"`
+	TreeHash    string            `json:"treeHash"`
+	JobID       string            `json:"jobId"`
+	Waited      flowdata.Duration `json:"waited"`
+	Downloading flowdata.Duration `json:"downloading"`
+	Initiations int               `json:"initiations"`
 }
 
 // GlacierRetrieveWorkflow initiates a Glacier job (once, even across worker
@@ -97,7 +97,7 @@ func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (Gla
 	in = glacierDefaults(in)
 	start := workflow.Now(ctx)
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
-	job := spec.GlacierJob{AccountID: in.AccountID, Vault: in.Vault}
+	job := flowdata.GlacierJob{AccountID: in.AccountID, Vault: in.Vault}
 	sig := workflow.GetSignalChannel(ctx, GlacierJobSignal)
 	var ga *activities.Glacier
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
@@ -105,7 +105,7 @@ func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (Gla
 	res := GlacierRetrieveResult{}
 	for res.Initiations = 1; ; res.Initiations++ {
 		st.SetPhase(PhaseInitiating)
-		var js spec.GlacierJobState
+		var js flowdata.GlacierJobState
 		err := workflow.ExecuteActivity(short, ga.InitiateJob, activities.InitiateJobInput{
 			Job: job, ArchiveID: in.ArchiveID, Tier: in.Tier, ByteRange: in.ByteRange, Description: id, SNSTopic: in.SNSTopic,
 		}).Get(ctx, &js)
@@ -128,12 +128,12 @@ func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (Gla
 			st.Fail(err)
 			return res, err
 		}
-		res.Waited = spec.Duration(workflow.Now(ctx).Sub(start))
+		res.Waited = flowdata.Duration(workflow.Now(ctx).Sub(start))
 		warnExpiry(ctx, st, in, js)
 
 		dlStart := workflow.Now(ctx)
 		fin, err := dl.run(ctx, st, in, job, js)
-		res.Downloading += spec.Duration(workflow.Now(ctx).Sub(dlStart))
+		res.Downloading += flowdata.Duration(workflow.Now(ctx).Sub(dlStart))
 		var appErr *temporal.ApplicationError
 		if err != nil && errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNotFound && res.Initiations < glacierMaxInitiations {
 			// The job's output expired (or the job vanished): retrieve again;
@@ -157,10 +157,10 @@ func glacierDefaults(in GlacierRetrieveInput) GlacierRetrieveInput {
 		in.AccountID = "-"
 	}
 	if in.Tier == "" {
-		in.Tier = spec.TierStandard
+		in.Tier = flowdata.TierStandard
 	}
 	if in.Deadline <= 0 {
-		in.Deadline = spec.Duration(DefaultGlacierDeadline)
+		in.Deadline = flowdata.Duration(DefaultGlacierDeadline)
 	}
 	if in.ChunkSize <= 0 {
 		in.ChunkSize = DefaultGlacierChunkSize
@@ -176,9 +176,9 @@ func glacierPollPlan(in GlacierRetrieveInput) pollPlan {
 		return pollPlan{in.PollInterval.D(), in.PollInterval.D()}
 	}
 	switch in.Tier {
-	case spec.TierExpedited:
+	case flowdata.TierExpedited:
 		return pollPlan{time.Minute, time.Minute}
-	case spec.TierBulk:
+	case flowdata.TierBulk:
 		return pollPlan{5 * time.Hour, 30 * time.Minute}
 	default:
 		return pollPlan{3 * time.Hour, 15 * time.Minute}
@@ -187,8 +187,8 @@ func glacierPollPlan(in GlacierRetrieveInput) pollPlan {
 
 // waitGlacierJob waits for the completion signal, polls on the plan's
 // timer as a fallback, and fails at the deadline.
-func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChannel, job spec.GlacierJob,
-	js spec.GlacierJobState, deadline time.Time, plan pollPlan) (spec.GlacierJobState, error) {
+func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChannel, job flowdata.GlacierJob,
+	js flowdata.GlacierJobState, deadline time.Time, plan pollPlan) (flowdata.GlacierJobState, error) {
 	var ga *activities.Glacier
 	poll := workflow.WithActivityOptions(ctx, SlowPollOptions())
 	polls := 0
@@ -196,7 +196,7 @@ func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChann
 		st: st, signals: sig, plan: plan, deadline: deadline,
 		done: func() bool { return js.Completed },
 		onSignal: func(c workflow.ReceiveChannel) {
-			var n spec.GlacierJobState
+			var n flowdata.GlacierJobState
 			c.Receive(ctx, &n)
 			if n.JobID != job.JobID {
 				workflow.GetLogger(ctx).Info("ignoring notification for another job", "jobId", n.JobID)
@@ -208,7 +208,7 @@ func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChann
 		},
 		poll: func() error {
 			polls++
-			var polled spec.GlacierJobState
+			var polled flowdata.GlacierJobState
 			if err := workflow.ExecuteActivity(poll, ga.DescribeJob, job).Get(ctx, &polled); err != nil {
 				return err
 			}
@@ -227,7 +227,7 @@ func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChann
 }
 
 // warnExpiry warns when the output has little validity left.
-func warnExpiry(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, js spec.GlacierJobState) {
+func warnExpiry(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, js flowdata.GlacierJobState) {
 	done, err := time.Parse(time.RFC3339, js.CompletionDate)
 	if err != nil {
 		return

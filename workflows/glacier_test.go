@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/vigilops/vigil/activities"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 const mib = 1 << 20
@@ -26,7 +26,7 @@ type glacierFake struct {
 	downloads  map[int]int // range index → attempts
 	failRange  map[int]error
 	completeAt int // DescribeJob reports completion from this poll on (0: never)
-	state      spec.GlacierJobState
+	state      flowdata.GlacierJobState
 	lost       []int // FinishDestination reports these ranges lost, once
 	finishes   int
 }
@@ -38,16 +38,16 @@ func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironm
 	var ga *activities.Glacier
 	var sinks *activities.Sinks
 	f.downloads = map[int]int{}
-	env.OnActivity(ga.InitiateJob, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.InitiateJobInput) (spec.GlacierJobState, error) {
+	env.OnActivity(ga.InitiateJob, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.InitiateJobInput) (flowdata.GlacierJobState, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.initiated++
 		if in.Description != "glacier/v/a1" {
 			t.Errorf("JobDescription = %q, want the workflow ID", in.Description)
 		}
-		return spec.GlacierJobState{JobID: "job-" + string(rune('0'+f.initiated)), StatusCode: "InProgress"}, nil
+		return flowdata.GlacierJobState{JobID: "job-" + string(rune('0'+f.initiated)), StatusCode: "InProgress"}, nil
 	})
-	env.OnActivity(ga.DescribeJob, mock.Anything, mock.Anything).Return(func(_ context.Context, j spec.GlacierJob) (spec.GlacierJobState, error) {
+	env.OnActivity(ga.DescribeJob, mock.Anything, mock.Anything).Return(func(_ context.Context, j flowdata.GlacierJob) (flowdata.GlacierJobState, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.polls++
@@ -56,7 +56,7 @@ func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironm
 			s.JobID = j.JobID
 			return s, nil
 		}
-		return spec.GlacierJobState{JobID: j.JobID, StatusCode: "InProgress"}, nil
+		return flowdata.GlacierJobState{JobID: j.JobID, StatusCode: "InProgress"}, nil
 	}).Maybe()
 	env.OnActivity(sinks.PrepareDestination, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PrepareInput) (activities.Prepared, error) {
 		return activities.Prepared{Size: in.Size}, nil
@@ -89,8 +89,8 @@ func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironm
 	return env
 }
 
-func succeeded(size int64) spec.GlacierJobState {
-	return spec.GlacierJobState{StatusCode: "Succeeded", Completed: true, OutputSize: size, TreeHash: "abc",
+func succeeded(size int64) flowdata.GlacierJobState {
+	return flowdata.GlacierJobState{StatusCode: "Succeeded", Completed: true, OutputSize: size, TreeHash: "abc",
 		CompletionDate: "2026-11-24T00:00:00Z"}
 }
 
@@ -109,7 +109,7 @@ func TestGlacierNotificationStartsDownload(t *testing.T) {
 	done := succeeded(10 * mib)
 	done.JobID = "job-1"
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(GlacierJobSignal, spec.GlacierJobState{JobID: "other", Completed: true}) // not ours
+		env.SignalWorkflow(GlacierJobSignal, flowdata.GlacierJobState{JobID: "other", Completed: true}) // not ours
 		env.SignalWorkflow(GlacierJobSignal, done)
 		env.SignalWorkflow(GlacierJobSignal, done) // duplicate delivery
 	}, 2*time.Hour)
@@ -143,10 +143,10 @@ func TestGlacierPollingFallback(t *testing.T) {
 }
 
 func TestGlacierJobFailed(t *testing.T) {
-	f := &glacierFake{completeAt: 1, state: spec.GlacierJobState{StatusCode: "Failed", Completed: true, StatusMessage: "archive gone"}}
+	f := &glacierFake{completeAt: 1, state: flowdata.GlacierJobState{StatusCode: "Failed", Completed: true, StatusMessage: "archive gone"}}
 	env := newGlacierEnv(t, f)
 	in := glacierInput()
-	in.PollInterval = spec.Duration(time.Minute)
+	in.PollInterval = flowdata.Duration(time.Minute)
 	startGlacier(env, in)
 	err := env.GetWorkflowError()
 	if err == nil || !strings.Contains(err.Error(), "archive gone") {
@@ -161,7 +161,7 @@ func TestGlacierDeadline(t *testing.T) {
 	f := &glacierFake{}
 	env := newGlacierEnv(t, f)
 	in := glacierInput()
-	in.Deadline = spec.Duration(5 * time.Hour)
+	in.Deadline = flowdata.Duration(5 * time.Hour)
 	startGlacier(env, in)
 	err := env.GetWorkflowError()
 	if err == nil || !strings.Contains(err.Error(), "deadline") {
@@ -200,7 +200,7 @@ func retrievePolled(t *testing.T, f *glacierFake) GlacierRetrieveResult {
 	t.Helper()
 	env := newGlacierEnv(t, f)
 	in := glacierInput()
-	in.PollInterval = spec.Duration(time.Minute)
+	in.PollInterval = flowdata.Duration(time.Minute)
 	startGlacier(env, in)
 	var res GlacierRetrieveResult
 	if err := env.GetWorkflowResult(&res); err != nil {
@@ -238,7 +238,7 @@ func TestGlacierWarnsWhenOutputIsAboutToExpire(t *testing.T) {
 		return nil
 	}).Once()
 	in := glacierInput()
-	in.PollInterval = spec.Duration(time.Minute)
+	in.PollInterval = flowdata.Duration(time.Minute)
 	in.AlertWebhookEnv = "OPS_SLACK_WEBHOOK"
 	startGlacier(env, in)
 	if err := env.GetWorkflowError(); err != nil {

@@ -16,7 +16,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/vigilops/vigil/activities"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // record regenerates the replay histories: go test ./workflows -run TestReplay -record
@@ -60,9 +60,9 @@ var replayCases = []replayCase{
 			}, activity.RegisterOptions{Name: "Call"})
 		},
 		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
-			return c.ExecuteWorkflow(ctx, o, BatchJobWorkflow, BatchJobInput{Job: spec.BatchJob{Name: "r", Kind: spec.JobKindHTTP,
-				HTTP:  &spec.HTTPJob{URL: "http://127.0.0.1:1/x"},
-				Retry: &spec.JobRetry{InitialInterval: spec.Duration(100 * time.Millisecond), MaximumAttempts: 3}}})
+			return c.ExecuteWorkflow(ctx, o, BatchJobWorkflow, BatchJobInput{Job: flowdata.BatchJob{Name: "r", Kind: flowdata.JobKindHTTP,
+				HTTP:  &flowdata.HTTPJob{URL: "http://127.0.0.1:1/x"},
+				Retry: &flowdata.JobRetry{InitialInterval: flowdata.Duration(100 * time.Millisecond), MaximumAttempts: 3}}})
 		},
 	},
 	{
@@ -87,12 +87,12 @@ var replayCases = []replayCase{
 		register: func(w worker.Worker) {
 			polls := 0
 			reg := func(name string, f any) { w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name}) }
-			reg("InitiateJob", func(context.Context, activities.InitiateJobInput) (spec.GlacierJobState, error) {
-				return spec.GlacierJobState{JobID: "j1", StatusCode: "InProgress"}, nil
+			reg("InitiateJob", func(context.Context, activities.InitiateJobInput) (flowdata.GlacierJobState, error) {
+				return flowdata.GlacierJobState{JobID: "j1", StatusCode: "InProgress"}, nil
 			})
-			reg("DescribeJob", func(context.Context, spec.GlacierJob) (spec.GlacierJobState, error) {
+			reg("DescribeJob", func(context.Context, flowdata.GlacierJob) (flowdata.GlacierJobState, error) {
 				polls++
-				return spec.GlacierJobState{JobID: "j1", StatusCode: "Succeeded", Completed: polls > 1, OutputSize: 3 << 20, TreeHash: "t"}, nil
+				return flowdata.GlacierJobState{JobID: "j1", StatusCode: "Succeeded", Completed: polls > 1, OutputSize: 3 << 20, TreeHash: "t"}, nil
 			})
 			reg("PrepareDestination", func(_ context.Context, in activities.PrepareInput) (activities.Prepared, error) {
 				return activities.Prepared{Size: in.Size}, nil
@@ -106,7 +106,7 @@ var replayCases = []replayCase{
 		},
 		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
 			return c.ExecuteWorkflow(ctx, o, GlacierRetrieveWorkflow, GlacierRetrieveInput{Vault: "v", ArchiveID: "a", Destination: "file:///x",
-				PollInterval: spec.Duration(100 * time.Millisecond), ChunkSize: 1 << 20, Parallel: 2})
+				PollInterval: flowdata.Duration(100 * time.Millisecond), ChunkSize: 1 << 20, Parallel: 2})
 		},
 	},
 	{
@@ -114,11 +114,11 @@ var replayCases = []replayCase{
 		workflow: S3RestoreWorkflow,
 		register: func(w worker.Worker) {
 			reg := func(name string, f any) { w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name}) }
-			reg("RestoreObject", func(context.Context, activities.RestoreInput) (spec.S3RestoreState, error) {
-				return spec.S3RestoreState{Ongoing: true, Size: 5}, nil
+			reg("RestoreObject", func(context.Context, activities.RestoreInput) (flowdata.S3RestoreState, error) {
+				return flowdata.S3RestoreState{Ongoing: true, Size: 5}, nil
 			})
-			reg("HeadRestore", func(context.Context, activities.HeadRestoreInput) (spec.S3RestoreState, error) {
-				return spec.S3RestoreState{Restored: true, Size: 5}, nil
+			reg("HeadRestore", func(context.Context, activities.HeadRestoreInput) (flowdata.S3RestoreState, error) {
+				return flowdata.S3RestoreState{Restored: true, Size: 5}, nil
 			})
 			reg("DeliverObject", func(_ context.Context, in activities.DeliverObjectInput) (activities.FinishResult, error) {
 				return activities.FinishResult{Location: in.Dest, Bytes: 5}, nil
@@ -126,7 +126,7 @@ var replayCases = []replayCase{
 		},
 		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
 			return c.ExecuteWorkflow(ctx, o, S3RestoreWorkflow, S3RestoreInput{Bucket: "b", Key: "k", Destination: "s3://c/k",
-				PollInterval: spec.Duration(100 * time.Millisecond)})
+				PollInterval: flowdata.Duration(100 * time.Millisecond)})
 		},
 	},
 }

@@ -8,13 +8,13 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/activities"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // S3RestoreFlow is the VigilFlow value of S3RestoreWorkflow runs.
 const S3RestoreFlow = "s3restore"
 
-// S3RestoreSignal carries a spec.S3RestoreState from the notification
+// S3RestoreSignal carries a flowdata.S3RestoreState from the notification
 // router (an s3:ObjectRestore:Completed event) to the workflow.
 const S3RestoreSignal = "s3-restore-completed"
 
@@ -34,18 +34,18 @@ type S3RestoreInput struct {
 	// file:///abs/path downloads to the worker host.
 	Destination string `json:"destination,omitempty"`
 	// PollInterval fixes the HeadObject fallback interval; 0 adapts it.
-	PollInterval spec.Duration `json:"pollInterval,omitempty"`
+	PollInterval flowdata.Duration `json:"pollInterval,omitempty"`
 	// Deadline for the restore; 0 means 48h.
-	Deadline spec.Duration `json:"deadline,omitempty"`
+	Deadline flowdata.Duration `json:"deadline,omitempty"`
 }
 
 // S3RestoreResult reports the restore.
 type S3RestoreResult struct {
 	// Expiry of the restored copy (zero for objects not archived).
-	Expiry   time.Time     `json:"expiry,omitzero"`
-	Location string        `json:"location,omitempty"`
-	Bytes    int64         `json:"bytes,omitempty"`
-	Waited   spec.Duration `json:"waited"`
+	Expiry   time.Time         `json:"expiry,omitzero"`
+	Location string            `json:"location,omitempty"`
+	Bytes    int64             `json:"bytes,omitempty"`
+	Waited   flowdata.Duration `json:"waited"`
 	// NotArchived tells that the object needed no restore.
 	NotArchived bool `json:"notArchived,omitempty"`
 }
@@ -59,16 +59,16 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 		in.Days = 7
 	}
 	if in.Tier == "" {
-		in.Tier = spec.TierStandard
+		in.Tier = flowdata.TierStandard
 	}
 	if in.Deadline <= 0 {
-		in.Deadline = spec.Duration(DefaultGlacierDeadline)
+		in.Deadline = flowdata.Duration(DefaultGlacierDeadline)
 	}
 	start := workflow.Now(ctx)
 	var ra *activities.S3Restore
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	st.SetPhase(PhaseInitiating)
-	var rs spec.S3RestoreState
+	var rs flowdata.S3RestoreState
 	if err := workflow.ExecuteActivity(short, ra.RestoreObject, activities.RestoreInput{
 		Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID, Days: in.Days, Tier: in.Tier}).Get(ctx, &rs); err != nil {
 		st.Fail(err)
@@ -81,7 +81,7 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 		deadline: start.Add(in.Deadline.D()),
 		done:     func() bool { return rs.Restored },
 		onSignal: func(c workflow.ReceiveChannel) {
-			var n spec.S3RestoreState
+			var n flowdata.S3RestoreState
 			c.Receive(ctx, &n)
 			switch {
 			case n.Bucket != in.Bucket || n.Key != in.Key:
@@ -95,7 +95,7 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 			}
 		},
 		poll: func() error {
-			var head spec.S3RestoreState
+			var head flowdata.S3RestoreState
 			if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, SlowPollOptions()), ra.HeadRestore,
 				activities.HeadRestoreInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID}).Get(ctx, &head); err != nil {
 				return err
@@ -114,7 +114,7 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 		st.Fail(err)
 		return S3RestoreResult{}, err
 	}
-	res := S3RestoreResult{Expiry: rs.Expiry, Waited: spec.Duration(workflow.Now(ctx).Sub(start)), NotArchived: rs.NotArchived}
+	res := S3RestoreResult{Expiry: rs.Expiry, Waited: flowdata.Duration(workflow.Now(ctx).Sub(start)), NotArchived: rs.NotArchived}
 	st.Update(func(s *Status) {
 		if !rs.Expiry.IsZero() {
 			s.Details = map[string]string{"expiry": rs.Expiry.UTC().Format(time.RFC3339)}

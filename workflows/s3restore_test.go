@@ -9,29 +9,29 @@ import (
 	"github.com/stretchr/testify/mock"
 
 	"github.com/vigilops/vigil/activities"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 func TestS3Restore(t *testing.T) {
 	expiry := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name       string
-		restore    spec.S3RestoreState
-		heads      []spec.S3RestoreState
+		restore    flowdata.S3RestoreState
+		heads      []flowdata.S3RestoreState
 		signalAt   time.Duration
 		dest       string
 		wantErr    string
 		wantWaited time.Duration
 		wantHeads  int
 	}{
-		{name: "notification", restore: spec.S3RestoreState{Ongoing: true, Size: 42}, signalAt: time.Hour, dest: "file:///tmp/x",
+		{name: "notification", restore: flowdata.S3RestoreState{Ongoing: true, Size: 42}, signalAt: time.Hour, dest: "file:///tmp/x",
 			wantWaited: time.Hour},
-		{name: "poll fallback", restore: spec.S3RestoreState{Ongoing: true, Size: 42},
-			heads: []spec.S3RestoreState{{Ongoing: true}, {Restored: true, Expiry: expiry, Size: 42}}, dest: "s3://copies/x",
+		{name: "poll fallback", restore: flowdata.S3RestoreState{Ongoing: true, Size: 42},
+			heads: []flowdata.S3RestoreState{{Ongoing: true}, {Restored: true, Expiry: expiry, Size: 42}}, dest: "s3://copies/x",
 			wantWaited: 3*time.Hour + 15*time.Minute, wantHeads: 2},
-		{name: "already restored", restore: spec.S3RestoreState{Restored: true, Expiry: expiry, Size: 42}},
-		{name: "not archived", restore: spec.S3RestoreState{Restored: true, NotArchived: true}},
-		{name: "deadline", restore: spec.S3RestoreState{Ongoing: true}, heads: []spec.S3RestoreState{{Ongoing: true}}, wantErr: "deadline"},
+		{name: "already restored", restore: flowdata.S3RestoreState{Restored: true, Expiry: expiry, Size: 42}},
+		{name: "not archived", restore: flowdata.S3RestoreState{Restored: true, NotArchived: true}},
+		{name: "deadline", restore: flowdata.S3RestoreState{Ongoing: true}, heads: []flowdata.S3RestoreState{{Ongoing: true}}, wantErr: "deadline"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,7 +41,7 @@ func TestS3Restore(t *testing.T) {
 			var s3a *activities.S3
 			env.OnActivity(ra.RestoreObject, mock.Anything, mock.Anything).Return(tc.restore, nil).Once()
 			heads := 0
-			env.OnActivity(ra.HeadRestore, mock.Anything, mock.Anything).Return(func(context.Context, activities.HeadRestoreInput) (spec.S3RestoreState, error) {
+			env.OnActivity(ra.HeadRestore, mock.Anything, mock.Anything).Return(func(context.Context, activities.HeadRestoreInput) (flowdata.S3RestoreState, error) {
 				h := tc.heads[min(heads, len(tc.heads)-1)]
 				heads++
 				return h, nil
@@ -53,11 +53,11 @@ func TestS3Restore(t *testing.T) {
 			}).Maybe()
 			if tc.signalAt > 0 {
 				env.RegisterDelayedCallback(func() {
-					env.SignalWorkflow(S3RestoreSignal, spec.S3RestoreState{Bucket: "other", Key: "k"})
-					env.SignalWorkflow(S3RestoreSignal, spec.S3RestoreState{Bucket: "b", Key: "k", Restored: true, Expiry: expiry})
+					env.SignalWorkflow(S3RestoreSignal, flowdata.S3RestoreState{Bucket: "other", Key: "k"})
+					env.SignalWorkflow(S3RestoreSignal, flowdata.S3RestoreState{Bucket: "b", Key: "k", Restored: true, Expiry: expiry})
 				}, tc.signalAt)
 			}
-			env.ExecuteWorkflow(S3RestoreWorkflow, S3RestoreInput{Bucket: "b", Key: "k", Destination: tc.dest, Deadline: spec.Duration(6 * time.Hour)})
+			env.ExecuteWorkflow(S3RestoreWorkflow, S3RestoreInput{Bucket: "b", Key: "k", Destination: tc.dest, Deadline: flowdata.Duration(6 * time.Hour)})
 			var res S3RestoreResult
 			err := env.GetWorkflowResult(&res)
 			if tc.wantErr != "" {
@@ -102,14 +102,14 @@ func TestS3RestoreVersions(t *testing.T) {
 			env.RegisterActivity(&activities.S3Restore{})
 			var ra *activities.S3Restore
 			var s3a *activities.S3
-			env.OnActivity(ra.RestoreObject, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RestoreInput) (spec.S3RestoreState, error) {
+			env.OnActivity(ra.RestoreObject, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RestoreInput) (flowdata.S3RestoreState, error) {
 				if in.VersionID != tc.version {
 					t.Errorf("RestoreObject of version %q, want %q", in.VersionID, tc.version)
 				}
-				return spec.S3RestoreState{Ongoing: true, Size: 42}, nil
+				return flowdata.S3RestoreState{Ongoing: true, Size: 42}, nil
 			}).Once()
 			// Polls (if any fall in the wait) still see the restore running.
-			env.OnActivity(ra.HeadRestore, mock.Anything, mock.Anything).Return(spec.S3RestoreState{Ongoing: true, Size: 42}, nil).Maybe()
+			env.OnActivity(ra.HeadRestore, mock.Anything, mock.Anything).Return(flowdata.S3RestoreState{Ongoing: true, Size: 42}, nil).Maybe()
 			var delivered activities.DeliverObjectInput
 			env.OnActivity(s3a.DeliverObject, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverObjectInput) (activities.FinishResult, error) {
 				delivered = in
@@ -117,11 +117,11 @@ func TestS3RestoreVersions(t *testing.T) {
 			}).Once()
 			for i, v := range tc.signals {
 				env.RegisterDelayedCallback(func() {
-					env.SignalWorkflow(S3RestoreSignal, spec.S3RestoreState{Bucket: "b", Key: "k", VersionID: v, Restored: true, Expiry: expiry, Source: "notification"})
+					env.SignalWorkflow(S3RestoreSignal, flowdata.S3RestoreState{Bucket: "b", Key: "k", VersionID: v, Restored: true, Expiry: expiry, Source: "notification"})
 				}, time.Duration(i+1)*time.Hour)
 			}
 			env.ExecuteWorkflow(S3RestoreWorkflow, S3RestoreInput{Bucket: "b", Key: "k", VersionID: tc.version, Destination: "file:///tmp/x",
-				Deadline: spec.Duration(6 * time.Hour)})
+				Deadline: flowdata.Duration(6 * time.Hour)})
 			var res S3RestoreResult
 			if err := env.GetWorkflowResult(&res); err != nil {
 				t.Fatal(err)

@@ -139,13 +139,3 @@ func watchAlerts(in ScheduleWatchInput, seen *WatchState, c activities.ScheduleC
 	}
 	return out
 }
-
-// notify posts a Slack message, retried a few times; failures are logged.
-func notify(ctx workflow.Context, m activities.SlackMessage) {
-	opts := ShortCallOptions()
-	opts.RetryPolicy.MaximumAttempts = 5
-	var slack *activities.Slack
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), slack.Notify, m).Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Warn("Slack alert failed", "error", err)
-	}
-}

@@ -28,7 +28,7 @@ import (
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/internal/testenv"
 	"github.com/vigilops/vigil/workflows"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // envInt reads a benchmark knob from the environment.
@@ -93,7 +93,7 @@ func BenchmarkGlacierNotifyToDownload(b *testing.B) {
 		for _, archive := range ids {
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GlacierWorkflowID("bench", archive), TaskQueue: workflows.TaskQueue},
 				workflows.GlacierRetrieveWorkflow, workflows.GlacierRetrieveInput{Vault: "bench", ArchiveID: archive, Tier: "Expedited",
-					Destination: "file://" + filepath.Join(b.TempDir(), "out"), PollInterval: spec.Duration(time.Hour)})
+					Destination: "file://" + filepath.Join(b.TempDir(), "out"), PollInterval: flowdata.Duration(time.Hour)})
 			if err != nil {
 				b.Fatal(err)
 			}

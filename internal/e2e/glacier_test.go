@@ -19,7 +19,7 @@ import (
 	"github.com/vigilops/vigil/internal/testenv"
 	"github.com/vigilops/vigil/internal/treehash"
 	"github.com/vigilops/vigil/workflows"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 var fastTiers = map[string]time.Duration{"Expedited": 300 * time.Millisecond, "Standard": time.Second, "Bulk": 2 * time.Second}
@@ -70,7 +70,7 @@ func TestGlacierEndToEnd(t *testing.T) {
 	id := workflows.GlacierWorkflowID("e2e-vault", archiveID)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, workflows.GlacierRetrieveWorkflow,
 		workflows.GlacierRetrieveInput{Vault: "e2e-vault", ArchiveID: archiveID, Tier: "Expedited", Destination: "file://" + dest,
-			PollInterval: spec.Duration(time.Hour), ChunkSize: 32 << 20, Deadline: spec.Duration(2 * time.Hour)})
+			PollInterval: flowdata.Duration(time.Hour), ChunkSize: 32 << 20, Deadline: flowdata.Duration(2 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestGlacierEndToEnd(t *testing.T) {
 	invDest := filepath.Join(t.TempDir(), "inventory.json")
 	run, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GlacierWorkflowID("e2e-vault", ""), TaskQueue: workflows.TaskQueue},
 		workflows.GlacierRetrieveWorkflow, workflows.GlacierRetrieveInput{Vault: "e2e-vault", Inventory: true, Tier: "Expedited",
-			Destination: "file://" + invDest, PollInterval: spec.Duration(time.Hour)})
+			Destination: "file://" + invDest, PollInterval: flowdata.Duration(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestGlacierWorkerCrashResumes(t *testing.T) {
 	dest := filepath.Join(t.TempDir(), "out.bin")
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GlacierWorkflowID("crash-vault", archiveID), TaskQueue: workflows.TaskQueue},
 		workflows.GlacierRetrieveWorkflow, workflows.GlacierRetrieveInput{Vault: "crash-vault", ArchiveID: archiveID, Tier: "Expedited",
-			Destination: "file://" + dest, PollInterval: spec.Duration(500 * time.Millisecond), ChunkSize: 4 << 20, Parallel: 1, Fsync: true})
+			Destination: "file://" + dest, PollInterval: flowdata.Duration(500 * time.Millisecond), ChunkSize: 4 << 20, Parallel: 1, Fsync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

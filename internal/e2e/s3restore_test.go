@@ -27,7 +27,7 @@ import (
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/internal/testenv"
 	"github.com/vigilops/vigil/workflows"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // restoreGate holds the first RestoreObject request for one object until
@@ -192,7 +192,7 @@ func TestS3RestoreEndToEnd(t *testing.T) {
 		}
 		return run
 	}
-	hour := spec.Duration(time.Hour)
+	hour := flowdata.Duration(time.Hour)
 	before := time.Now()
 
 	// (a) copy to another bucket; its RestoreObject is held at the gate.
@@ -217,9 +217,9 @@ func TestS3RestoreEndToEnd(t *testing.T) {
 	// (b) download to a file, (c) restore only, (d) notification lost.
 	dest := filepath.Join(t.TempDir(), "out", "restored.bin")
 	runB := start(workflows.S3RestoreInput{Bucket: bucket, Key: fileKey, Destination: "file://" + dest, PollInterval: hour})
-	runC := start(workflows.S3RestoreInput{Bucket: bucket, Key: onlyKey, Days: 2, Tier: spec.TierExpedited, PollInterval: hour})
-	runD := start(workflows.S3RestoreInput{Bucket: quietB, Key: quietKey, Tier: spec.TierExpedited,
-		Destination: "s3://" + outB + "/quiet.bin", PollInterval: spec.Duration(300 * time.Millisecond)})
+	runC := start(workflows.S3RestoreInput{Bucket: bucket, Key: onlyKey, Days: 2, Tier: flowdata.TierExpedited, PollInterval: hour})
+	runD := start(workflows.S3RestoreInput{Bucket: quietB, Key: quietKey, Tier: flowdata.TierExpedited,
+		Destination: "s3://" + outB + "/quiet.bin", PollInterval: flowdata.Duration(300 * time.Millisecond)})
 	gate.open()
 
 	get := func(run client.WorkflowRun) workflows.S3RestoreResult {

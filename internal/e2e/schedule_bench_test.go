@@ -23,7 +23,7 @@ import (
 	"github.com/vigilops/vigil/internal/testenv"
 	"github.com/vigilops/vigil/internal/workerapp"
 	"github.com/vigilops/vigil/workflows"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // debugClient, set by the lag benchmark, lets VIGIL_LAG_DEBUG break the
@@ -97,7 +97,7 @@ func BenchmarkScheduleLag(b *testing.B) {
 	w := startBenchWorker(b, c, rec)
 	defer w.Stop()
 	ctx := context.Background()
-	job := workflows.BatchJobInput{Job: spec.BatchJob{Name: "lag", Kind: spec.JobKindS3Put, S3Put: &spec.S3PutJob{Bucket: "lag-bucket", Key: "k", Content: "x"}}}
+	job := workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "lag", Kind: flowdata.JobKindS3Put, S3Put: &flowdata.S3PutJob{Bucket: "lag-bucket", Key: "k", Content: "x"}}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		rec.mu.Lock()
@@ -142,7 +142,7 @@ func BenchmarkBatchThroughput(b *testing.B) {
 	w := startBenchWorker(b, c, rec)
 	defer w.Stop()
 	ctx := context.Background()
-	job := workflows.BatchJobInput{Job: spec.BatchJob{Name: "noop", Kind: spec.JobKindS3Put, S3Put: &spec.S3PutJob{Bucket: "noop-bucket", Key: "k", Content: "x"}}}
+	job := workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "noop", Kind: flowdata.JobKindS3Put, S3Put: &flowdata.S3PutJob{Bucket: "noop-bucket", Key: "k", Content: "x"}}}
 	start := time.Now()
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup

@@ -1,5 +1,5 @@
 // Package jobspec reads and validates batch job files (YAML, or JSON with
-// the same keys) into spec.BatchJob. Everything is checked before anything
+// the same keys) into flowdata.BatchJob. Everything is checked before anything
 // is started: unknown keys, kinds, URLs, templates, bucket names, retry
 // values. Errors name the file and the offending key.
 package jobspec
@@ -20,25 +20,25 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilops/vigil/internal/location"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // ReadFile reads and validates a job file.
-func ReadFile(path string) (spec.BatchJob, error) {
+func ReadFile(path string) (flowdata.BatchJob, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return spec.BatchJob{}, fmt.Errorf("job file: %w", err)
+		return flowdata.BatchJob{}, fmt.Errorf("job file: %w", err)
 	}
 	job, err := Parse(b)
 	if err != nil {
-		return spec.BatchJob{}, fmt.Errorf("job file %s: %w", filepath.Base(path), err)
+		return flowdata.BatchJob{}, fmt.Errorf("job file %s: %w", filepath.Base(path), err)
 	}
 	return job, nil
 }
 
 // Parse decodes YAML or JSON (JSON is YAML) strictly and validates it.
-func Parse(b []byte) (spec.BatchJob, error) {
-	var job spec.BatchJob
+func Parse(b []byte) (flowdata.BatchJob, error) {
+	var job flowdata.BatchJob
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&job); err != nil {
@@ -49,8 +49,8 @@ func Parse(b []byte) (spec.BatchJob, error) {
 
 // FromNode decodes an already-parsed YAML node (an inline job in a
 // schedules file) strictly and validates it.
-func FromNode(n *yaml.Node) (spec.BatchJob, error) {
-	var job spec.BatchJob
+func FromNode(n *yaml.Node) (flowdata.BatchJob, error) {
+	var job flowdata.BatchJob
 	b, err := yaml.Marshal(n)
 	if err != nil {
 		return job, err
@@ -61,18 +61,18 @@ func FromNode(n *yaml.Node) (spec.BatchJob, error) {
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 
 // Validate checks a job; the error lists the first problem.
-func Validate(j spec.BatchJob) error {
+func Validate(j flowdata.BatchJob) error {
 	if !nameRE.MatchString(j.Name) {
 		return fmt.Errorf("name %q: want 1-100 letters, digits, '.', '_' or '-'", j.Name)
 	}
-	if !slices.Contains(spec.JobKinds, j.Kind) {
-		return fmt.Errorf("kind %q: want one of %s", j.Kind, strings.Join(spec.JobKinds, ", "))
+	if !slices.Contains(flowdata.JobKinds, j.Kind) {
+		return fmt.Errorf("kind %q: want one of %s", j.Kind, strings.Join(flowdata.JobKinds, ", "))
 	}
 	sections := map[string]bool{
-		spec.JobKindHTTP: j.HTTP != nil, spec.JobKindExec: j.Exec != nil,
-		spec.JobKindS3Put: j.S3Put != nil, spec.JobKindSQSSend: j.SQSSend != nil,
+		flowdata.JobKindHTTP: j.HTTP != nil, flowdata.JobKindExec: j.Exec != nil,
+		flowdata.JobKindS3Put: j.S3Put != nil, flowdata.JobKindSQSSend: j.SQSSend != nil,
 	}
-	keys := map[string]string{spec.JobKindHTTP: "http", spec.JobKindExec: "exec", spec.JobKindS3Put: "s3Put", spec.JobKindSQSSend: "sqsSend"}
+	keys := map[string]string{flowdata.JobKindHTTP: "http", flowdata.JobKindExec: "exec", flowdata.JobKindS3Put: "s3Put", flowdata.JobKindSQSSend: "sqsSend"}
 	for kind, present := range sections {
 		if kind == j.Kind && !present {
 			return fmt.Errorf("kind %s needs a %q section", j.Kind, keys[kind])
@@ -83,13 +83,13 @@ func Validate(j spec.BatchJob) error {
 	}
 	var err error
 	switch j.Kind {
-	case spec.JobKindHTTP:
+	case flowdata.JobKindHTTP:
 		err = validateHTTP(*j.HTTP)
-	case spec.JobKindExec:
+	case flowdata.JobKindExec:
 		err = validateExec(*j.Exec)
-	case spec.JobKindS3Put:
+	case flowdata.JobKindS3Put:
 		err = validateS3Put(*j.S3Put)
-	case spec.JobKindSQSSend:
+	case flowdata.JobKindSQSSend:
 		err = validateSQSSend(*j.SQSSend)
 	}
 	if err != nil {
@@ -110,7 +110,7 @@ var envRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
 
-func validateHTTP(h spec.HTTPJob) error {
+func validateHTTP(h flowdata.HTTPJob) error {
 	if h.Method != "" && !slices.Contains(methods, h.Method) {
 		return fmt.Errorf("http.method %q: want one of %s", h.Method, strings.Join(methods, ", "))
 	}
@@ -151,7 +151,7 @@ func validateHTTP(h spec.HTTPJob) error {
 	return nil
 }
 
-func validateExec(e spec.ExecJob) error {
+func validateExec(e flowdata.ExecJob) error {
 	if strings.TrimSpace(e.Command) == "" {
 		return errors.New("exec.command is empty")
 	}
@@ -166,7 +166,7 @@ func validateExec(e spec.ExecJob) error {
 	return nil
 }
 
-func validateS3Put(p spec.S3PutJob) error {
+func validateS3Put(p flowdata.S3PutJob) error {
 	if err := location.ValidateBucket(p.Bucket); err != nil {
 		return fmt.Errorf("s3Put.bucket: %w", err)
 	}
@@ -179,14 +179,14 @@ func validateS3Put(p spec.S3PutJob) error {
 	return checkTemplate("s3Put.content", p.Content)
 }
 
-func validateSQSSend(s spec.SQSSendJob) error {
+func validateSQSSend(s flowdata.SQSSendJob) error {
 	if s.Queue == "" {
 		return errors.New("sqsSend.queue is empty (a queue URL or name)")
 	}
 	return checkTemplate("sqsSend.body", s.Body)
 }
 
-func validateRetry(r spec.JobRetry) error {
+func validateRetry(r flowdata.JobRetry) error {
 	switch {
 	case r.BackoffCoefficient != 0 && r.BackoffCoefficient < 1:
 		return fmt.Errorf("retry.backoffCoefficient %v: must be at least 1", r.BackoffCoefficient)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // The two job files of the issue, as given.
@@ -83,7 +83,7 @@ func TestReadFile(t *testing.T) {
 	if err := os.WriteFile(p, []byte(nightlyDump), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if j, err := ReadFile(p); err != nil || j.Kind != spec.JobKindHTTP {
+	if j, err := ReadFile(p); err != nil || j.Kind != flowdata.JobKindHTTP {
 		t.Fatalf("ReadFile = %+v, %v", j, err)
 	}
 	if _, err := ReadFile(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "no such file") {

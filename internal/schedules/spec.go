@@ -20,7 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilops/vigil/internal/catalog"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // Memo keys vigil sets. ManagedMemo marks schedules vigil created (apply
@@ -81,8 +81,8 @@ type Spec struct {
 	// Cron is a 5-field cron expression (or @daily, @hourly, ...).
 	Cron string `yaml:"cron,omitempty" json:"cron,omitempty"`
 	// Every is an interval ("5m"); Offset shifts its phase.
-	Every  spec.Duration `yaml:"every,omitempty" json:"every,omitempty"`
-	Offset spec.Duration `yaml:"offset,omitempty" json:"offset,omitempty"`
+	Every  flowdata.Duration `yaml:"every,omitempty" json:"every,omitempty"`
+	Offset flowdata.Duration `yaml:"offset,omitempty" json:"offset,omitempty"`
 	// Timezone is an IANA zone name for Cron; empty means UTC.
 	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
 	// Workflow is a catalog kind ("batch", ...).
@@ -93,9 +93,9 @@ type Spec struct {
 	Overlap string `yaml:"overlap,omitempty" json:"overlap,omitempty"`
 	// CatchupWindow bounds how late a missed run may still start; 0 means
 	// Temporal's default (1 year).
-	CatchupWindow spec.Duration `yaml:"catchupWindow,omitempty" json:"catchupWindow,omitempty"`
+	CatchupWindow flowdata.Duration `yaml:"catchupWindow,omitempty" json:"catchupWindow,omitempty"`
 	// Jitter delays each run by a random amount up to this.
-	Jitter spec.Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
+	Jitter flowdata.Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
 	// PauseOnFailure pauses the schedule when a run fails.
 	PauseOnFailure bool `yaml:"pauseOnFailure,omitempty" json:"pauseOnFailure,omitempty"`
 	// StartAt and EndAt bound the schedule (RFC 3339).

@@ -23,7 +23,7 @@ import (
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/treehash"
 	"github.com/vigilops/vigil/workflows"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // devRun runs `worker --dev` in-process on free ports in dir and returns its
@@ -171,7 +171,7 @@ func checkDemoVault(t *testing.T, c client.Client, ep Endpoints) {
 	ctx := context.Background()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GlacierWorkflowID(DemoVault, small.ID), TaskQueue: workflows.TaskQueue},
 		workflows.GlacierRetrieveWorkflow, workflows.GlacierRetrieveInput{Vault: DemoVault, ArchiveID: small.ID, Tier: "Expedited",
-			Destination: "file://" + dest, PollInterval: spec.Duration(time.Hour)})
+			Destination: "file://" + dest, PollInterval: flowdata.Duration(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func checkDemoBucket(t *testing.T, c client.Client) {
 	defer cancel()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.S3RestoreWorkflowID(DemoArchiveBucket, o.description), TaskQueue: workflows.TaskQueue},
 		workflows.S3RestoreWorkflow, workflows.S3RestoreInput{Bucket: DemoArchiveBucket, Key: o.description, Tier: "Expedited",
-			Destination: "file://" + dest, PollInterval: spec.Duration(time.Hour)})
+			Destination: "file://" + dest, PollInterval: flowdata.Duration(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

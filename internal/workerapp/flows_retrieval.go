@@ -12,7 +12,7 @@ import (
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/router"
 	"github.com/vigilops/vigil/workflows"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // retrievalFlow is the Glacier retrieval and the S3 restore: workflows,
@@ -41,7 +41,7 @@ func signalGlacierJob(ctx context.Context, d *Deps, j *router.GlacierJob, msg ro
 		d.Logger.Info("Glacier notification for a job vigil did not start; dropped", "jobId", j.JobID, "description", id, "messageId", msg.MessageID)
 		return nil
 	}
-	st := spec.GlacierJobState{
+	st := flowdata.GlacierJobState{
 		JobID: j.JobID, StatusCode: j.StatusCode, StatusMessage: j.StatusMessage, Completed: j.Completed,
 		TreeHash: j.SHA256TreeHash, Description: id, Source: "notification", OutputSize: j.ArchiveSizeInBytes,
 	}
@@ -74,11 +74,11 @@ func signalRestores(ctx context.Context, d *Deps, recs []router.S3Record, msg ro
 // ObjectRestore:Completed record; ok is false for other events. The
 // payload carries the record's version ID (versioned buckets), so a run
 // restoring one version ignores the completion of another.
-func restoreSignal(rec router.S3Record) (id string, st spec.S3RestoreState, ok bool) {
+func restoreSignal(rec router.S3Record) (id string, st flowdata.S3RestoreState, ok bool) {
 	if !strings.HasPrefix(rec.EventName, "ObjectRestore:Completed") {
-		return "", spec.S3RestoreState{}, false
+		return "", flowdata.S3RestoreState{}, false
 	}
-	st = spec.S3RestoreState{Bucket: rec.Bucket, Key: rec.Key, VersionID: rec.VersionID, Restored: true, Expiry: rec.RestoreExpiryTime,
+	st = flowdata.S3RestoreState{Bucket: rec.Bucket, Key: rec.Key, VersionID: rec.VersionID, Restored: true, Expiry: rec.RestoreExpiryTime,
 		StorageClass: rec.RestoreStorageClass, Size: rec.Size, Source: "notification"}
 	return workflows.S3RestoreWorkflowID(rec.Bucket, rec.Key), st, true
 }

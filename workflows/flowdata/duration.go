@@ -1,7 +1,7 @@
-// Package spec holds the plain input types of vigil flows that both
+// Package flowdata holds the plain input types of vigil flows that both
 // workflows and activities use (workflows imports activities, so these live
 // in a leaf package), with JSON and YAML tags for job files.
-package spec
+package flowdata
 
 import (
 	"encoding/json"

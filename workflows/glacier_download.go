@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/activities"
-	"github.com/vigilops/vigil/workflows/spec"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // download is the state of a ranged download into a destination. It
@@ -24,10 +24,10 @@ type download struct {
 }
 
 // splitRanges cuts size bytes into chunk-sized ranges.
-func splitRanges(size, chunk int64) []spec.ByteRange {
-	var out []spec.ByteRange
+func splitRanges(size, chunk int64) []flowdata.ByteRange {
+	var out []flowdata.ByteRange
 	for off := int64(0); off < size; off += chunk {
-		out = append(out, spec.ByteRange{Start: off, End: min(off+chunk, size) - 1})
+		out = append(out, flowdata.ByteRange{Start: off, End: min(off+chunk, size) - 1})
 	}
 	return out
 }
@@ -39,7 +39,7 @@ const maxLostRounds = 3
 // run downloads the job output in parallel ranges (bounded), then verifies
 // and publishes it. Ranges the finish finds lost (written before the
 // worker host restarted, and not on disk) are downloaded again.
-func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job spec.GlacierJob, js spec.GlacierJobState) (activities.FinishResult, error) {
+func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job flowdata.GlacierJob, js flowdata.GlacierJobState) (activities.FinishResult, error) {
 	var sinks *activities.Sinks
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	if d.prep == nil || d.size != js.OutputSize || d.treeHash != js.TreeHash {
@@ -80,7 +80,7 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 
 // fetchMissing downloads the ranges not delivered yet, in parallel
 // (bounded by in.Parallel), stopping at the first failure.
-func (d *download) fetchMissing(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job spec.GlacierJob, js spec.GlacierJobState) error {
+func (d *download) fetchMissing(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job flowdata.GlacierJob, js flowdata.GlacierJobState) error {
 	var ga *activities.Glacier
 	ranges := splitRanges(js.OutputSize, in.ChunkSize)
 	var done int64

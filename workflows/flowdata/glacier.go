@@ -1,4 +1,4 @@
-package spec
+package flowdata
 
 // Glacier retrieval tiers.
 const (

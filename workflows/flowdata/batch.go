@@ -1,4 +1,4 @@
-package spec
+package flowdata
 
 // Job kinds a BatchJob can run.
 const (
