@@ -33,14 +33,14 @@ func TestJobActivitiesAgainstLocalCloud(t *testing.T) {
 	}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.S3{Client: c.S3})
-	env.RegisterActivity(&activities.SQS{Client: c.SQS})
-	env.RegisterActivity(&activities.Slack{Getenv: func(k string) string {
+	(&activities.S3{Client: c.S3}).Register(env)
+	(&activities.SQS{Client: c.SQS}).Register(env)
+	(&activities.Slack{Getenv: func(k string) string {
 		if k == activities.DefaultSlackWebhookEnv {
 			return cloud.URL() + "/_slack/T/B/x"
 		}
 		return ""
-	}})
+	}}).Register(env)
 	jc := activities.JobContext{ScheduledTime: time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC), RunID: "run-1", JobName: "dummy-feed"}
 
 	var s3a *activities.S3

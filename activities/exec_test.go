@@ -23,7 +23,7 @@ func runExec(t *testing.T, ctx context.Context, job flowdata.ExecJob) (JobOutput
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
-	env.RegisterActivity(&Exec{})
+	(&Exec{}).Register(env)
 	var a *Exec
 	v, err := env.ExecuteActivity(a.RunCommand, ExecInput{Job: job, Ctx: JobContext{RunID: "r1"}})
 	var out JobOutput

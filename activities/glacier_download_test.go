@@ -85,7 +85,7 @@ func retrieveArchive(t *testing.T, size int) *retrievedArchive {
 	}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.Sinks{S3: c.S3})
+	(&activities.Sinks{S3: c.S3}).Register(env)
 	var sinks *activities.Sinks
 	dest := filepath.Join(t.TempDir(), "restored", "dump.bin")
 	v, err := env.ExecuteActivity(sinks.PrepareDestination, activities.PrepareInput{Dest: "file://" + dest, Size: int64(size)})
@@ -105,7 +105,7 @@ func (a *retrievedArchive) partial() string { return a.prepared.Dest.Path + acti
 func (a *retrievedArchive) env(prog *activities.RangeProgress) (*testsuite.TestActivityEnvironment, *[]activities.RangeProgress) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.Glacier{Client: a.clients.Glacier, Sinks: &activities.Sinks{S3: a.clients.S3}})
+	(&activities.Glacier{Client: a.clients.Glacier, Sinks: &activities.Sinks{S3: a.clients.S3}}).Register(env)
 	if prog != nil {
 		env.SetHeartbeatDetails(*prog)
 	}

@@ -31,7 +31,7 @@ func TestInitiateJobAdoptsItsOwnJob(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	ga := &activities.Glacier{Client: c.Glacier}
-	env.RegisterActivity(ga)
+	ga.Register(env)
 	initiate := func(description string) string {
 		t.Helper()
 		v, err := env.ExecuteActivity(ga.InitiateJob, activities.InitiateJobInput{Job: flowdata.GlacierJob{AccountID: "-", Vault: "v"},

@@ -60,7 +60,7 @@ func TestHTTPJobCall(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var s testsuite.WorkflowTestSuite
 			aenv := s.NewTestActivityEnvironment()
-			aenv.RegisterActivity(&HTTPJob{Getenv: func(k string) string { return env[k] }})
+			(&HTTPJob{Getenv: func(k string) string { return env[k] }}).Register(aenv)
 			var a *HTTPJob
 			v, err := aenv.ExecuteActivity(a.Call, HTTPCallInput{Job: tc.job, Ctx: JobContext{RunID: "r9"}, NonRetryableStatus: tc.nonRetr})
 			if tc.wantErr != "" {

@@ -124,7 +124,7 @@ func TestDeliverObjectToS3(t *testing.T) {
 
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.S3{Client: c.S3})
+	(&activities.S3{Client: c.S3}).Register(env)
 	var s3a *activities.S3
 	deliver := func(key, dest string, size int) (activities.FinishResult, error) {
 		v, err := env.ExecuteActivity(s3a.DeliverObject, activities.DeliverObjectInput{Bucket: "copy-src", Key: key, Dest: dest, Size: int64(size)})
@@ -363,7 +363,7 @@ func TestDeliverObjectToFileResumes(t *testing.T) {
 		}
 		var suite testsuite.WorkflowTestSuite
 		env := suite.NewTestActivityEnvironment()
-		env.RegisterActivity(&activities.S3{Client: c.S3})
+		(&activities.S3{Client: c.S3}).Register(env)
 		if prog != nil {
 			env.SetHeartbeatDetails(prog)
 		}

@@ -43,7 +43,7 @@ func TestRestoreObjectNotArchived(t *testing.T) {
 	}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.S3Restore{Client: c.S3})
+	(&activities.S3Restore{Client: c.S3}).Register(env)
 	var ra *activities.S3Restore
 	restore := func(key string) flowdata.S3RestoreState {
 		t.Helper()
@@ -191,7 +191,7 @@ func TestRestoreIntelligentTieringArchive(t *testing.T) {
 	}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.S3Restore{Client: c.S3})
+	(&activities.S3Restore{Client: c.S3}).Register(env)
 	var ra *activities.S3Restore
 	run := func(fn any, in any) flowdata.S3RestoreState {
 		t.Helper()

@@ -55,7 +55,7 @@ func (a *app) printSetup(ctx context.Context, rep setup.Report) error {
 	}
 	defer c.Close()
 	_, err = c.SignalWithStartWorkflow(ctx, workflows.RouterQueuesWorkflowID, workflows.AddQueueSignal, rep.QueueURL,
-		client.StartWorkflowOptions{ID: workflows.RouterQueuesWorkflowID, TaskQueue: a.flags.taskQueue}, workflows.RouterQueuesWorkflow, []string{})
+		client.StartWorkflowOptions{ID: workflows.RouterQueuesWorkflowID, TaskQueue: a.flags.taskQueue}, workflows.RouterQueuesName, []string{})
 	if err != nil {
 		fmt.Fprintf(a.stderr, "starter: note: queue not recorded in Temporal: %s\n", oneLine(err.Error()))
 	}

@@ -57,7 +57,7 @@ Temporal cron workflow, ID batch/<job name>/cron; prefer 'starter schedule' for 
 				}
 			}
 			return a.startFlow(cmd.Context(), client.StartWorkflowOptions{ID: id, CronSchedule: cron},
-				workflows.BatchJobWorkflow, workflows.BatchJobInput{Job: job}, wait)
+				workflows.BatchJobName, workflows.BatchJobInput{Job: job}, wait)
 		},
 	}
 	f := cmd.Flags()

@@ -68,7 +68,7 @@ with a fix; the exit code is 0 only when everything works.`,
 			sctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 			defer cancel()
 			id := "selfcheck/" + a.now().UTC().Format("20060102T150405.000Z")
-			run, err := c.ExecuteWorkflow(sctx, client.StartWorkflowOptions{ID: id, TaskQueue: a.flags.taskQueue, WorkflowExecutionTimeout: doctorTimeout}, workflows.SelfCheckWorkflow)
+			run, err := c.ExecuteWorkflow(sctx, client.StartWorkflowOptions{ID: id, TaskQueue: a.flags.taskQueue, WorkflowExecutionTimeout: doctorTimeout}, workflows.SelfCheckName)
 			var res activities.ProbeResult
 			if err == nil {
 				err = run.Get(sctx, &res)

@@ -115,7 +115,7 @@ Ctrl-C detaches without cancelling.`,
 			if err := checkDestBucket(ctx, aw, o.in.Destination); err != nil {
 				return err
 			}
-			return a.startFlow(ctx, attach(workflows.GlacierWorkflowID(o.in.Vault, o.in.ArchiveID)), workflows.GlacierRetrieveWorkflow, o.in, o.wait)
+			return a.startFlow(ctx, attach(workflows.GlacierWorkflowID(o.in.Vault, o.in.ArchiveID)), workflows.GlacierRetrieveName, o.in, o.wait)
 		},
 	}
 	f := cmd.Flags()
@@ -227,7 +227,7 @@ func attach(id string) client.StartWorkflowOptions {
 
 // startFlow starts the workflow opts names on the task queue, prints how to
 // follow it, and with wait follows it to its end.
-func (a *app) startFlow(ctx context.Context, opts client.StartWorkflowOptions, wf any, input any, wait bool) error {
+func (a *app) startFlow(ctx context.Context, opts client.StartWorkflowOptions, workflowType string, input any, wait bool) error {
 	id := opts.ID
 	opts.TaskQueue = a.flags.taskQueue
 	c, err := a.connect(ctx)
@@ -242,7 +242,7 @@ func (a *app) startFlow(ctx context.Context, opts client.StartWorkflowOptions, w
 			running = d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 		}
 	}
-	run, err := c.ExecuteWorkflow(ctx, opts, wf, input)
+	run, err := c.ExecuteWorkflow(ctx, opts, workflowType, input)
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", id, err)
 	}

@@ -115,7 +115,7 @@ restored copy's expiry.`,
 			if err := checkDestBucket(ctx, aw, in.Destination); err != nil {
 				return err
 			}
-			return a.startFlow(ctx, attach(workflows.S3RestoreWorkflowID(in.Bucket, in.Key)), workflows.S3RestoreWorkflow, in, wait)
+			return a.startFlow(ctx, attach(workflows.S3RestoreWorkflowID(in.Bucket, in.Key)), workflows.S3RestoreName, in, wait)
 		},
 	}
 	f := cmd.Flags()

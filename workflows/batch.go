@@ -142,21 +142,17 @@ func runJobAttempt(ctx workflow.Context, job flowdata.BatchJob, jc activities.Jo
 	var f workflow.Future
 	switch job.Kind {
 	case flowdata.JobKindHTTP:
-		var a *activities.HTTPJob
 		opts.StartToCloseTimeout = min(remaining, orDefault(job.HTTP.Timeout.D(), 30*time.Second)+10*time.Second)
-		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Call, activities.HTTPCallInput{
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.HTTPCallName, activities.HTTPCallInput{
 			Job: *job.HTTP, Ctx: jc, NonRetryableStatus: nonRetryableStatus(job.Retry)})
 	case flowdata.JobKindExec:
-		var a *activities.Exec
 		opts.StartToCloseTimeout = min(remaining, orDefault(job.Exec.Timeout.D(), 10*time.Minute)+10*time.Second)
 		opts.HeartbeatTimeout = 5 * activities.ExecHeartbeatInterval
-		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.RunCommand, activities.ExecInput{Job: *job.Exec, Ctx: jc})
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.RunCommandName, activities.ExecInput{Job: *job.Exec, Ctx: jc})
 	case flowdata.JobKindS3Put:
-		var a *activities.S3
-		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.PutJobObject, activities.S3PutJobInput{Job: *job.S3Put, Ctx: jc})
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.PutJobObjectName, activities.S3PutJobInput{Job: *job.S3Put, Ctx: jc})
 	case flowdata.JobKindSQSSend:
-		var a *activities.SQS
-		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.SendJobMessage, activities.SQSSendJobInput{Job: *job.SQSSend, Ctx: jc})
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.SendJobMessageName, activities.SQSSendJobInput{Job: *job.SQSSend, Ctx: jc})
 	default:
 		return out, temporal.NewNonRetryableApplicationError("unknown job kind "+job.Kind, activities.ErrTypeBadInput, nil)
 	}

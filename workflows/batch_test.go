@@ -26,11 +26,11 @@ func httpJob(retry *flowdata.JobRetry) flowdata.BatchJob {
 func newBatchEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	env.RegisterActivity(&activities.HTTPJob{})
-	env.RegisterActivity(&activities.Exec{})
-	env.RegisterActivity(&activities.S3{})
-	env.RegisterActivity(&activities.SQS{})
-	env.RegisterActivity(&activities.Slack{})
+	(&activities.HTTPJob{}).Register(env)
+	(&activities.Exec{}).Register(env)
+	(&activities.S3{}).Register(env)
+	(&activities.SQS{}).Register(env)
+	(&activities.Slack{}).Register(env)
 	t.Cleanup(func() { env.AssertExpectations(t) })
 	return env
 }

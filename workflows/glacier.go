@@ -99,14 +99,13 @@ func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (Gla
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
 	job := flowdata.GlacierJob{AccountID: in.AccountID, Vault: in.Vault}
 	sig := workflow.GetSignalChannel(ctx, GlacierJobSignal)
-	var ga *activities.Glacier
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	dl := &download{}
 	res := GlacierRetrieveResult{}
 	for res.Initiations = 1; ; res.Initiations++ {
 		st.SetPhase(PhaseInitiating)
 		var js flowdata.GlacierJobState
-		err := workflow.ExecuteActivity(short, ga.InitiateJob, activities.InitiateJobInput{
+		err := workflow.ExecuteActivity(short, activities.InitiateJobName, activities.InitiateJobInput{
 			Job: job, ArchiveID: in.ArchiveID, Tier: in.Tier, ByteRange: in.ByteRange, Description: id, SNSTopic: in.SNSTopic,
 		}).Get(ctx, &js)
 		if err != nil {
@@ -189,7 +188,6 @@ func glacierPollPlan(in GlacierRetrieveInput) pollPlan {
 // timer as a fallback, and fails at the deadline.
 func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChannel, job flowdata.GlacierJob,
 	js flowdata.GlacierJobState, deadline time.Time, plan pollPlan) (flowdata.GlacierJobState, error) {
-	var ga *activities.Glacier
 	poll := workflow.WithActivityOptions(ctx, SlowPollOptions())
 	polls := 0
 	err := completionWait{
@@ -209,7 +207,7 @@ func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChann
 		poll: func() error {
 			polls++
 			var polled flowdata.GlacierJobState
-			if err := workflow.ExecuteActivity(poll, ga.DescribeJob, job).Get(ctx, &polled); err != nil {
+			if err := workflow.ExecuteActivity(poll, activities.DescribeJobName, job).Get(ctx, &polled); err != nil {
 				return err
 			}
 			js = polled

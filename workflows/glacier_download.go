@@ -40,11 +40,10 @@ const maxLostRounds = 3
 // and publishes it. Ranges the finish finds lost (written before the
 // worker host restarted, and not on disk) are downloaded again.
 func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job flowdata.GlacierJob, js flowdata.GlacierJobState) (activities.FinishResult, error) {
-	var sinks *activities.Sinks
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	if d.prep == nil || d.size != js.OutputSize || d.treeHash != js.TreeHash {
 		var prep activities.Prepared
-		if err := workflow.ExecuteActivity(short, sinks.PrepareDestination, activities.PrepareInput{Dest: in.Destination, Size: js.OutputSize,
+		if err := workflow.ExecuteActivity(short, activities.PrepareDestinationName, activities.PrepareInput{Dest: in.Destination, Size: js.OutputSize,
 			Owner: workflow.GetInfo(ctx).WorkflowExecution.ID}).Get(ctx, &prep); err != nil {
 			return activities.FinishResult{}, err
 		}
@@ -59,7 +58,7 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 			return activities.FinishResult{}, err
 		}
 		var fin activities.FinishResult
-		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, finishOpts), sinks.FinishDestination,
+		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, finishOpts), activities.FinishDestinationName,
 			activities.FinishInput{Prepared: *d.prep, Parts: d.parts, TreeHash: js.TreeHash, Fsync: in.Fsync}).Get(ctx, &fin)
 		var lost []int
 		var appErr *temporal.ApplicationError
@@ -81,7 +80,6 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 // fetchMissing downloads the ranges not delivered yet, in parallel
 // (bounded by in.Parallel), stopping at the first failure.
 func (d *download) fetchMissing(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job flowdata.GlacierJob, js flowdata.GlacierJobState) error {
-	var ga *activities.Glacier
 	ranges := splitRanges(js.OutputSize, in.ChunkSize)
 	var done int64
 	for _, p := range d.parts {
@@ -101,7 +99,7 @@ func (d *download) fetchMissing(ctx workflow.Context, st *Tracker, in GlacierRet
 				continue
 			}
 			pending++
-			f := workflow.ExecuteActivity(transfer, ga.DownloadRange, activities.DownloadRangeInput{Job: job, Index: i, Range: ranges[i], Prepared: *d.prep, Fsync: in.Fsync})
+			f := workflow.ExecuteActivity(transfer, activities.DownloadRangeName, activities.DownloadRangeInput{Job: job, Index: i, Range: ranges[i], Prepared: *d.prep, Fsync: in.Fsync})
 			sel.AddFuture(f, func(f workflow.Future) {
 				pending--
 				var part activities.RangePart

@@ -33,8 +33,8 @@ type glacierFake struct {
 
 func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironment {
 	env := newBatchEnv(t)
-	env.RegisterActivity(&activities.Glacier{})
-	env.RegisterActivity(&activities.Sinks{})
+	(&activities.Glacier{}).Register(env)
+	(&activities.Sinks{}).Register(env)
 	var ga *activities.Glacier
 	var sinks *activities.Sinks
 	f.downloads = map[int]int{}

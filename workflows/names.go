@@ -3,7 +3,10 @@
 // starter CLI share.
 package workflows
 
-import "go.temporal.io/sdk/temporal"
+import (
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
 
 // TaskQueue is the default task queue the worker polls and the starter uses.
 const TaskQueue = "vigil"
@@ -30,3 +33,30 @@ var TargetKey = temporal.NewSearchAttributeKeyKeyword(SearchAttrTarget)
 // all of Keyword type. The dev server registers them at start; `starter
 // setup` (or an operator) registers them on a production cluster.
 var SearchAttributes = []string{SearchAttrFlow, SearchAttrTarget}
+
+// Registered workflow type names. Starters, schedules, continue-as-new and
+// recorded histories refer to a workflow by this name, so renaming a Go
+// function never renames a workflow type. The values are the names earlier
+// releases registered (the Go function names of the time): never change one.
+const (
+	BatchJobName        = "BatchJobWorkflow"
+	GlacierRetrieveName = "GlacierRetrieveWorkflow"
+	RouterQueuesName    = "RouterQueuesWorkflow"
+	S3RestoreName       = "S3RestoreWorkflow"
+	ScheduleWatchName   = "ScheduleWatchWorkflow"
+	SelfCheckName       = "SelfCheckWorkflow"
+)
+
+// Registry is where workflows are registered: a worker, or a test
+// environment.
+type Registry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}
+
+// Register registers each workflow function under its name (a map from
+// the *Name constants above to functions).
+func Register(r Registry, fns map[string]any) {
+	for name, fn := range fns {
+		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	"go.temporal.io/server/temporaltest"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -19,13 +20,19 @@ import (
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
-// record regenerates the replay histories: go test ./workflows -run TestReplay -record
-var record = flag.Bool("record", false, "re-record replay histories in testdata/replay against an embedded server")
+// record records the histories of new replay cases: go test ./workflows -run TestReplay -record.
+// Existing files are never re-recorded: they are what older releases wrote,
+// and a new binary must keep replaying them. A behaviour change gets a new
+// case (and a workflow.GetVersion branch), never a fresh copy of an old file.
+var record = flag.Bool("record", false, "record the replay histories missing from testdata/replay against an embedded server")
 
 // replayCase is one recorded run: how to produce it (stub activities and
 // the start call) and which workflow must replay it.
 type replayCase struct {
-	file     string
+	file string
+	// name is the registered workflow type (a *Name constant); the history
+	// names it, so replaying proves the constant still matches.
+	name     string
 	workflow any
 	// register stubs the run's activities for recording.
 	register func(w worker.Worker)
@@ -36,6 +43,7 @@ type replayCase struct {
 var replayCases = []replayCase{
 	{
 		file:     "selfcheck.json",
+		name:     SelfCheckName,
 		workflow: SelfCheckWorkflow,
 		register: func(w worker.Worker) {
 			w.RegisterActivityWithOptions(func(context.Context, activities.ProbeInput) (activities.ProbeResult, error) {
@@ -43,11 +51,12 @@ var replayCases = []replayCase{
 			}, activity.RegisterOptions{Name: "Probe"})
 		},
 		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
-			return c.ExecuteWorkflow(ctx, o, SelfCheckWorkflow)
+			return c.ExecuteWorkflow(ctx, o, SelfCheckName)
 		},
 	},
 	{
 		file:     "batch-retry.json",
+		name:     BatchJobName,
 		workflow: BatchJobWorkflow,
 		register: func(w worker.Worker) {
 			calls := 0
@@ -60,13 +69,14 @@ var replayCases = []replayCase{
 			}, activity.RegisterOptions{Name: "Call"})
 		},
 		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
-			return c.ExecuteWorkflow(ctx, o, BatchJobWorkflow, BatchJobInput{Job: flowdata.BatchJob{Name: "r", Kind: flowdata.JobKindHTTP,
+			return c.ExecuteWorkflow(ctx, o, BatchJobName, BatchJobInput{Job: flowdata.BatchJob{Name: "r", Kind: flowdata.JobKindHTTP,
 				HTTP:  &flowdata.HTTPJob{URL: "http://127.0.0.1:1/x"},
 				Retry: &flowdata.JobRetry{InitialInterval: flowdata.Duration(100 * time.Millisecond), MaximumAttempts: 3}}})
 		},
 	},
 	{
 		file:     "schedwatch.json",
+		name:     ScheduleWatchName,
 		workflow: ScheduleWatchWorkflow,
 		register: func(w worker.Worker) {
 			calls := 0
@@ -78,11 +88,12 @@ var replayCases = []replayCase{
 				activity.RegisterOptions{Name: "Notify"})
 		},
 		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
-			return c.ExecuteWorkflow(ctx, o, ScheduleWatchWorkflow, ScheduleWatchInput{ScheduleID: "s", Interval: 100 * time.Millisecond})
+			return c.ExecuteWorkflow(ctx, o, ScheduleWatchName, ScheduleWatchInput{ScheduleID: "s", Interval: 100 * time.Millisecond})
 		},
 	},
 	{
 		file:     "glacier.json",
+		name:     GlacierRetrieveName,
 		workflow: GlacierRetrieveWorkflow,
 		register: func(w worker.Worker) {
 			polls := 0
@@ -105,12 +116,13 @@ var replayCases = []replayCase{
 			})
 		},
 		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
-			return c.ExecuteWorkflow(ctx, o, GlacierRetrieveWorkflow, GlacierRetrieveInput{Vault: "v", ArchiveID: "a", Destination: "file:///x",
+			return c.ExecuteWorkflow(ctx, o, GlacierRetrieveName, GlacierRetrieveInput{Vault: "v", ArchiveID: "a", Destination: "file:///x",
 				PollInterval: flowdata.Duration(100 * time.Millisecond), ChunkSize: 1 << 20, Parallel: 2})
 		},
 	},
 	{
 		file:     "s3restore.json",
+		name:     S3RestoreName,
 		workflow: S3RestoreWorkflow,
 		register: func(w worker.Worker) {
 			reg := func(name string, f any) { w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name}) }
@@ -125,7 +137,7 @@ var replayCases = []replayCase{
 			})
 		},
 		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
-			return c.ExecuteWorkflow(ctx, o, S3RestoreWorkflow, S3RestoreInput{Bucket: "b", Key: "k", Destination: "s3://c/k",
+			return c.ExecuteWorkflow(ctx, o, S3RestoreName, S3RestoreInput{Bucket: "b", Key: "k", Destination: "s3://c/k",
 				PollInterval: flowdata.Duration(100 * time.Millisecond)})
 		},
 	},
@@ -140,7 +152,7 @@ func TestReplay(t *testing.T) {
 	for _, tc := range replayCases {
 		t.Run(tc.file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflow(tc.workflow)
+			r.RegisterWorkflowWithOptions(tc.workflow, workflow.RegisterOptions{Name: tc.name})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, filepath.Join("testdata", "replay", tc.file)); err != nil {
 				t.Fatalf("replay %s: %v", tc.file, err)
 			}
@@ -154,7 +166,13 @@ func recordHistories(t *testing.T) {
 	c := ts.GetDefaultClient()
 	ctx := context.Background()
 	for _, tc := range replayCases {
-		w := ts.NewWorker("replay", func(r worker.Registry) { r.RegisterWorkflow(tc.workflow) })
+		path := filepath.Join("testdata", "replay", tc.file)
+		if _, err := os.Stat(path); err == nil {
+			continue // recorded by an earlier release: kept as it is
+		}
+		w := ts.NewWorker("replay", func(r worker.Registry) {
+			r.RegisterWorkflowWithOptions(tc.workflow, workflow.RegisterOptions{Name: tc.name})
+		})
 		tc.register(w)
 		run, err := tc.start(ctx, c, client.StartWorkflowOptions{ID: "replay-" + tc.file, TaskQueue: "replay"})
 		if err != nil {
@@ -170,7 +188,7 @@ func recordHistories(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join("testdata", "replay", tc.file), b, 0o644); err != nil {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("recorded %s (%d events)", tc.file, len(hist.History.Events))

@@ -44,5 +44,5 @@ func RouterQueuesWorkflow(ctx workflow.Context, queues []string) error {
 			queues = append(queues, url)
 		}
 	}
-	return workflow.NewContinueAsNewError(ctx, RouterQueuesWorkflow, queues)
+	return workflow.NewContinueAsNewError(ctx, RouterQueuesName, queues)
 }

@@ -65,11 +65,10 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 		in.Deadline = flowdata.Duration(DefaultGlacierDeadline)
 	}
 	start := workflow.Now(ctx)
-	var ra *activities.S3Restore
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	st.SetPhase(PhaseInitiating)
 	var rs flowdata.S3RestoreState
-	if err := workflow.ExecuteActivity(short, ra.RestoreObject, activities.RestoreInput{
+	if err := workflow.ExecuteActivity(short, activities.RestoreObjectName, activities.RestoreInput{
 		Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID, Days: in.Days, Tier: in.Tier}).Get(ctx, &rs); err != nil {
 		st.Fail(err)
 		return S3RestoreResult{}, err
@@ -96,7 +95,7 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 		},
 		poll: func() error {
 			var head flowdata.S3RestoreState
-			if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, SlowPollOptions()), ra.HeadRestore,
+			if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, SlowPollOptions()), activities.HeadRestoreName,
 				activities.HeadRestoreInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID}).Get(ctx, &head); err != nil {
 				return err
 			}
@@ -123,9 +122,8 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 	if in.Destination != "" {
 		st.SetPhase(PhaseDownloading)
 		st.Update(func(s *Status) { s.BytesTotal = size })
-		var s3a *activities.S3
 		var fin activities.FinishResult
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, TransferOptions()), s3a.DeliverObject, activities.DeliverObjectInput{
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, TransferOptions()), activities.DeliverObjectName, activities.DeliverObjectInput{
 			Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID, Dest: in.Destination, Size: size}).Get(ctx, &fin); err != nil {
 			st.Fail(err)
 			return res, err

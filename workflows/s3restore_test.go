@@ -36,7 +36,7 @@ func TestS3Restore(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newBatchEnv(t)
-			env.RegisterActivity(&activities.S3Restore{})
+			(&activities.S3Restore{}).Register(env)
 			var ra *activities.S3Restore
 			var s3a *activities.S3
 			env.OnActivity(ra.RestoreObject, mock.Anything, mock.Anything).Return(tc.restore, nil).Once()
@@ -99,7 +99,7 @@ func TestS3RestoreVersions(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newBatchEnv(t)
-			env.RegisterActivity(&activities.S3Restore{})
+			(&activities.S3Restore{}).Register(env)
 			var ra *activities.S3Restore
 			var s3a *activities.S3
 			env.OnActivity(ra.RestoreObject, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RestoreInput) (flowdata.S3RestoreState, error) {

@@ -50,7 +50,6 @@ func ScheduleWatchWorkflow(ctx workflow.Context, in ScheduleWatchInput) error {
 	if interval <= 0 {
 		interval = time.Minute
 	}
-	var ta *activities.Temporal
 	actx := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	seen := in.Seen
 	for turn := 0; turn < watchTurnsPerRun; turn++ {
@@ -60,7 +59,7 @@ func ScheduleWatchWorkflow(ctx workflow.Context, in ScheduleWatchInput) error {
 		if seen != nil {
 			since = seen.Since
 		}
-		if err := workflow.ExecuteActivity(actx, ta.CheckSchedule, activities.ScheduleCheckInput{ScheduleID: in.ScheduleID, Since: since}).Get(ctx, &check); err != nil {
+		if err := workflow.ExecuteActivity(actx, activities.CheckScheduleName, activities.ScheduleCheckInput{ScheduleID: in.ScheduleID, Since: since}).Get(ctx, &check); err != nil {
 			return err
 		}
 		if !check.Exists {
@@ -94,7 +93,7 @@ func ScheduleWatchWorkflow(ctx workflow.Context, in ScheduleWatchInput) error {
 		}
 	}
 	in.Seen = seen
-	return workflow.NewContinueAsNewError(ctx, ScheduleWatchWorkflow, in)
+	return workflow.NewContinueAsNewError(ctx, ScheduleWatchName, in)
 }
 
 // watchAlerts compares a check with what was already reported.

@@ -13,7 +13,7 @@ import (
 
 func TestScheduleWatchAlertsOnSkipMissAndFailure(t *testing.T) {
 	env := newBatchEnv(t)
-	env.RegisterActivity(&activities.Temporal{})
+	(&activities.Temporal{}).Register(env)
 	var ta *activities.Temporal
 	var slack *activities.Slack
 	start := env.Now()

@@ -15,9 +15,8 @@ const SelfCheckFlow = "selfcheck"
 func SelfCheckWorkflow(ctx workflow.Context) (activities.ProbeResult, error) {
 	st := NewTracker(ctx, SelfCheckFlow, "worker")
 	st.SetPhase(PhaseRunning)
-	var sc *activities.SelfCheck
 	var res activities.ProbeResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ShortCallOptions()), sc.Probe, activities.ProbeInput{}).Get(ctx, &res)
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ShortCallOptions()), activities.ProbeName, activities.ProbeInput{}).Get(ctx, &res)
 	if err != nil {
 		st.Fail(err)
 		return res, err

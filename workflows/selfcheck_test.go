@@ -26,7 +26,7 @@ func TestSelfCheckWorkflow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var s testsuite.WorkflowTestSuite
 			env := s.NewTestWorkflowEnvironment()
-			env.RegisterActivity(sc)
+			sc.Register(env)
 			env.OnActivity(sc.Probe, mock.Anything, mock.Anything).Return(tc.res, tc.err)
 			env.ExecuteWorkflow(SelfCheckWorkflow)
 			if !env.IsWorkflowCompleted() {

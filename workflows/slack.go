@@ -10,8 +10,7 @@ import (
 func notify(ctx workflow.Context, m activities.SlackMessage) {
 	opts := ShortCallOptions()
 	opts.RetryPolicy.MaximumAttempts = 5
-	var slack *activities.Slack
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), slack.Notify, m).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.SlackNotifyName, m).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("Slack alert failed", "error", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 func init() {
 	Register(Kind{
 		Name:            workflows.BatchFlow,
-		Workflow:        workflows.BatchJobWorkflow,
+		WorkflowType:    workflows.BatchJobName,
 		Summary:         "run a batch job (http, exec, s3-put, sqs-send) from a job spec",
 		AlertsOnFailure: true,
 		Read: func(n *yaml.Node) (Input, error) {

@@ -25,8 +25,9 @@ type Input struct {
 type Kind struct {
 	// Name is what users type: `--workflow batch`.
 	Name string
-	// Workflow is the workflow function (its name is the workflow type).
-	Workflow any
+	// WorkflowType is the registered workflow type name (a workflows.*Name
+	// constant).
+	WorkflowType string
 	// Summary is one line for help texts.
 	Summary string
 	// AlertsOnFailure tells that the workflow posts its own Slack alert when

@@ -199,7 +199,7 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 		Spec: sp,
 		Action: &client.ScheduleWorkflowAction{
 			ID:        kind.Name + "/" + s.ID,
-			Workflow:  kind.Workflow,
+			Workflow:  kind.WorkflowType,
 			Args:      in.Args,
 			TaskQueue: taskQueue,
 			Memo:      map[string]any{SpecMemo: hash},

@@ -34,24 +34,26 @@ var Flows = []Flow{commonActivities, selfCheckFlow, batchFlow, retrievalFlow}
 
 // commonActivities are shared by several flows: one struct per system.
 func commonActivities(w worker.Registry, _ *router.Router, d *Deps) {
-	w.RegisterActivity(&activities.S3{Client: d.AWS.S3})
-	w.RegisterActivity(&activities.SQS{Client: d.AWS.SQS})
-	w.RegisterActivity(&activities.Slack{Getenv: d.Getenv})
-	w.RegisterActivity(&activities.Temporal{Client: d.Temporal})
-	w.RegisterWorkflow(workflows.RouterQueuesWorkflow)
+	(&activities.S3{Client: d.AWS.S3}).Register(w)
+	(&activities.SQS{Client: d.AWS.SQS}).Register(w)
+	(&activities.Slack{Getenv: d.Getenv}).Register(w)
+	(&activities.Temporal{Client: d.Temporal}).Register(w)
+	workflows.Register(w, map[string]any{workflows.RouterQueuesName: workflows.RouterQueuesWorkflow})
 }
 
 func selfCheckFlow(w worker.Registry, _ *router.Router, d *Deps) {
-	w.RegisterWorkflow(workflows.SelfCheckWorkflow)
-	w.RegisterActivity(&activities.SelfCheck{S3: d.AWS.S3, SQS: d.AWS.SQS})
+	workflows.Register(w, map[string]any{workflows.SelfCheckName: workflows.SelfCheckWorkflow})
+	(&activities.SelfCheck{S3: d.AWS.S3, SQS: d.AWS.SQS}).Register(w)
 }
 
 // batchFlow is the cron batch job and the schedule watcher.
 func batchFlow(w worker.Registry, _ *router.Router, d *Deps) {
-	w.RegisterWorkflow(workflows.BatchJobWorkflow)
-	w.RegisterWorkflow(workflows.ScheduleWatchWorkflow)
-	w.RegisterActivity(&activities.HTTPJob{Getenv: d.Getenv})
-	w.RegisterActivity(&activities.Exec{})
+	workflows.Register(w, map[string]any{
+		workflows.BatchJobName:      workflows.BatchJobWorkflow,
+		workflows.ScheduleWatchName: workflows.ScheduleWatchWorkflow,
+	})
+	(&activities.HTTPJob{Getenv: d.Getenv}).Register(w)
+	(&activities.Exec{}).Register(w)
 }
 
 // RegisterFlows registers every flow with w and r (the worker does; tests

@@ -19,11 +19,13 @@ import (
 // activities, and the notification handlers that signal them.
 func retrievalFlow(w worker.Registry, r *router.Router, d *Deps) {
 	sinks := &activities.Sinks{S3: d.AWS.S3}
-	w.RegisterWorkflow(workflows.GlacierRetrieveWorkflow)
-	w.RegisterWorkflow(workflows.S3RestoreWorkflow)
-	w.RegisterActivity(sinks)
-	w.RegisterActivity(&activities.Glacier{Client: d.AWS.Glacier, Sinks: sinks})
-	w.RegisterActivity(&activities.S3Restore{Client: d.AWS.S3})
+	workflows.Register(w, map[string]any{
+		workflows.GlacierRetrieveName: workflows.GlacierRetrieveWorkflow,
+		workflows.S3RestoreName:       workflows.S3RestoreWorkflow,
+	})
+	sinks.Register(w)
+	(&activities.Glacier{Client: d.AWS.Glacier, Sinks: sinks}).Register(w)
+	(&activities.S3Restore{Client: d.AWS.S3}).Register(w)
 	r.Register(router.KindGlacierJob, func(ctx context.Context, n router.Notification, msg router.MessageInfo) error {
 		return signalGlacierJob(ctx, d, n.Glacier, msg)
 	})
