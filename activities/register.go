@@ -25,6 +25,7 @@ const (
 	SlackNotifyName        = "Notify"
 	SendJobMessageName     = "SendJobMessage"
 	CheckScheduleName      = "CheckSchedule"
+	WorkerHostName         = "WorkerHost"
 )
 
 // Registry is where activities are registered: a worker, or a test

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
 
+	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/router"
@@ -59,8 +60,17 @@ type Worker struct {
 func (w *Worker) Stop() { w.stop() }
 
 // StartWorker runs a worker against ts with AWS clients on the cloud and
-// the router on the default notification queue (created if missing).
+// the router on the default notification queue (created if missing); its
+// host is this machine's (activities.DefaultHostName).
 func StartWorker(t testing.TB, ts *temporaltest.TestServer, clients *awsconf.Clients, getenv func(string) string) *Worker {
+	t.Helper()
+	return StartWorkerOnHost(t, ts, clients, getenv, activities.DefaultHostName())
+}
+
+// StartWorkerOnHost is StartWorker for a worker that calls its host host:
+// it also polls that host's task queue, as `worker --host` does. Several
+// of them on one server are several workers sharing the task queue.
+func StartWorkerOnHost(t testing.TB, ts *temporaltest.TestServer, clients *awsconf.Clients, getenv func(string) string, host string) *Worker {
 	t.Helper()
 	ctx := context.Background()
 	q, err := clients.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(setup.DefaultQueue)})
@@ -68,11 +78,15 @@ func StartWorker(t testing.TB, ts *temporaltest.TestServer, clients *awsconf.Cli
 		t.Fatal(err)
 	}
 	c := testenv.NewClient(t, ts)
-	deps := &workerapp.Deps{Temporal: c, AWS: clients, Logger: testenv.TestLogger(t, slog.LevelInfo), Getenv: getenv}
+	deps := &workerapp.Deps{Temporal: c, AWS: clients, Logger: testenv.TestLogger(t, slog.LevelInfo), Getenv: getenv, Host: host}
 	rt := router.New(clients.SQS, router.Options{Logger: deps.Logger, WaitTimeSeconds: 1})
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	workerapp.RegisterFlows(w, rt, deps)
 	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	hw := workerapp.NewHostWorker(c, workflows.TaskQueue, deps)
+	if err := hw.Start(); err != nil {
 		t.Fatal(err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
@@ -89,6 +103,7 @@ func StartWorker(t testing.TB, ts *temporaltest.TestServer, clients *awsconf.Cli
 		once.Do(func() {
 			cancel()
 			wg.Wait()
+			hw.Stop()
 			w.Stop()
 		})
 	}}

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
 
+	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/tclient"
 	"github.com/vigilops/vigil/workflows"
 )
@@ -89,9 +90,12 @@ func NewClient(t testing.TB, ts *temporaltest.TestServer) client.Client {
 }
 
 // StartWorker starts a worker on workflows.TaskQueue that register has
-// populated. The test server stops it when the test ends.
+// populated, and a second one on the task queue of this machine's host
+// (activities.DefaultHostName), as the vigil worker does, so host-pinned
+// activities run. The test server stops both when the test ends.
 func StartWorker(t *testing.T, ts *temporaltest.TestServer, register func(worker.Registry)) worker.Worker {
 	t.Helper()
+	ts.NewWorker(workflows.HostTaskQueue(workflows.TaskQueue, activities.DefaultHostName()), register)
 	return ts.NewWorker(workflows.TaskQueue, register)
 }
 

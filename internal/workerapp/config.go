@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/workflows"
 )
 
@@ -42,6 +43,9 @@ type Config struct {
 	Queues []string
 	// Address and Namespace override the Temporal connection settings.
 	Address, Namespace string
+	// Host names this worker's host: it also polls the host's task queue
+	// (workflows.HostTaskQueue), where activities on this host's files run.
+	Host string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 }
@@ -73,6 +77,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&cfg.TaskQueue, "task-queue", workflows.TaskQueue, "Temporal task queue to poll")
 	queues := listFlag{}
 	fs.Var(&queues, "queue", "SQS queue name or URL the notification router consumes (repeatable, comma-separated; default "+NotificationQueue+")")
+	fs.StringVar(&cfg.Host, "host", activities.DefaultHostName(), "this worker's host name: it also polls the host's own task queue, where activities on this host's files (file:// destinations, exec processors, file and dir backups) run; file://HOST/path names it")
 	fs.StringVar(&cfg.Address, "address", "", "Temporal host:port (overrides TEMPORAL_ADDRESS and the config profile)")
 	fs.StringVar(&cfg.Namespace, "namespace", "", "Temporal namespace (overrides TEMPORAL_NAMESPACE and the config profile)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -102,6 +107,9 @@ Flags:
 	}
 	if _, err := cfg.slogLevel(); err != nil {
 		return cfg, err
+	}
+	if cfg.Host == "" || strings.ContainsAny(cfg.Host, "/@ ") {
+		return cfg, fmt.Errorf("--host %q: want a host name without '/', '@' or spaces", cfg.Host)
 	}
 	if cfg.TaskQueue == "" {
 		return cfg, errors.New("--task-queue must not be empty")

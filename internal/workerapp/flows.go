@@ -20,6 +20,9 @@ type Deps struct {
 	AWS *awsconf.Clients
 	// Logger is the worker's logger.
 	Logger *slog.Logger
+	// Host is this worker's host name: its host task queue, and what the
+	// WorkerHost activity answers.
+	Host string
 	// Getenv reads the worker's environment; secrets referenced by name in
 	// workflow inputs are resolved through it, never put into history.
 	Getenv func(string) string
@@ -38,6 +41,7 @@ func commonActivities(w worker.Registry, _ *router.Router, d *Deps) {
 	(&activities.SQS{Client: d.AWS.SQS}).Register(w)
 	(&activities.Slack{Getenv: d.Getenv}).Register(w)
 	(&activities.Temporal{Client: d.Temporal}).Register(w)
+	(&activities.Host{Name: d.Host}).Register(w)
 	workflows.Register(w, map[string]any{workflows.RouterQueuesName: workflows.RouterQueuesWorkflow})
 }
 

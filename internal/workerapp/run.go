@@ -15,11 +15,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/router"
 	"github.com/vigilops/vigil/internal/tclient"
+	"github.com/vigilops/vigil/workflows"
 )
 
 // Main runs the worker with the command-line args until SIGINT/SIGTERM and
@@ -105,7 +107,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 	}
 	defer c.Close()
 
-	deps := &Deps{Temporal: c, AWS: awsconf.NewClients(awsCfg), Logger: logger, Getenv: getenv}
+	deps := &Deps{Temporal: c, AWS: awsconf.NewClients(awsCfg), Logger: logger, Getenv: getenv, Host: cfg.Host}
 	rt := router.New(deps.AWS.SQS, router.Options{Logger: logger.With("component", "router")})
 	w := worker.New(c, cfg.TaskQueue, worker.Options{})
 	RegisterFlows(w, rt, deps)
@@ -113,6 +115,11 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 		return fmt.Errorf("starting worker on task queue %q: %w", cfg.TaskQueue, err)
 	}
 	defer w.Stop()
+	hw := NewHostWorker(c, cfg.TaskQueue, deps)
+	if err := hw.Start(); err != nil {
+		return fmt.Errorf("starting worker on host task queue %q: %w", workflows.HostTaskQueue(cfg.TaskQueue, cfg.Host), err)
+	}
+	defer hw.Stop()
 	if cfg.Dev {
 		ep.DemoArchives = stack.installFixtures(ctx, c, deps.AWS, cfg.TaskQueue, logger)
 	}
@@ -147,6 +154,17 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 	<-ctx.Done()
 	logger.Info("stopping")
 	return nil
+}
+
+// NewHostWorker is the worker of d.Host's own task queue: the same
+// activities as the shared queue's worker (no workflows), for the
+// activities that runs pin to this host.
+func NewHostWorker(c client.Client, taskQueue string, d *Deps) worker.Worker {
+	hw := worker.New(c, workflows.HostTaskQueue(taskQueue, d.Host), worker.Options{DisableWorkflowWorker: true})
+	// The router is a throwaway: notifications are handled by the shared
+	// queue's registration.
+	RegisterFlows(hw, router.New(nil, router.Options{}), d)
+	return hw
 }
 
 // sqsQueueAPI is what resolveQueues needs from the SQS client.
