@@ -34,6 +34,7 @@ type glacierFake struct {
 	finishes   int
 	aborted    []activities.Prepared
 	queues     map[string]map[string]bool // activity → task queues it ran on
+	rangeDelay time.Duration              // each DownloadRange takes this long
 }
 
 // ranOn records the task queue an activity ran on.
@@ -88,7 +89,7 @@ func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironm
 		dest, err := location.Parse(in.Dest)
 		return activities.Prepared{Dest: dest, Size: in.Size}, err
 	}).Maybe()
-	env.OnActivity(ga.DownloadRange, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.DownloadRangeInput) (activities.RangePart, error) {
+	ranges := env.OnActivity(ga.DownloadRange, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.DownloadRangeInput) (activities.RangePart, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.ranOn(ctx, activities.DownloadRangeName)
@@ -98,7 +99,11 @@ func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironm
 			return activities.RangePart{}, err
 		}
 		return activities.RangePart{Index: in.Index, Bytes: in.Range.Len(), TreeHash: "h"}, nil
-	}).Maybe()
+	})
+	if f.rangeDelay > 0 {
+		ranges.After(f.rangeDelay)
+	}
+	ranges.Maybe()
 	env.OnActivity(sinks.FinishDestination, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.FinishInput) (activities.FinishResult, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
