@@ -85,8 +85,7 @@ func (a *Glacier) findJob(ctx context.Context, in InitiateJobInput) (flowdata.Gl
 			return flowdata.GlacierJobState{}, false, Classify("Glacier ListJobs "+in.Job.Vault, err)
 		}
 		for _, j := range out.JobList {
-			if aws.ToString(j.JobDescription) != in.Description || aws.ToString(j.ArchiveId) != in.ArchiveID ||
-				(in.ByteRange != "" && aws.ToString(j.RetrievalByteRange) != in.ByteRange) {
+			if !sameRequest(in, j) {
 				continue
 			}
 			if j.StatusCode == types.StatusCodeInProgress || j.StatusCode == types.StatusCodeSucceeded {
@@ -98,6 +97,38 @@ func (a *Glacier) findJob(ctx context.Context, in InitiateJobInput) (flowdata.Gl
 		}
 		marker = out.Marker
 	}
+}
+
+// sameRequest reports whether a listed job is the retrieval in asks for:
+// same description (the workflow ID), archive, tier and byte range. A job
+// without a range (or with the whole archive's range) is a full retrieval,
+// which a ranged request does not adopt, nor the other way round.
+func sameRequest(in InitiateJobInput, j types.GlacierJobDescription) bool {
+	if aws.ToString(j.JobDescription) != in.Description || aws.ToString(j.ArchiveId) != in.ArchiveID {
+		return false
+	}
+	if tierOrDefault(aws.ToString(j.Tier)) != tierOrDefault(in.Tier) {
+		return false
+	}
+	return jobRange(j) == in.ByteRange
+}
+
+// tierOrDefault is the tier Glacier applies: Standard when none is given.
+func tierOrDefault(t string) string {
+	if t == "" {
+		return flowdata.TierStandard
+	}
+	return t
+}
+
+// jobRange is the byte range a job asked for, "" for the whole archive
+// (Glacier lists a full retrieval as 0 to size-1).
+func jobRange(j types.GlacierJobDescription) string {
+	r := aws.ToString(j.RetrievalByteRange)
+	if r == "" || j.ArchiveSizeInBytes != nil && r == fmt.Sprintf("0-%d", aws.ToInt64(j.ArchiveSizeInBytes)-1) {
+		return ""
+	}
+	return r
 }
 
 // DescribeJob reads a job's state. A job Glacier no longer knows (its

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
+	gtypes "github.com/aws/aws-sdk-go-v2/service/glacier/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -20,6 +21,11 @@ import (
 	"github.com/vigilops/vigil/internal/treehash"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
+
+// ErrTypeJobExpired: GetJobOutput says the Glacier job is gone (its output
+// expired); the retrieval initiates a new job. Other not-found answers
+// (NoSuchUpload, NoSuchBucket) are ErrTypeNotFound and fail the run.
+const ErrTypeJobExpired = "JobOutputExpired"
 
 // ChecksumAttempts is how many attempts a range gets before a tree-hash
 // mismatch becomes a non-retryable ChecksumMismatch error.
@@ -102,6 +108,13 @@ func (a *Glacier) fetch(ctx context.Context, in DownloadRangeInput, skip int64) 
 		AccountId: aws.String(in.Job.AccountID), VaultName: aws.String(in.Job.Vault), JobId: aws.String(in.Job.JobID),
 		Range: aws.String(fmt.Sprintf("bytes=%d-%d", r.Start+skip, r.End)),
 	})
+	var gone *gtypes.ResourceNotFoundException
+	if errors.As(err, &gone) {
+		// Glacier no longer knows the job: its output expired (24 h after
+		// completion). Only this is expiry; the workflow retrieves again.
+		return nil, "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("Glacier job %s output expired: %s", in.Job.JobID, gone.ErrorMessage()),
+			ErrTypeJobExpired, err)
+	}
 	if err != nil {
 		return nil, "", Classify("Glacier GetJobOutput "+in.Job.JobID, err)
 	}

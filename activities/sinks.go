@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/vigilops/vigil/internal/location"
@@ -28,6 +29,7 @@ type S3TransferAPI interface {
 	UploadPart(context.Context, *s3.UploadPartInput, ...func(*s3.Options)) (*s3.UploadPartOutput, error)
 	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	ListMultipartUploads(context.Context, *s3.ListMultipartUploadsInput, ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
 }
 
 // Sinks writes downloaded data to its destination: a file on the worker
@@ -137,6 +139,9 @@ type FinishInput struct {
 	TreeHash string `json:"treeHash,omitempty"`
 	// Fsync syncs a file and its rename before the finish reports.
 	Fsync bool `json:"fsync,omitempty"`
+	// Batches replace Parts for an output delivered in batches (large
+	// archives); a RangesLost error then lists batch numbers.
+	Batches []BatchSummary `json:"batches,omitempty"`
 }
 
 // FinishResult describes the delivered output.
@@ -152,6 +157,9 @@ type FinishResult struct {
 // nothing unverified ever appears at the destination path; an S3
 // multipart upload is completed.
 func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishResult, error) {
+	if len(in.Batches) > 0 {
+		return a.finishBatches(ctx, in)
+	}
 	p := in.Prepared
 	parts := append([]RangePart(nil), in.Parts...)
 	sort.Slice(parts, func(i, j int) bool { return parts[i].Index < parts[j].Index })
@@ -203,19 +211,79 @@ func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishRe
 	return FinishResult{Location: p.Dest.String(), Bytes: total, TreeHash: sum}, nil
 }
 
-// AbortDestination removes a partial file or aborts a multipart upload.
-func (a *Sinks) AbortDestination(ctx context.Context, p Prepared) error {
+// AbortResult says what AbortDestination removed.
+type AbortResult struct {
+	// Removed lists what was cleaned up: "partial file /x.vigil-partial",
+	// "multipart upload U of s3://b/k". Empty when nothing was left.
+	Removed []string `json:"removed,omitempty"`
+}
+
+// String is the clean-up in one phrase for messages.
+func (r AbortResult) String() string {
+	if len(r.Removed) == 0 {
+		return "nothing to clean up"
+	}
+	return "removed " + strings.Join(r.Removed, ", ")
+}
+
+// AbortDestination removes a partial file or aborts a multipart upload
+// (uploads cost money until aborted). Without an upload ID (a delivery
+// whose upload was started inside one activity) it aborts every upload
+// still open for the destination key. Nothing left is not an error.
+func (a *Sinks) AbortDestination(ctx context.Context, p Prepared) (AbortResult, error) {
+	var res AbortResult
 	switch p.Dest.Scheme {
 	case location.File:
-		if err := os.Remove(p.PartialPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+		err := os.Remove(p.PartialPath())
+		switch {
+		case err == nil:
+			res.Removed = append(res.Removed, "partial file "+p.PartialPath())
+		case !errors.Is(err, os.ErrNotExist):
+			return res, err
 		}
 	case location.S3:
-		_, err := a.S3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-			Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key), UploadId: aws.String(p.UploadID)})
-		return Classify("S3 AbortMultipartUpload", err)
+		ids := []string{p.UploadID}
+		if p.UploadID == "" {
+			var err error
+			if ids, err = a.openUploads(ctx, p.Dest); err != nil {
+				return res, err
+			}
+		}
+		for _, id := range ids {
+			_, err := a.S3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+				Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key), UploadId: aws.String(id)})
+			var api smithy.APIError
+			if errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload" {
+				continue // aborted (or completed) already
+			}
+			if err != nil {
+				return res, Classify("S3 AbortMultipartUpload "+p.Dest.String(), err)
+			}
+			res.Removed = append(res.Removed, "multipart upload "+id+" of "+p.Dest.String())
+		}
 	}
-	return nil
+	return res, nil
+}
+
+// openUploads lists the multipart uploads open for dest's key.
+func (a *Sinks) openUploads(ctx context.Context, dest location.Location) ([]string, error) {
+	var ids []string
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(dest.Bucket), Prefix: aws.String(dest.Key)}
+	for {
+		out, err := a.S3.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return nil, Classify("S3 ListMultipartUploads "+dest.String(), err)
+		}
+		for _, u := range out.Uploads {
+			if aws.ToString(u.Key) == dest.Key {
+				ids = append(ids, aws.ToString(u.UploadId))
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return ids, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
 }
 
 // alignedParts reports whether every range but the last is a power-of-two

@@ -25,11 +25,13 @@ func (a *app) cancelCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cancel ID",
 		Short: "Ask a workflow to stop (or terminate it)",
-		Long: `Request cancellation of a running workflow. The workflow is told and stops cleanly (it may
-run clean-up steps first); follow it with 'starter wait ID'. With --terminate the run is
-ended at once by the server, without giving the workflow a chance to clean up.`,
+		Long: `Request cancellation of a running workflow. The workflow is told and stops cleanly: a
+Glacier retrieval or S3 restore stops its downloads, removes its partial file or aborts its
+multipart upload, and ends cancelled saying what it removed (see 'starter wait ID'). With
+--terminate the run is ended at once by the server and cleans up nothing: partial files and
+multipart uploads stay until removed by hand.`,
 		Example: `  starter cancel glacier/my-vault/inventory --reason "wrong vault"
-  starter cancel backup/cache/2025-01-01T00:00:00Z --terminate --reason "stuck"`,
+  starter cancel s3restore/my-archive/db.dump --terminate --reason "stuck"`,
 		Args: exactlyOneID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runCancel(cmd.Context(), args[0], runID, reason, terminate)
@@ -88,6 +90,6 @@ func (a *app) runCancel(ctx context.Context, id, runID, reason string, terminate
 		fmt.Fprintf(a.stdout, "Terminated workflow %s (run %s).\n", id, runID)
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "Cancellation requested for workflow %s (run %s); follow it with: starter wait %s\n", id, runID, shellQuote(id))
+	fmt.Fprintf(a.stdout, "Cancellation requested for workflow %s (run %s); follow it with: %s\n", id, runID, a.reattachCommand(id))
 	return nil
 }

@@ -14,6 +14,8 @@ import (
 	gtypes "github.com/aws/aws-sdk-go-v2/service/glacier/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
@@ -91,8 +93,11 @@ func (a *app) glacierRetrieveCommand() *cobra.Command {
 		Use:   "retrieve --vault VAULT (--archive-id ID | --inventory) --to DEST",
 		Short: "Retrieve an archive or a vault inventory to a file or an S3 object",
 		Long: `retrieve starts (or attaches to) the retrieval workflow glacier/<vault>/<archive-id|inventory>:
-a second retrieve of the same archive joins the running one instead of paying for a second job.
-DEST is file:///abs/path (written on the worker host) or s3://bucket/key.
+a second retrieve of the same archive joins the running one instead of paying for a second job
+(one asking for another --to, --tier or --byte-range is refused, naming the difference).
+DEST is file://HOST/abs/path (written on the worker started with --host HOST; the run waits
+for that host if it is down), file:///abs/path (on whichever worker host answers first: the
+result and 'starter status' name it) or s3://bucket/key.
 With --wait it shows the phase, time waited and bytes, and exits with the workflow's outcome;
 Ctrl-C detaches without cancelling.`,
 		Example: `  starter glacier retrieve --vault my-vault --archive-id 'kKB7ymWJ...' --to file:///srv/restore/db.tar --wait
@@ -113,7 +118,8 @@ Ctrl-C detaches without cancelling.`,
 			if err := checkDestBucket(ctx, aw, o.in.Destination); err != nil {
 				return err
 			}
-			return a.startFlow(ctx, attach(workflows.GlacierWorkflowID(o.in.Vault, o.in.ArchiveID)), workflows.GlacierRetrieveName, o.in, o.wait)
+			return a.startFlowChecked(ctx, attach(workflows.GlacierWorkflowID(o.in.Vault, o.in.ArchiveID)), workflows.GlacierRetrieveName, o.in, o.wait,
+				func(p *commonpb.Payloads) string { return diffGlacier(o.in, p) })
 		},
 	}
 	f := cmd.Flags()
@@ -125,7 +131,7 @@ Ctrl-C detaches without cancelling.`,
 	f.StringVar(&o.in.Destination, "to", "", "destination: file:///abs/path or s3://bucket/key (required)")
 	f.DurationVar(&o.deadline, "deadline", workflows.DefaultGlacierDeadline, "fail if the job is not complete by then")
 	f.DurationVar(&o.pollEvery, "poll-interval", 0, "fixed polling-fallback interval (default: adapted to the tier)")
-	f.Int64Var(&o.chunkMiB, "chunk-size", workflows.DefaultGlacierChunkSize>>20, "download range size in MiB (a power of two)")
+	f.Int64Var(&o.chunkMiB, "chunk-size", 0, "download range size in MiB, a power of two (default 64 for a file; for S3 sized to fit 10,000 parts of at least 8 MiB)")
 	f.IntVar(&o.in.Parallel, "parallel", workflows.DefaultGlacierParallel, "ranges downloaded at once")
 	f.BoolVar(&o.in.Fsync, "fsync", false, "file destination: sync every range and the finished file to disk before counting them done (slower; see BENCHMARKS.md)")
 	f.StringVar(&o.in.SNSTopic, "sns-topic", "", "SNS topic ARN for this job's notification (default: the vault's)")
@@ -147,7 +153,7 @@ func (o *retrieveOptions) validate() error {
 		return cli.Usagef("--tier %q: want one of %s", in.Tier, strings.Join(flowdata.Tiers, ", "))
 	case in.Inventory && in.ByteRange != "":
 		return cli.Usagef("--byte-range applies to archives, not inventories")
-	case o.chunkMiB <= 0 || bits.OnesCount64(uint64(o.chunkMiB)) != 1:
+	case o.chunkMiB < 0 || o.chunkMiB > 0 && bits.OnesCount64(uint64(o.chunkMiB)) != 1:
 		return cli.Usagef("--chunk-size %d: want a power of two (MiB), like 64", o.chunkMiB)
 	case in.Parallel < 1 || in.Parallel > 64:
 		return cli.Usagef("--parallel %d: want 1 to 64", in.Parallel)
@@ -169,6 +175,13 @@ func (o *retrieveOptions) validate() error {
 		return err
 	}
 	in.ChunkSize = o.chunkMiB << 20
+	var size int64 // known before the job only for a byte range
+	if r, err := activities.ParseByteRange(in.ByteRange); err == nil {
+		size = r.Len()
+	}
+	if _, err := workflows.ChunkSizeFor(in.Destination, size, in.ChunkSize); err != nil {
+		return cli.Usagef("--chunk-size: %v", err)
+	}
 	in.Deadline = flowdata.Duration(o.deadline)
 	in.PollInterval = flowdata.Duration(o.pollEvery)
 	return nil
@@ -215,4 +228,25 @@ func checkDestBucket(ctx context.Context, c *awsconf.Clients, dest string) error
 		return cli.Usagef("destination bucket %q is not reachable: %v", loc.Bucket, oneLine(err.Error()))
 	}
 	return nil
+}
+
+// retrieveInputs are the inputs of a retrieval that a second start must
+// ask for the same to attach to it.
+func retrieveInputs(in workflows.GlacierRetrieveInput) [3]string {
+	tier := in.Tier
+	if tier == "" {
+		tier = flowdata.TierStandard
+	}
+	return [3]string{in.Destination, tier, in.ByteRange}
+}
+
+// diffGlacier names what differs between the running retrieval's input and
+// in ("" when nothing that matters does).
+func diffGlacier(in workflows.GlacierRetrieveInput, running *commonpb.Payloads) string {
+	var r workflows.GlacierRetrieveInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(running, &r); err != nil {
+		return ""
+	}
+	have, want := retrieveInputs(r), retrieveInputs(in)
+	return differs([3]string{"--to", have[0], want[0]}, [3]string{"--tier", have[1], want[1]}, [3]string{"--byte-range", have[2], want[2]})
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/vigilops/vigil/internal/cli"
 	"github.com/vigilops/vigil/internal/location"
@@ -69,11 +71,14 @@ func (a *app) s3RestoreCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "restore --bucket BUCKET --key KEY [--to DEST]",
 		Short: "Restore an archived object, wait for it, then copy or download it",
-		Long: `restore starts (or attaches to) the workflow s3restore/<bucket>/<key>: RestoreObject (an
-object already restored or being restored is fine), then the ObjectRestore:Completed event or a
-HeadObject poll, then delivery. Without --to it only restores; --to s3://bucket/key copies the
-restored object, --to file:///abs/path downloads it on the worker host. The result reports the
-restored copy's expiry.`,
+		Long: `restore starts (or attaches to) the workflow s3restore/<bucket>/<key> (with --version-id,
+s3restore/<bucket>/<key>?versionId=<id>): RestoreObject (an object already restored or being
+restored is fine), then the ObjectRestore:Completed event or a HeadObject poll, then delivery.
+A start that would attach to a running restore asking for another --to, --tier or --days is
+refused, naming the difference. Without --to it only restores; --to s3://bucket/key copies
+the restored object (server-side), --to file://HOST/abs/path downloads it on that worker host
+(file:///abs/path: on the host that answers first, named in the result). The result reports
+the restored copy's expiry.`,
 		Example: `  starter s3 restore --bucket my-archive --key db/2026-11-01.dump --days 3 --wait
   starter s3 restore --bucket my-archive --key db/2026-11-01.dump --tier Bulk --to s3://scratch/db.dump`,
 		Args: cobra.NoArgs,
@@ -115,7 +120,8 @@ restored copy's expiry.`,
 			if err := checkDestBucket(ctx, aw, in.Destination); err != nil {
 				return err
 			}
-			return a.startFlow(ctx, attach(workflows.S3RestoreWorkflowID(in.Bucket, in.Key)), workflows.S3RestoreName, in, wait)
+			return a.startFlowChecked(ctx, attach(workflows.S3RestoreVersionWorkflowID(in.Bucket, in.Key, in.VersionID)), workflows.S3RestoreName, in, wait,
+				func(p *commonpb.Payloads) string { return diffRestore(in, p) })
 		},
 	}
 	f := cmd.Flags()
@@ -129,4 +135,15 @@ restored copy's expiry.`,
 	f.DurationVar(&poll, "poll-interval", 0, "fixed HeadObject polling interval (default: adapted to the tier)")
 	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing progress")
 	return cmd
+}
+
+// diffRestore names what differs between the running restore's input and
+// in ("" when nothing that matters does).
+func diffRestore(in workflows.S3RestoreInput, running *commonpb.Payloads) string {
+	var r workflows.S3RestoreInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(running, &r); err != nil {
+		return ""
+	}
+	return differs([3]string{"--to", r.Destination, in.Destination}, [3]string{"--tier", r.Tier, in.Tier},
+		[3]string{"--days", fmt.Sprint(r.Days), fmt.Sprint(in.Days)})
 }

@@ -184,8 +184,15 @@ func (a *app) reportOutcome(id string, start time.Time, o outcome) error {
 
 // reattachCommand is the command line that resumes waiting, keeping the
 // connection flags the user gave.
-func (a *app) reattachCommand(id string) string {
-	parts := []string{"starter", "wait", shellQuote(id)}
+func (a *app) reattachCommand(id string) string { return a.hintCommand("wait", id) }
+
+// stopCommand is the `starter cancel` line for id, keeping the connection
+// flags the user gave.
+func (a *app) stopCommand(id string) string { return a.hintCommand("cancel", id) }
+
+// hintCommand is `starter VERB ID` with the connection flags the user gave.
+func (a *app) hintCommand(verb, id string) string {
+	parts := []string{"starter", verb, shellQuote(id)}
 	if a.flags.address != "" {
 		parts = append(parts, "--address", shellQuote(a.flags.address))
 	}

@@ -51,7 +51,8 @@ type GlacierRetrieveInput struct {
 	Tier string `json:"tier,omitempty"`
 	// ByteRange "start-end" of the archive (MiB aligned), optional.
 	ByteRange string `json:"byteRange,omitempty"`
-	// Destination is file:///abs/path (on the worker host) or s3://bucket/key.
+	// Destination is file://HOST/abs/path (on that worker host),
+	// file:///abs/path (on whichever host the run picks) or s3://bucket/key.
 	Destination string `json:"destination"`
 	// PollInterval fixes the polling fallback interval; 0 adapts it to the
 	// tier (first poll when the job could plausibly be done).
@@ -59,7 +60,7 @@ type GlacierRetrieveInput struct {
 	// Deadline for the job to complete; 0 means 48h.
 	Deadline flowdata.Duration `json:"deadline,omitempty"`
 	// ChunkSize of download ranges: a power-of-two number of MiB; 0 means
-	// 64 MiB.
+	// 64 MiB for a file, and for S3 sized from the output (ChunkSizeFor).
 	ChunkSize int64 `json:"chunkSize,omitempty"`
 	// Parallel downloads; 0 means 4.
 	Parallel int `json:"parallel,omitempty"`
@@ -86,21 +87,48 @@ type GlacierRetrieveResult struct {
 	Waited      flowdata.Duration `json:"waited"`
 	Downloading flowdata.Duration `json:"downloading"`
 	Initiations int               `json:"initiations"`
+	// Host that holds a file destination (the one named in the URL, or
+	// the one chosen for file:///path).
+	Host string `json:"host,omitempty"`
 }
+
+// retrievalChange is the workflow.GetVersion change ID of the retrieval
+// flows' production behaviours (version 1): host pinning of file
+// destinations, clean-up on failure and cancel, re-initiation only on
+// JobOutputExpired, batches of ranges for large outputs, S3 part sizing.
+// Runs started by an earlier vigil replay and go on with version 0.
+const retrievalChange = "retrieval-production"
+
+// retrievalVersion is the version of new runs.
+const retrievalVersion workflow.Version = 1
 
 // GlacierRetrieveWorkflow initiates a Glacier job (once, even across worker
 // crashes), waits for the completion notification with a polling fallback
 // and a deadline, then downloads the output in verified ranges to the
-// destination. Expired output is retrieved again.
+// destination. Expired output is retrieved again. A run that fails or is
+// cancelled removes what it wrote (partial file, multipart upload) and says
+// so in its failure.
 func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (GlacierRetrieveResult, error) {
 	st := NewTracker(ctx, GlacierFlow, in.Vault)
-	in = glacierDefaults(in)
+	v := workflow.GetVersion(ctx, retrievalChange, workflow.DefaultVersion, retrievalVersion)
+	dl := &download{version: v}
+	res, err := glacierRetrieve(ctx, st, glacierDefaults(in, v), dl)
+	if err != nil && v >= 1 && dl.prep != nil {
+		err = cleanUp(ctx, st, dl.host, *dl.prep, err)
+	}
+	if err != nil {
+		st.Fail(err)
+	}
+	res.Host = dl.host
+	return res, err
+}
+
+func glacierRetrieve(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, dl *download) (GlacierRetrieveResult, error) {
 	start := workflow.Now(ctx)
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
 	job := flowdata.GlacierJob{AccountID: in.AccountID, Vault: in.Vault}
 	sig := workflow.GetSignalChannel(ctx, GlacierJobSignal)
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
-	dl := &download{}
 	res := GlacierRetrieveResult{}
 	for res.Initiations = 1; ; res.Initiations++ {
 		st.SetPhase(PhaseInitiating)
@@ -109,23 +137,24 @@ func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (Gla
 			Job: job, ArchiveID: in.ArchiveID, Tier: in.Tier, ByteRange: in.ByteRange, Description: id, SNSTopic: in.SNSTopic,
 		}).Get(ctx, &js)
 		if err != nil {
-			st.Fail(err)
 			return res, err
 		}
 		job.JobID = js.JobID
 		res.JobID = js.JobID
-		st.Update(func(s *Status) { s.Details = map[string]string{"jobId": js.JobID, "tier": in.Tier} })
+		st.Update(func(s *Status) {
+			s.Details = map[string]string{"jobId": js.JobID, "tier": in.Tier}
+			if dl.host != "" {
+				s.Details["host"] = dl.host
+			}
+		})
 
 		js, err = waitGlacierJob(ctx, st, sig, job, js, start.Add(in.Deadline.D()), glacierPollPlan(in))
 		if err != nil {
-			st.Fail(err)
 			return res, err
 		}
 		if !js.Succeeded() {
-			err := temporal.NewNonRetryableApplicationError(
+			return res, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("Glacier job %s %s: %s", js.JobID, js.StatusCode, js.StatusMessage), "GlacierJobFailed", nil)
-			st.Fail(err)
-			return res, err
 		}
 		res.Waited = flowdata.Duration(workflow.Now(ctx).Sub(start))
 		warnExpiry(ctx, st, in, js)
@@ -133,15 +162,13 @@ func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (Gla
 		dlStart := workflow.Now(ctx)
 		fin, err := dl.run(ctx, st, in, job, js)
 		res.Downloading += flowdata.Duration(workflow.Now(ctx).Sub(dlStart))
-		var appErr *temporal.ApplicationError
-		if err != nil && errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNotFound && res.Initiations < glacierMaxInitiations {
-			// The job's output expired (or the job vanished): retrieve again;
-			// ranges already delivered are kept.
+		if err != nil && outputExpired(err, dl.version) && res.Initiations < glacierMaxInitiations {
+			// The job's output expired: retrieve again; ranges already
+			// delivered are kept.
 			st.Update(func(s *Status) { s.Message = "job output expired; initiating a new retrieval" })
 			continue
 		}
 		if err != nil {
-			st.Fail(err)
 			return res, err
 		}
 		res.Location, res.Bytes, res.TreeHash = fin.Location, fin.Bytes, fin.TreeHash
@@ -151,7 +178,24 @@ func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (Gla
 	}
 }
 
-func glacierDefaults(in GlacierRetrieveInput) GlacierRetrieveInput {
+// outputExpired tells whether a download failed because the job's output
+// expired. Version 0 took any NotFound for expiry (a NoSuchUpload or
+// NoSuchBucket too); from version 1 only GetJobOutput's answer that the job
+// is gone (JobOutputExpired) counts.
+func outputExpired(err error, v workflow.Version) bool {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return false
+	}
+	if v >= 1 {
+		return appErr.Type() == activities.ErrTypeJobExpired
+	}
+	return appErr.Type() == activities.ErrTypeNotFound
+}
+
+// glacierDefaults fills in defaults; from version 1 a zero ChunkSize is
+// left for ChunkSizeFor to choose from the output's size.
+func glacierDefaults(in GlacierRetrieveInput, v workflow.Version) GlacierRetrieveInput {
 	if in.AccountID == "" {
 		in.AccountID = "-"
 	}
@@ -161,7 +205,7 @@ func glacierDefaults(in GlacierRetrieveInput) GlacierRetrieveInput {
 	if in.Deadline <= 0 {
 		in.Deadline = flowdata.Duration(DefaultGlacierDeadline)
 	}
-	if in.ChunkSize <= 0 {
+	if in.ChunkSize <= 0 && v == workflow.DefaultVersion {
 		in.ChunkSize = DefaultGlacierChunkSize
 	}
 	if in.Parallel <= 0 {

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -21,6 +22,21 @@ type download struct {
 	treeHash string
 	// parts[i] is range i once delivered (Bytes > 0).
 	parts []activities.RangePart
+
+	// version of the run's behaviour (retrievalVersion); the fields below
+	// are used from version 1 on.
+	version workflow.Version
+	// host holds a file destination ("" for S3): every step touching the
+	// file runs on its task queue.
+	host string
+	// chunk is the range size in use.
+	chunk int64
+	// batches, for an output of more than glacierBatchRanges ranges, are
+	// the batches delivered by child workflows (TreeHash set once done);
+	// parts is then unused.
+	batches []activities.BatchSummary
+	// children counts the batch workflows started (it names them).
+	children int
 }
 
 // splitRanges cuts size bytes into chunk-sized ranges.
@@ -32,34 +48,107 @@ func splitRanges(size, chunk int64) []flowdata.ByteRange {
 	return out
 }
 
+// rangeCount is the number of chunk-sized ranges of size bytes.
+func rangeCount(size, chunk int64) int { return int((size + chunk - 1) / chunk) }
+
+// nthRange is range i of size bytes cut in chunks.
+func nthRange(i int, size, chunk int64) flowdata.ByteRange {
+	start := int64(i) * chunk
+	return flowdata.ByteRange{Start: start, End: min(start+chunk, size) - 1}
+}
+
 // maxLostRounds bounds how often ranges lost to a host restart are
 // downloaded again before the retrieval fails.
 const maxLostRounds = 3
+
+// call runs one activity: on the destination's host when it has one
+// (waiting for that host if it is gone), otherwise on the shared queue.
+func (d *download) call(ctx workflow.Context, st *Tracker, opts workflow.ActivityOptions, name string, result any, args ...any) error {
+	if d.host != "" {
+		return CallOnHost(ctx, st, d.host, opts, name, result, args...)
+	}
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), name, args...).Get(ctx, result)
+}
+
+// prepare picks the host of a file destination (version 1), sizes the
+// ranges and prepares the destination.
+func (d *download) prepare(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, js flowdata.GlacierJobState) error {
+	dest, chunk := in.Destination, in.ChunkSize
+	if d.version >= 1 {
+		var err error
+		if dest, err = d.pickHost(ctx, st, dest); err != nil {
+			return err
+		}
+		if chunk, err = ChunkSizeFor(dest, js.OutputSize, in.ChunkSize); err != nil {
+			return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, nil)
+		}
+	}
+	var prep activities.Prepared
+	if err := d.call(ctx, st, ShortCallOptions(), activities.PrepareDestinationName, &prep, activities.PrepareInput{Dest: dest, Size: js.OutputSize,
+		Owner: workflow.GetInfo(ctx).WorkflowExecution.ID}); err != nil {
+		return err
+	}
+	d.prep, d.size, d.treeHash, d.chunk = &prep, js.OutputSize, js.TreeHash, chunk
+	n := rangeCount(js.OutputSize, chunk)
+	d.parts, d.batches = nil, nil
+	if d.version >= 1 && n > glacierBatchRanges {
+		d.batches = make([]activities.BatchSummary, (n+glacierBatchRanges-1)/glacierBatchRanges)
+	} else {
+		d.parts = make([]activities.RangePart, n)
+	}
+	return nil
+}
+
+// pickHost resolves the host of a file destination: the one its URL names,
+// or (file:///path) the worker that answers first. It returns the
+// destination URL naming the host and reports the host in the status.
+func (d *download) pickHost(ctx workflow.Context, st *Tracker, dest string) (string, error) {
+	loc, err := location.Parse(dest)
+	if err != nil {
+		return "", temporal.NewNonRetryableApplicationError("destination: "+err.Error(), activities.ErrTypeBadInput, nil)
+	}
+	if loc.Scheme != location.File {
+		return dest, nil
+	}
+	if d.host, err = PickHost(ctx, loc.Host); err != nil {
+		return "", err
+	}
+	st.Update(func(s *Status) {
+		if s.Details == nil {
+			s.Details = map[string]string{}
+		}
+		s.Details["host"] = d.host
+	})
+	return loc.WithHost(d.host).String(), nil
+}
 
 // run downloads the job output in parallel ranges (bounded), then verifies
 // and publishes it. Ranges the finish finds lost (written before the
 // worker host restarted, and not on disk) are downloaded again.
 func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job flowdata.GlacierJob, js flowdata.GlacierJobState) (activities.FinishResult, error) {
-	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	if d.prep == nil || d.size != js.OutputSize || d.treeHash != js.TreeHash {
-		var prep activities.Prepared
-		if err := workflow.ExecuteActivity(short, activities.PrepareDestinationName, activities.PrepareInput{Dest: in.Destination, Size: js.OutputSize,
-			Owner: workflow.GetInfo(ctx).WorkflowExecution.ID}).Get(ctx, &prep); err != nil {
+		if err := d.prepare(ctx, st, in, js); err != nil {
 			return activities.FinishResult{}, err
 		}
-		d.prep, d.size, d.treeHash = &prep, js.OutputSize, js.TreeHash
-		d.parts = make([]activities.RangePart, len(splitRanges(js.OutputSize, in.ChunkSize)))
 	}
 	st.SetPhase(PhaseDownloading)
 	finishOpts := ShortCallOptions()
 	finishOpts.StartToCloseTimeout = 30 * time.Minute
 	for round := 1; ; round++ {
-		if err := d.fetchMissing(ctx, st, in, job, js); err != nil {
-			return activities.FinishResult{}, err
+		fi := activities.FinishInput{Prepared: *d.prep, TreeHash: js.TreeHash, Fsync: in.Fsync}
+		if d.batches != nil {
+			if err := d.fetchBatches(ctx, st, in, job, js); err != nil {
+				return activities.FinishResult{}, err
+			}
+			fi.Batches = d.batches
+		} else {
+			if err := d.fetchMissing(ctx, st, in, job, js); err != nil {
+				return activities.FinishResult{}, err
+			}
+			fi.Parts = d.parts
 		}
 		var fin activities.FinishResult
-		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, finishOpts), activities.FinishDestinationName,
-			activities.FinishInput{Prepared: *d.prep, Parts: d.parts, TreeHash: js.TreeHash, Fsync: in.Fsync}).Get(ctx, &fin)
+		err := d.call(ctx, st, finishOpts, activities.FinishDestinationName, &fin, fi)
 		var lost []int
 		var appErr *temporal.ApplicationError
 		if err == nil || round == maxLostRounds || !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeRangesLost ||
@@ -67,7 +156,10 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 			return fin, err
 		}
 		for _, i := range lost {
-			if i >= 0 && i < len(d.parts) {
+			switch {
+			case d.batches != nil && i >= 0 && i < len(d.batches):
+				d.batches[i] = activities.BatchSummary{}
+			case i >= 0 && i < len(d.parts):
 				d.parts[i] = activities.RangePart{}
 			}
 		}
@@ -80,37 +172,95 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 // fetchMissing downloads the ranges not delivered yet, in parallel
 // (bounded by in.Parallel), stopping at the first failure.
 func (d *download) fetchMissing(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job flowdata.GlacierJob, js flowdata.GlacierJobState) error {
-	ranges := splitRanges(js.OutputSize, in.ChunkSize)
 	var done int64
 	for _, p := range d.parts {
 		done += p.Bytes
 	}
 	st.Update(func(s *Status) { s.BytesTotal, s.BytesDone = js.OutputSize, done })
+	chunk := in.ChunkSize
+	if d.version >= 1 {
+		chunk = d.chunk
+	}
+	return rangeFetch{Job: job, Prepared: *d.prep, Host: d.host, Size: js.OutputSize, Chunk: chunk, Parallel: in.Parallel,
+		Fsync: in.Fsync, Version: d.version}.run(ctx, st, d.parts, 0)
+}
 
-	transfer := workflow.WithActivityOptions(ctx, TransferOptions())
+// rangeFetch is a set of consecutive ranges to download into a prepared
+// destination: all of a small output, or one batch of a large one.
+type rangeFetch struct {
+	Job      flowdata.GlacierJob `json:"job"`
+	Prepared activities.Prepared `json:"prepared"`
+	// Host of a file destination ("" for S3).
+	Host     string `json:"host,omitempty"`
+	Size     int64  `json:"size"`
+	Chunk    int64  `json:"chunk"`
+	Parallel int    `json:"parallel"`
+	Fsync    bool   `json:"fsync,omitempty"`
+	// Version of the run's behaviour (retrievalVersion).
+	Version workflow.Version `json:"version"`
+}
+
+// transferOptions of one range: from version 1 a cancelled run waits for
+// its range downloads to stop before it removes what they wrote, and the
+// shorter heartbeat timeout makes them notice sooner.
+func (r rangeFetch) transferOptions() workflow.ActivityOptions {
+	opts := TransferOptions()
+	if r.Version >= 1 {
+		opts.WaitForCancellation = true
+		opts.HeartbeatTimeout = 20 * time.Second
+	}
+	return opts
+}
+
+// run downloads the ranges first, first+1, ... whose parts entry is empty
+// (parts[i] is range first+i), in parallel (bounded), stopping at the first
+// failure. A range that no worker of the destination host takes is queued
+// again, and the status says the run waits for the host.
+func (r rangeFetch) run(ctx workflow.Context, st *Tracker, parts []activities.RangePart, first int) error {
+	tctx := workflow.WithActivityOptions(ctx, r.transferOptions())
+	if r.Host != "" {
+		tctx = OnHost(ctx, r.Host, r.transferOptions())
+	}
 	sel := workflow.NewSelector(ctx)
 	var firstErr error
 	pending, next := 0, 0
+	var again []int
 	launch := func() {
-		for next < len(ranges) && pending < in.Parallel && firstErr == nil {
-			i := next
-			next++
-			if d.parts[i].Bytes > 0 {
+		for (next < len(parts) || len(again) > 0) && pending < r.Parallel && firstErr == nil {
+			var i int
+			if len(again) > 0 {
+				i, again = again[0], again[1:]
+			} else {
+				i = next
+				next++
+			}
+			if parts[i].Bytes > 0 {
 				continue
 			}
 			pending++
-			f := workflow.ExecuteActivity(transfer, activities.DownloadRangeName, activities.DownloadRangeInput{Job: job, Index: i, Range: ranges[i], Prepared: *d.prep, Fsync: in.Fsync})
+			f := workflow.ExecuteActivity(tctx, activities.DownloadRangeName, activities.DownloadRangeInput{Job: r.Job, Index: first + i,
+				Range: nthRange(first+i, r.Size, r.Chunk), Prepared: r.Prepared, Fsync: r.Fsync})
 			sel.AddFuture(f, func(f workflow.Future) {
 				pending--
 				var part activities.RangePart
-				if err := f.Get(ctx, &part); err != nil {
+				err := f.Get(ctx, &part)
+				switch {
+				case err != nil && r.Host != "" && IsHostAbsent(err):
+					again = append(again, i)
+					st.Update(func(s *Status) { s.Message = waitingForHost(r.Host) })
+				case err != nil:
 					if firstErr == nil {
 						firstErr = err
 					}
-					return
+				default:
+					parts[i] = part
+					st.Update(func(s *Status) {
+						s.BytesDone += part.Bytes
+						if s.Message == waitingForHost(r.Host) {
+							s.Message = ""
+						}
+					})
 				}
-				d.parts[i] = part
-				st.Update(func(s *Status) { s.BytesDone += part.Bytes })
 			})
 		}
 	}

@@ -8,11 +8,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -29,15 +32,36 @@ type glacierFake struct {
 	state      flowdata.GlacierJobState
 	lost       []int // FinishDestination reports these ranges lost, once
 	finishes   int
+	aborted    []activities.Prepared
+	queues     map[string]map[string]bool // activity → task queues it ran on
+	rangeDelay time.Duration              // each DownloadRange takes this long
+}
+
+// ranOn records the task queue an activity ran on.
+func (f *glacierFake) ranOn(ctx context.Context, name string) {
+	if f.queues[name] == nil {
+		f.queues[name] = map[string]bool{}
+	}
+	f.queues[name][activity.GetInfo(ctx).TaskQueue] = true
 }
 
 func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironment {
 	env := newBatchEnv(t)
 	(&activities.Glacier{}).Register(env)
 	(&activities.Sinks{}).Register(env)
+	(&activities.Host{Name: "hostA"}).Register(env)
+	env.RegisterWorkflowWithOptions(GlacierBatchWorkflow, workflow.RegisterOptions{Name: GlacierBatchName})
 	var ga *activities.Glacier
 	var sinks *activities.Sinks
 	f.downloads = map[int]int{}
+	f.queues = map[string]map[string]bool{}
+	env.OnActivity(activities.AbortDestinationName, mock.Anything, mock.Anything).Return(func(ctx context.Context, p activities.Prepared) (activities.AbortResult, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.ranOn(ctx, activities.AbortDestinationName)
+		f.aborted = append(f.aborted, p)
+		return activities.AbortResult{Removed: []string{"partial file " + p.PartialPath()}}, nil
+	}).Maybe()
 	env.OnActivity(ga.InitiateJob, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.InitiateJobInput) (flowdata.GlacierJobState, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -58,22 +82,32 @@ func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironm
 		}
 		return flowdata.GlacierJobState{JobID: j.JobID, StatusCode: "InProgress"}, nil
 	}).Maybe()
-	env.OnActivity(sinks.PrepareDestination, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PrepareInput) (activities.Prepared, error) {
-		return activities.Prepared{Size: in.Size}, nil
-	}).Maybe()
-	env.OnActivity(ga.DownloadRange, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DownloadRangeInput) (activities.RangePart, error) {
+	env.OnActivity(sinks.PrepareDestination, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.PrepareInput) (activities.Prepared, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.ranOn(ctx, activities.PrepareDestinationName)
+		dest, err := location.Parse(in.Dest)
+		return activities.Prepared{Dest: dest, Size: in.Size}, err
+	}).Maybe()
+	ranges := env.OnActivity(ga.DownloadRange, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.DownloadRangeInput) (activities.RangePart, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.ranOn(ctx, activities.DownloadRangeName)
 		f.downloads[in.Index]++
 		if err := f.failRange[in.Index]; err != nil {
 			delete(f.failRange, in.Index)
 			return activities.RangePart{}, err
 		}
 		return activities.RangePart{Index: in.Index, Bytes: in.Range.Len(), TreeHash: "h"}, nil
-	}).Maybe()
-	env.OnActivity(sinks.FinishDestination, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FinishInput) (activities.FinishResult, error) {
+	})
+	if f.rangeDelay > 0 {
+		ranges.After(f.rangeDelay)
+	}
+	ranges.Maybe()
+	env.OnActivity(sinks.FinishDestination, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.FinishInput) (activities.FinishResult, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.ranOn(ctx, activities.FinishDestinationName)
 		f.finishes++
 		if lost := f.lost; lost != nil {
 			f.lost = nil
@@ -84,7 +118,7 @@ func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironm
 		for _, p := range in.Parts {
 			n += p.Bytes
 		}
-		return activities.FinishResult{Location: "file:///out", Bytes: n, TreeHash: in.TreeHash}, nil
+		return activities.FinishResult{Location: in.Prepared.Dest.String(), Bytes: n, TreeHash: in.TreeHash}, nil
 	}).Maybe()
 	return env
 }
@@ -184,7 +218,7 @@ func TestGlacierRangeRetryKeepsFinishedRanges(t *testing.T) {
 
 func TestGlacierExpiredOutputIsRetrievedAgain(t *testing.T) {
 	f := &glacierFake{completeAt: 1, state: succeeded(12 * mib),
-		failRange: map[int]error{1: temporal.NewNonRetryableApplicationError("job expired", activities.ErrTypeNotFound, nil)}}
+		failRange: map[int]error{1: temporal.NewNonRetryableApplicationError("job expired", activities.ErrTypeJobExpired, nil)}}
 	res := retrievePolled(t, f)
 	if f.initiated != 2 || res.Initiations != 2 || res.JobID != "job-2" {
 		t.Errorf("initiated %d, result %+v", f.initiated, res)

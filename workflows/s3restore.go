@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -18,8 +19,21 @@ const S3RestoreFlow = "s3restore"
 // router (an s3:ObjectRestore:Completed event) to the workflow.
 const S3RestoreSignal = "s3-restore-completed"
 
-// S3RestoreWorkflowID derives the workflow ID from the object.
+// S3RestoreWorkflowID derives the workflow ID from the object: a second
+// start for the same object attaches to the running restore.
 func S3RestoreWorkflowID(bucket, key string) string { return "s3restore/" + bucket + "/" + key }
+
+// S3RestoreVersionWorkflowID is the workflow ID of a restore of one
+// version of an object: S3RestoreWorkflowID with "?versionId=V" when a
+// version is given, so restores of two versions of a key are two runs.
+// The notification router signals this ID first, then the version-less
+// one (a restore started without --version-id, or by an older vigil).
+func S3RestoreVersionWorkflowID(bucket, key, versionID string) string {
+	if versionID == "" {
+		return S3RestoreWorkflowID(bucket, key)
+	}
+	return S3RestoreWorkflowID(bucket, key) + "?versionId=" + versionID
+}
 
 // S3RestoreInput describes a restore.
 type S3RestoreInput struct {
@@ -31,7 +45,8 @@ type S3RestoreInput struct {
 	// Tier is Expedited, Standard (default) or Bulk.
 	Tier string `json:"tier,omitempty"`
 	// Destination: empty restores only; s3://bucket/key copies;
-	// file:///abs/path downloads to the worker host.
+	// file://HOST/abs/path downloads on that worker host, file:///abs/path
+	// on the host the run picks.
 	Destination string `json:"destination,omitempty"`
 	// PollInterval fixes the HeadObject fallback interval; 0 adapts it.
 	PollInterval flowdata.Duration `json:"pollInterval,omitempty"`
@@ -48,13 +63,20 @@ type S3RestoreResult struct {
 	Waited   flowdata.Duration `json:"waited"`
 	// NotArchived tells that the object needed no restore.
 	NotArchived bool `json:"notArchived,omitempty"`
+	// Host that holds a file destination.
+	Host string `json:"host,omitempty"`
 }
 
 // S3RestoreWorkflow restores an archived object (idempotently), waits for
 // the ObjectRestore:Completed signal with a HeadObject polling fallback and
 // a deadline, then delivers it and reports the restored copy's expiry.
+//
+// From version 1 (retrievalChange) a file destination is pinned to its
+// host, and a delivery that fails or is cancelled removes its partial file
+// or aborts its multipart upload.
 func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult, error) {
 	st := NewTracker(ctx, S3RestoreFlow, in.Bucket)
+	v := workflow.GetVersion(ctx, retrievalChange, workflow.DefaultVersion, retrievalVersion)
 	if in.Days <= 0 {
 		in.Days = 7
 	}
@@ -122,9 +144,15 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 	if in.Destination != "" {
 		st.SetPhase(PhaseDownloading)
 		st.Update(func(s *Status) { s.BytesTotal = size })
+		deliver := activities.DeliverObjectInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID, Dest: in.Destination, Size: size}
 		var fin activities.FinishResult
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, TransferOptions()), activities.DeliverObjectName, activities.DeliverObjectInput{
-			Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID, Dest: in.Destination, Size: size}).Get(ctx, &fin); err != nil {
+		var err error
+		if v == workflow.DefaultVersion {
+			err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, TransferOptions()), activities.DeliverObjectName, deliver).Get(ctx, &fin)
+		} else {
+			fin, res.Host, err = deliverPinned(ctx, st, deliver)
+		}
+		if err != nil {
 			st.Fail(err)
 			return res, err
 		}
@@ -133,4 +161,25 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 	}
 	st.SetPhase(PhaseDone)
 	return res, nil
+}
+
+// deliverPinned runs DeliverObject on the destination's host (a file
+// destination; file:///path picks one), waiting for the host if it is gone,
+// and cleans up after a failed or cancelled delivery.
+func deliverPinned(ctx workflow.Context, st *Tracker, in activities.DeliverObjectInput) (activities.FinishResult, string, error) {
+	var fin activities.FinishResult
+	dl := &download{version: retrievalVersion}
+	dest, err := dl.pickHost(ctx, st, in.Dest)
+	if err != nil {
+		return fin, "", err
+	}
+	in.Dest = dest
+	loc, _ := location.Parse(dest)
+	opts := TransferOptions()
+	opts.WaitForCancellation = true
+	opts.HeartbeatTimeout = 20 * time.Second
+	if err := dl.call(ctx, st, opts, activities.DeliverObjectName, &fin, in); err != nil {
+		return fin, dl.host, cleanUp(ctx, st, dl.host, activities.Prepared{Dest: loc}, err)
+	}
+	return fin, dl.host, nil
 }

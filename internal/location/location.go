@@ -3,7 +3,12 @@
 //
 //	s3://bucket/key-or-prefix   gs://bucket/path
 //	file:///abs/path            file:/abs/path
+//	file://HOST/abs/path        dir://HOST/abs/path
 //	dir:/abs/path               http(s)://host/path
+//
+// A file or dir URL with a host names the worker host that must hold the
+// path (vigil pins the activities touching it to that host); without one,
+// any host will do and the flow reports the one it chose.
 //
 // Relative paths, unknown schemes and invalid bucket names are rejected
 // with a message that says what is wrong.
@@ -38,6 +43,8 @@ type Location struct {
 	Key string `json:"key,omitempty"`
 	// Path is the absolute local path (file, dir).
 	Path string `json:"path,omitempty"`
+	// Host is the worker host holding Path (file, dir); empty means any.
+	Host string `json:"host,omitempty"`
 	// URL is the full URL (http, https).
 	URL string `json:"url,omitempty"`
 }
@@ -48,8 +55,11 @@ func (l Location) String() string {
 	case S3, GS:
 		return l.Scheme + "://" + l.Bucket + "/" + l.Key
 	case File:
-		return "file://" + l.Path
+		return "file://" + l.Host + l.Path
 	case Dir:
+		if l.Host != "" {
+			return "dir://" + l.Host + l.Path
+		}
 		return "dir:" + l.Path
 	default:
 		return l.URL
@@ -69,11 +79,17 @@ func Parse(raw string) (Location, error) {
 	case S3, GS:
 		return parseBucketURL(strings.ToLower(scheme), raw, rest)
 	case File, Dir:
-		p := rest
+		p, host := rest, ""
 		if strings.HasPrefix(p, "//") {
 			p = strings.TrimPrefix(p, "//")
-			if !strings.HasPrefix(p, "/") {
-				return Location{}, fmt.Errorf("%q: a host is not allowed in a %s URL; use %s:///abs/path", raw, scheme, scheme)
+			if i := strings.Index(p, "/"); i != 0 {
+				if i < 0 {
+					return Location{}, fmt.Errorf("%q: want %s://HOST/abs/path or %s:///abs/path", raw, scheme, scheme)
+				}
+				host, p = p[:i], p[i:]
+				if !hostRE.MatchString(host) {
+					return Location{}, fmt.Errorf("%q: host %q may only hold letters, digits, dots, hyphens and underscores", raw, host)
+				}
 			}
 		}
 		if !strings.HasPrefix(p, "/") {
@@ -83,7 +99,7 @@ func Parse(raw string) (Location, error) {
 		if err != nil {
 			return Location{}, fmt.Errorf("%q: %v", raw, err)
 		}
-		return Location{Scheme: strings.ToLower(scheme), Path: path.Clean(unescaped)}, nil
+		return Location{Scheme: strings.ToLower(scheme), Path: path.Clean(unescaped), Host: host}, nil
 	case HTTP, HTTPS:
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
@@ -104,6 +120,16 @@ func parseBucketURL(scheme, raw, rest string) (Location, error) {
 		return Location{}, fmt.Errorf("%q: %w", raw, err)
 	}
 	return Location{Scheme: scheme, Bucket: bucket, Key: key}, nil
+}
+
+var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]{0,252}[A-Za-z0-9])?$`)
+
+// WithHost returns l on host (file and dir locations; others unchanged).
+func (l Location) WithHost(host string) Location {
+	if l.Scheme == File || l.Scheme == Dir {
+		l.Host = host
+	}
+	return l
 }
 
 var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)

@@ -22,6 +22,7 @@ func retrievalFlow(w worker.Registry, r *router.Router, d *Deps) {
 	workflows.Register(w, map[string]any{
 		workflows.GlacierRetrieveName: workflows.GlacierRetrieveWorkflow,
 		workflows.S3RestoreName:       workflows.S3RestoreWorkflow,
+		workflows.GlacierBatchName:    workflows.GlacierBatchWorkflow,
 	})
 	sinks.Register(w)
 	(&activities.Glacier{Client: d.AWS.Glacier, Sinks: sinks}).Register(w)
@@ -61,18 +62,35 @@ func signalGlacierJob(ctx context.Context, d *Deps, j *router.GlacierJob, msg ro
 	return signalOrDrop(ctx, d, id, workflows.GlacierJobSignal, st, msg)
 }
 
-// signalRestores signals the S3Restore workflow of each restored object.
+// signalRestores signals the S3Restore workflow of each restored object:
+// the restore of that version (its ID names the version) if one runs,
+// otherwise the restore of the key.
 func signalRestores(ctx context.Context, d *Deps, recs []router.S3Record, msg router.MessageInfo) error {
 	var errs []error
 	for _, rec := range recs {
-		if id, st, ok := restoreSignal(rec); ok {
-			errs = append(errs, signalOrDrop(ctx, d, id, workflows.S3RestoreSignal, st, msg))
+		id, st, ok := restoreSignal(rec)
+		if !ok {
+			continue
 		}
+		if rec.VersionID != "" {
+			vid := workflows.S3RestoreVersionWorkflowID(rec.Bucket, rec.Key, rec.VersionID)
+			err := d.Temporal.SignalWorkflow(ctx, vid, "", workflows.S3RestoreSignal, st)
+			var nf *serviceerror.NotFound
+			if err == nil {
+				d.Logger.Info("notification delivered", "workflowId", vid, "signal", workflows.S3RestoreSignal, "messageId", msg.MessageID)
+				continue
+			}
+			if !errors.As(err, &nf) {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		errs = append(errs, signalOrDrop(ctx, d, id, workflows.S3RestoreSignal, st, msg))
 	}
 	return errors.Join(errs...)
 }
 
-// restoreSignal is the workflow ID and the S3RestoreSignal payload of an
+// restoreSignal is the version-less workflow ID and the S3RestoreSignal payload of an
 // ObjectRestore:Completed record; ok is false for other events. The
 // payload carries the record's version ID (versioned buckets), so a run
 // restoring one version ignores the completion of another.

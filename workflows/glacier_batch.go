@@ -1,0 +1,125 @@
+package workflows
+
+import (
+	"fmt"
+	"math/bits"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/workflows/flowdata"
+)
+
+// Archives of any size. Glacier archives reach 40 TiB: at 64 MiB a range
+// that is 655,360 activities, far beyond what one workflow history holds
+// (Temporal warns at 10,240 events and stops at 51,200) and a list of
+// parts far beyond one payload (2 MiB). An output of more than
+// glacierBatchRanges ranges is therefore downloaded by child workflows,
+// one per batch of glacierBatchRanges ranges, one after the other; each
+// returns a BatchSummary of a few hundred bytes (plus its S3 parts' ETags),
+// and the finish verifies and publishes from those summaries.
+
+// glacierBatchRanges is the number of ranges of one batch: a power of two,
+// so that a batch of power-of-two MiB ranges is a node of the output's tree
+// hash. A batch's history holds about 3-6 events per range.
+const glacierBatchRanges = 1024
+
+// S3 multipart limits.
+const (
+	s3MinPart  = 5 << 20
+	s3MaxPart  = 5 << 30
+	s3MaxParts = 10000
+)
+
+// ChunkSizeFor returns the range size of a retrieval of size bytes to dest:
+// chunk when given (0 means choose), checked against S3's multipart limits
+// for an s3:// destination (parts of 5 MiB to 5 GiB, at most 10,000 of
+// them); when not given, DefaultGlacierChunkSize for a file and for S3 the
+// smallest power-of-two MiB (at least 8 MiB) that keeps within 10,000
+// parts. Ranges are power-of-two MiB so that Glacier sends a tree hash for
+// each; an S3 destination of more than 10,000 × 4 GiB (39 TiB) is refused.
+func ChunkSizeFor(dest string, size, chunk int64) (int64, error) {
+	loc, err := location.Parse(dest)
+	if err != nil {
+		return 0, err
+	}
+	if loc.Scheme != location.S3 {
+		if chunk <= 0 {
+			chunk = DefaultGlacierChunkSize
+		}
+		return chunk, nil
+	}
+	if chunk <= 0 {
+		chunk = max(8<<20, int64(1)<<bits.Len64(uint64(max((size+s3MaxParts-1)/s3MaxParts, 1)-1)))
+		if chunk > 4<<30 {
+			return 0, fmt.Errorf("an output of %d bytes does not fit S3's 10,000 parts in verified ranges of at most 4 GiB; deliver it to a file, or retrieve it in --byte-range parts", size)
+		}
+	}
+	switch {
+	case chunk < s3MinPart:
+		return 0, fmt.Errorf("chunk size %d MiB is below S3's 5 MiB minimum part size; use 8 MiB or more", chunk>>20)
+	case chunk > s3MaxPart:
+		return 0, fmt.Errorf("chunk size %d MiB is above S3's 5 GiB maximum part size", chunk>>20)
+	case size > 0 && rangeCount(size, chunk) > s3MaxParts:
+		return 0, fmt.Errorf("%d bytes in %d MiB chunks is %d parts, more than S3's %d; use a larger --chunk-size (or none)",
+			size, chunk>>20, rangeCount(size, chunk), s3MaxParts)
+	}
+	return chunk, nil
+}
+
+// GlacierBatchInput is one batch of a large retrieval.
+type GlacierBatchInput struct {
+	Fetch rangeFetch `json:"fetch"`
+	// First range index and Count of ranges.
+	First int `json:"first"`
+	Count int `json:"count"`
+}
+
+// GlacierBatchWorkflow downloads ranges First to First+Count-1 of a job's
+// output into the prepared destination and returns their summary.
+func GlacierBatchWorkflow(ctx workflow.Context, in GlacierBatchInput) (activities.BatchSummary, error) {
+	st := &Tracker{ctx: ctx, st: Status{Flow: GlacierFlow, Phase: PhaseDownloading, Started: workflow.Now(ctx)}}
+	_ = workflow.SetQueryHandler(ctx, StatusQuery, func() (Status, error) { return st.st, nil })
+	parts := make([]activities.RangePart, in.Count)
+	if err := in.Fetch.run(ctx, st, parts, in.First); err != nil {
+		return activities.BatchSummary{}, err
+	}
+	return activities.SummarizeBatch(int64(in.First)*in.Fetch.Chunk, parts), nil
+}
+
+// fetchBatches downloads the batches not delivered yet, one child workflow
+// each, one after the other (each runs in.Parallel ranges at once). A
+// cancelled run waits for the batch to stop.
+func (d *download) fetchBatches(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job flowdata.GlacierJob, js flowdata.GlacierJobState) error {
+	var done int64
+	for _, b := range d.batches {
+		done += b.Bytes
+	}
+	st.Update(func(s *Status) { s.BytesTotal, s.BytesDone = js.OutputSize, done })
+	total := rangeCount(js.OutputSize, d.chunk)
+	fetch := rangeFetch{Job: job, Prepared: *d.prep, Host: d.host, Size: js.OutputSize, Chunk: d.chunk, Parallel: in.Parallel,
+		Fsync: in.Fsync, Version: d.version}
+	for n := range d.batches {
+		if d.batches[n].TreeHash != "" {
+			continue
+		}
+		d.children++
+		first := n * glacierBatchRanges
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:          fmt.Sprintf("%s/ranges/%d", workflow.GetInfo(ctx).WorkflowExecution.ID, d.children),
+			WaitForCancellation: true,
+		})
+		var b activities.BatchSummary
+		if err := workflow.ExecuteChildWorkflow(cctx, GlacierBatchName, GlacierBatchInput{Fetch: fetch, First: first,
+			Count: min(glacierBatchRanges, total-first)}).Get(ctx, &b); err != nil {
+			return err
+		}
+		d.batches[n] = b
+		st.Update(func(s *Status) {
+			s.BytesDone += b.Bytes
+			s.Message = fmt.Sprintf("batch %d of %d delivered", n+1, len(d.batches))
+		})
+	}
+	return nil
+}
