@@ -42,7 +42,13 @@ type ExecProgress struct {
 // exit is a retryable ExitStatus error carrying the output tail; a command
 // that cannot be started is a BadInput error.
 func (a *Exec) RunCommand(ctx context.Context, in ExecInput) (JobOutput, error) {
-	j := in.Job
+	return runCommand(ctx, in.Job, []string{"VIGIL_RUN_ID=" + in.Ctx.RunID, "VIGIL_SCHEDULED_TIME=" + in.Ctx.ScheduledTime.UTC().Format(time.RFC3339)})
+}
+
+// runCommand runs j with the worker's environment, j.Env and extraEnv,
+// heartbeating while it runs, and kills its process group when ctx ends or
+// j's timeout passes. Batch jobs and exec processors share it.
+func runCommand(ctx context.Context, j flowdata.ExecJob, extraEnv []string) (JobOutput, error) {
 	timeout := j.Timeout.D()
 	if timeout <= 0 {
 		timeout = 10 * time.Minute
@@ -55,7 +61,7 @@ func (a *Exec) RunCommand(ctx context.Context, in ExecInput) (JobOutput, error) 
 	for k, v := range j.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Env = append(cmd.Env, "VIGIL_RUN_ID="+in.Ctx.RunID, "VIGIL_SCHEDULED_TIME="+in.Ctx.ScheduledTime.UTC().Format(time.RFC3339))
+	cmd.Env = append(cmd.Env, extraEnv...)
 	// Own process group, so the kill reaches the command's children too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }

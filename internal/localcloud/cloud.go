@@ -38,6 +38,9 @@ type Options struct {
 	// S3DropRate is the fraction of S3 ObjectCreated events silently
 	// dropped (0 delivers all), to rehearse S3's lost events.
 	S3DropRate float64
+	// S3DuplicateRate and S3DelayMax: see s3lite.EventFaults.
+	S3DuplicateRate float64
+	S3DelayMax      time.Duration
 	// Wrap, when set, wraps the whole handler (tests inject faults with it).
 	Wrap func(http.Handler) http.Handler
 }
@@ -83,7 +86,8 @@ func New(opts Options) (*Cloud, error) {
 	}
 	c.Glacier = g
 	s3, err := s3lite.New(s3lite.Options{DataDir: subdir(opts.DataDir, "s3"), Logger: logger,
-		TierDelays: tiers, Region: Region, Queues: c.SQS, Topics: c.SNS, DropRate: opts.S3DropRate})
+		TierDelays: tiers, Region: Region, Queues: c.SQS, Topics: c.SNS, DropRate: opts.S3DropRate,
+		DuplicateRate: opts.S3DuplicateRate, DelayMax: opts.S3DelayMax})
 	if err != nil {
 		_ = g.Close()
 		return nil, fmt.Errorf("local S3: %w", err)

@@ -26,6 +26,17 @@ type Deps struct {
 	// Getenv reads the worker's environment; secrets referenced by name in
 	// workflow inputs are resolved through it, never put into history.
 	Getenv func(string) string
+	// TaskQueue is the worker's task queue (where router handlers start
+	// runs); empty means workflows.TaskQueue.
+	TaskQueue string
+}
+
+// taskQueue is d.TaskQueue or the default.
+func (d *Deps) taskQueue() string {
+	if d.TaskQueue != "" {
+		return d.TaskQueue
+	}
+	return workflows.TaskQueue
 }
 
 // Flow registers one vigil flow with the worker: its workflows, its
@@ -33,7 +44,7 @@ type Deps struct {
 type Flow func(w worker.Registry, r *router.Router, d *Deps)
 
 // Flows lists every flow the worker runs; each flow adds one line here.
-var Flows = []Flow{commonActivities, selfCheckFlow, batchFlow, retrievalFlow}
+var Flows = []Flow{commonActivities, selfCheckFlow, batchFlow, retrievalFlow, s3ObjectFlow}
 
 // commonActivities are shared by several flows: one struct per system.
 func commonActivities(w worker.Registry, _ *router.Router, d *Deps) {

@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 	}
 	defer c.Close()
 
-	deps := &Deps{Temporal: c, AWS: awsconf.NewClients(awsCfg), Logger: logger, Getenv: getenv, Host: cfg.Host}
+	deps := &Deps{Temporal: c, AWS: awsconf.NewClients(awsCfg), Logger: logger, Getenv: getenv, Host: cfg.Host, TaskQueue: cfg.TaskQueue}
 	rt := router.New(deps.AWS.SQS, router.Options{Logger: logger.With("component", "router")})
 	w := worker.New(c, cfg.TaskQueue, worker.Options{})
 	RegisterFlows(w, rt, deps)

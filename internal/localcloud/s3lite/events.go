@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 )
@@ -147,9 +146,13 @@ func (s *Service) emit(bucket string, ev event) {
 	s.seq++
 	seq := s.seq
 	s.mu.Unlock()
-	if strings.HasPrefix(ev.name, "ObjectCreated:") && s.opts.DropRate > 0 && rand.Float64() < s.opts.DropRate {
-		s.log.Debug("S3 event dropped (simulated loss)", "bucket", bucket, "key", ev.key, "event", ev.name)
-		return
+	copies, delay := 1, time.Duration(0)
+	if strings.HasPrefix(ev.name, "ObjectCreated:") {
+		var drop bool
+		if drop, copies, delay = s.faultPlan(bucket, ev.key); drop {
+			s.log.Debug("S3 event dropped (simulated loss)", "bucket", bucket, "key", ev.key, "event", ev.name)
+			return
+		}
 	}
 	now := time.Now()
 	for _, t := range targets {
@@ -169,8 +172,12 @@ func (s *Service) emit(bucket string, ev event) {
 			s.log.Error("S3 event", "error", err)
 			continue
 		}
-		if err := s.deliver(t, string(body)); err != nil {
-			s.log.Warn("S3 event not delivered", "bucket", bucket, "key", ev.key, "event", ev.name, "destination", t.arn, "error", err)
+		for range copies {
+			s.later(delay, func() {
+				if err := s.deliver(t, string(body)); err != nil {
+					s.log.Warn("S3 event not delivered", "bucket", bucket, "key", ev.key, "event", ev.name, "destination", t.arn, "error", err)
+				}
+			})
 		}
 	}
 }

@@ -43,6 +43,11 @@ type Options struct {
 	// DropRate is the fraction (0..1) of ObjectCreated events silently
 	// lost, as S3 occasionally does.
 	DropRate float64
+	// DuplicateRate is the fraction (0..1) of ObjectCreated events sent
+	// twice (S3 delivers at least once).
+	DuplicateRate float64
+	// DelayMax delays each ObjectCreated event by a random 0..DelayMax.
+	DelayMax time.Duration
 }
 
 // Service is the S3 emulator.
@@ -62,6 +67,7 @@ type Service struct {
 	seq      uint64                                // event sequencer
 	closed   bool
 	wg       sync.WaitGroup // timer callbacks delivering events
+	faults   faultState     // event drops, duplicates and delays
 }
 
 // New builds the emulator.
@@ -90,6 +96,7 @@ func New(opts Options) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.faults.f = EventFaults{DropRate: opts.DropRate, DuplicateRate: opts.DuplicateRate, DelayMax: opts.DelayMax}
 	if s.opts.Region == "" {
 		s.opts.Region = "us-east-1"
 	}

@@ -1,0 +1,261 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/vigilops/vigil/workflows/flowdata"
+)
+
+// ErrTypeProcessorRejected: the processor refused the object for good
+// (an http processor's 4xx answer); retrying cannot help.
+const ErrTypeProcessorRejected = "ProcessorRejected"
+
+// Object states CheckObject reports.
+const (
+	// ObjectPresent: the object still has the run's ETag; process it.
+	ObjectPresent = "present"
+	// ObjectSuperseded: the key holds a newer version (its own run).
+	ObjectSuperseded = "superseded"
+	// ObjectProcessed: the source is gone and its archive copy exists.
+	ObjectProcessed = "processed"
+	// ObjectDeadLettered: the source is gone and its dead-letter copy exists.
+	ObjectDeadLettered = "dead-lettered"
+	// ObjectGone: the source is gone, with no archive or dead-letter copy.
+	ObjectGone = "gone"
+)
+
+// ErrorMetadataKey is the user-metadata key (x-amz-meta-vigil-error) of a
+// dead-lettered object holding the processing error.
+const ErrorMetadataKey = "vigil-error"
+
+// S3ObjectAPI is the part of the S3 client the S3Object activities use.
+type S3ObjectAPI interface {
+	HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	CopyObject(context.Context, *s3.CopyObjectInput, ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
+	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+}
+
+var _ S3ObjectAPI = (*s3.Client)(nil)
+
+// S3Object holds the activities of the S3Object and S3Sweep workflows.
+type S3Object struct {
+	// Client is the S3 client.
+	Client S3ObjectAPI
+	// Presign signs GET URLs for http processors with body presigned-url;
+	// nil makes them fail (Config).
+	Presign func(ctx context.Context, bucket, key, versionID string) (string, error)
+	// HTTP sends http processors' requests; nil uses http.DefaultClient.
+	HTTP *http.Client
+	// Getenv resolves secrets named in pipelines (never logged).
+	Getenv func(string) string
+	// TempDir is where exec processors' downloads go; empty is os.TempDir().
+	TempDir string
+	// Starter starts S3Object runs for sweeps; nil makes sweeps fail.
+	Starter ObjectStarter
+}
+
+// S3ObjectCheckInput asks where an object version stands.
+type S3ObjectCheckInput struct {
+	Object     flowdata.S3ObjectRef `json:"object"`
+	Archive    *flowdata.S3Location `json:"archive,omitempty"`
+	DeadLetter *flowdata.S3Location `json:"deadLetter,omitempty"`
+}
+
+// S3ObjectCheck is where an object version stands.
+type S3ObjectCheck struct {
+	// State is one of the Object* constants.
+	State string `json:"state"`
+	// ETag (unquoted) and Size of the object found (source, archive or
+	// dead-letter copy).
+	ETag string `json:"etag,omitempty"`
+	Size int64  `json:"size,omitempty"`
+	// Location of the archive or dead-letter copy found.
+	Location string `json:"location,omitempty"`
+}
+
+// CheckObject tells whether the object still has the run's ETag, was
+// replaced, or is gone (and then whether its archive or dead-letter copy
+// exists: a run after a completed run's retention lands here).
+func (a *S3Object) CheckObject(ctx context.Context, in S3ObjectCheckInput) (S3ObjectCheck, error) {
+	o := in.Object
+	head, err := a.head(ctx, o.Bucket, o.Key, o.VersionID)
+	if err != nil {
+		return S3ObjectCheck{}, err
+	}
+	if head != nil {
+		etag := unquote(aws.ToString(head.ETag))
+		st := S3ObjectCheck{State: ObjectPresent, ETag: etag, Size: aws.ToInt64(head.ContentLength)}
+		if o.ETag != "" && unquote(o.ETag) != etag {
+			st.State = ObjectSuperseded
+		}
+		return st, nil
+	}
+	for _, c := range []struct {
+		loc   *flowdata.S3Location
+		def   string
+		state string
+	}{{in.Archive, flowdata.DefaultArchivePrefix, ObjectProcessed}, {in.DeadLetter, flowdata.DefaultDeadLetterPrefix, ObjectDeadLettered}} {
+		b, k := c.loc.Resolve(o.Bucket, o.Key, c.def)
+		h, err := a.head(ctx, b, k, "")
+		if err != nil {
+			return S3ObjectCheck{}, err
+		}
+		if h != nil && sameVersion(o.ETag, unquote(aws.ToString(h.ETag))) {
+			return S3ObjectCheck{State: c.state, ETag: unquote(aws.ToString(h.ETag)), Size: aws.ToInt64(h.ContentLength), Location: "s3://" + b + "/" + k}, nil
+		}
+	}
+	return S3ObjectCheck{State: ObjectGone}, nil
+}
+
+// sameVersion reports whether a copy with ETag got is of the version with
+// ETag want. A CopyObject keeps a single-part ETag (the MD5) but gives a
+// multipart object ("...-N") a new one, so those match on existence.
+func sameVersion(want, got string) bool {
+	want = unquote(want)
+	return want == "" || want == got || strings.Contains(want, "-")
+}
+
+// head is HeadObject, with nil for a missing object.
+func (a *S3Object) head(ctx context.Context, bucket, key, versionID string) (*s3.HeadObjectOutput, error) {
+	out, err := a.Client.HeadObject(ctx, headRequest(bucket, key, versionID))
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, Classify(fmt.Sprintf("S3 HeadObject s3://%s/%s", bucket, key), err)
+	}
+	return out, nil
+}
+
+func isNotFound(err error) bool {
+	var nf *s3types.NotFound
+	var nk *s3types.NoSuchKey
+	var api smithy.APIError
+	return errors.As(err, &nf) || errors.As(err, &nk) || (errors.As(err, &api) && (api.ErrorCode() == "NotFound" || api.ErrorCode() == "NoSuchKey"))
+}
+
+func unquote(etag string) string { return strings.Trim(etag, `"`) }
+
+// MoveObjectInput moves an object version to an archive or dead-letter
+// location.
+type MoveObjectInput struct {
+	Object flowdata.S3ObjectRef `json:"object"`
+	// DestBucket and DestKey are where the copy goes.
+	DestBucket string `json:"destBucket"`
+	DestKey    string `json:"destKey"`
+	// Error, when set, is stored in the copy's metadata (vigil-error): a
+	// dead-letter move.
+	Error string `json:"error,omitempty"`
+}
+
+// MoveObjectResult says where the object went.
+type MoveObjectResult struct {
+	Location string `json:"location"`
+	// AlreadyMoved tells that an earlier attempt had moved it.
+	AlreadyMoved bool `json:"alreadyMoved,omitempty"`
+}
+
+// MoveObject copies the object version (only if it still has the run's
+// ETag), checks the copy (ETag when single-part, and size), then deletes
+// the source. A retry after the source was deleted finds the copy and
+// succeeds. A source replaced meanwhile is an ObjectChanged error.
+func (a *S3Object) MoveObject(ctx context.Context, in MoveObjectInput) (MoveObjectResult, error) {
+	o := in.Object
+	loc := "s3://" + in.DestBucket + "/" + in.DestKey
+	src := fmt.Sprintf("s3://%s/%s", o.Bucket, o.Key)
+	head, err := a.head(ctx, o.Bucket, o.Key, o.VersionID)
+	if err != nil {
+		return MoveObjectResult{}, err
+	}
+	if head == nil {
+		d, err := a.head(ctx, in.DestBucket, in.DestKey, "")
+		if err != nil {
+			return MoveObjectResult{}, err
+		}
+		if d != nil && sameVersion(o.ETag, unquote(aws.ToString(d.ETag))) {
+			return MoveObjectResult{Location: loc, AlreadyMoved: true}, nil
+		}
+		return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(src+" is gone and "+loc+" does not hold it", ErrTypeNotFound, nil)
+	}
+	etag := unquote(aws.ToString(head.ETag))
+	if o.ETag != "" && etag != unquote(o.ETag) {
+		return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(src+" was replaced by another version", ErrTypeObjectChanged, nil)
+	}
+	copySource := o.Bucket + "/" + url.PathEscape(o.Key)
+	if o.VersionID != "" {
+		copySource += "?versionId=" + url.QueryEscape(o.VersionID)
+	}
+	req := &s3.CopyObjectInput{Bucket: aws.String(in.DestBucket), Key: aws.String(in.DestKey),
+		CopySource: aws.String(copySource), CopySourceIfMatch: aws.String(`"` + etag + `"`)}
+	if in.Error != "" {
+		md := head.Metadata
+		if md == nil {
+			md = map[string]string{}
+		}
+		md[ErrorMetadataKey] = metadataValue(in.Error)
+		req.Metadata, req.MetadataDirective = md, s3types.MetadataDirectiveReplace
+		req.ContentType = head.ContentType
+	}
+	if _, err := a.Client.CopyObject(ctx, req); err != nil {
+		var api smithy.APIError
+		if errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed" {
+			return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(src+" was replaced by another version", ErrTypeObjectChanged, err)
+		}
+		return MoveObjectResult{}, Classify("S3 CopyObject "+src+" to "+loc, err)
+	}
+	d, err := a.head(ctx, in.DestBucket, in.DestKey, "")
+	if err != nil {
+		return MoveObjectResult{}, err
+	}
+	switch {
+	case d == nil:
+		return MoveObjectResult{}, fmt.Errorf("copy %s not found after CopyObject", loc)
+	case aws.ToInt64(d.ContentLength) != aws.ToInt64(head.ContentLength):
+		return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("copy %s has %d bytes, source %d", loc,
+			aws.ToInt64(d.ContentLength), aws.ToInt64(head.ContentLength)), ErrTypeChecksumMismatch, nil)
+	case !strings.Contains(etag, "-") && unquote(aws.ToString(d.ETag)) != etag:
+		return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("copy %s has ETag %s, source %s", loc,
+			unquote(aws.ToString(d.ETag)), etag), ErrTypeChecksumMismatch, nil)
+	}
+	del := &s3.DeleteObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key)}
+	if o.VersionID != "" {
+		del.VersionId = aws.String(o.VersionID)
+	}
+	if _, err := a.Client.DeleteObject(ctx, del); err != nil {
+		return MoveObjectResult{}, Classify("S3 DeleteObject "+src, err)
+	}
+	return MoveObjectResult{Location: loc}, nil
+}
+
+// metadataValue makes an error message fit S3 user metadata: printable
+// ASCII, at most 1 KiB.
+func metadataValue(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < unicode.MaxASCII && unicode.IsPrint(r) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('?')
+		}
+		if b.Len() >= 1024 {
+			break
+		}
+	}
+	return b.String()
+}
+
+func asAPI(err error, api *smithy.APIError) bool { return errors.As(err, api) }

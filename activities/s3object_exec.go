@@ -1,0 +1,138 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/vigilops/vigil/workflows/flowdata"
+)
+
+// tempPrefix starts the name of every exec processor download, so
+// RemoveDownload only ever deletes those.
+const tempPrefix = "vigil-s3obj-"
+
+// DownloadInput asks for a local copy of an object version.
+type DownloadInput struct {
+	Object flowdata.S3ObjectRef `json:"object"`
+}
+
+// DownloadResult is the local copy.
+type DownloadResult struct {
+	Path  string `json:"path"`
+	Bytes int64  `json:"bytes"`
+}
+
+// DownloadObject streams the object version to a new temp file on this
+// worker host (the exec processor's input), heartbeating the bytes copied.
+// A retry starts a fresh file; the workflow removes it with RemoveDownload
+// on the same host.
+func (a *S3Object) DownloadObject(ctx context.Context, in DownloadInput) (DownloadResult, error) {
+	rc, _, err := ProcessRequest{Object: in.Object, Deps: a}.Open(ctx)
+	if err != nil {
+		return DownloadResult{}, err
+	}
+	defer rc.Close()
+	f, err := os.CreateTemp(a.TempDir, tempPrefix+"*-"+safeBase(in.Object.Key))
+	if err != nil {
+		return DownloadResult{}, fmt.Errorf("temp file: %w", err)
+	}
+	n, err := io.Copy(f, &heartbeatReader{ctx: ctx, r: rc})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return DownloadResult{}, fmt.Errorf("downloading s3://%s/%s: %w", in.Object.Bucket, in.Object.Key, err)
+	}
+	return DownloadResult{Path: f.Name(), Bytes: n}, nil
+}
+
+// safeBase is the key's last element reduced to safe file-name characters
+// (commands that look at the extension still see it).
+func safeBase(key string) string {
+	b := []rune(filepath.Base(key))
+	for i, r := range b {
+		if !(r == '.' || r == '-' || r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')) {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 64 {
+		b = b[len(b)-64:]
+	}
+	return string(b)
+}
+
+// heartbeatReader heartbeats the bytes read, at most once a second.
+type heartbeatReader struct {
+	ctx  context.Context
+	r    io.Reader
+	n    int64
+	last time.Time
+}
+
+func (h *heartbeatReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.n += int64(n)
+	if now := time.Now(); now.Sub(h.last) > time.Second {
+		h.last = now
+		activity.RecordHeartbeat(h.ctx, h.n)
+	}
+	return n, err
+}
+
+// RunObjectCommandInput is one attempt of an exec processor.
+type RunObjectCommandInput struct {
+	Object flowdata.S3ObjectRef `json:"object"`
+	// Path is the local copy DownloadObject made on this host.
+	Path string           `json:"path"`
+	Exec flowdata.ExecJob `json:"exec"`
+}
+
+// RunObjectCommand runs the exec processor's command on the local copy:
+// args and env values are templates (.Bucket .Key .ETag .Size .Path), and
+// VIGIL_BUCKET, VIGIL_KEY, VIGIL_ETAG, VIGIL_PATH are set. A non-zero exit
+// is a retryable ExitStatus error; the process group is killed on cancel or
+// timeout (the batch job's exec logic).
+func (a *S3Object) RunObjectCommand(ctx context.Context, in RunObjectCommandInput) (JobOutput, error) {
+	if _, err := os.Stat(in.Path); err != nil {
+		return JobOutput{}, fmt.Errorf("local copy: %w", err)
+	}
+	d := templateData(in.Object, in.Path)
+	j := in.Exec
+	j.Args = make([]string, len(in.Exec.Args))
+	for i, s := range in.Exec.Args {
+		v, err := renderObject(fmt.Sprintf("args[%d]", i), s, d)
+		if err != nil {
+			return JobOutput{}, err
+		}
+		j.Args[i] = v
+	}
+	j.Env = make(map[string]string, len(in.Exec.Env))
+	for k, s := range in.Exec.Env {
+		v, err := renderObject("env."+k, s, d)
+		if err != nil {
+			return JobOutput{}, err
+		}
+		j.Env[k] = v
+	}
+	return runCommand(ctx, j, []string{"VIGIL_BUCKET=" + d.Bucket, "VIGIL_KEY=" + d.Key, "VIGIL_ETAG=" + d.ETag, "VIGIL_PATH=" + d.Path})
+}
+
+// RemoveDownload deletes a local copy DownloadObject made (only files it
+// names that way); a missing file is fine.
+func (a *S3Object) RemoveDownload(_ context.Context, path string) error {
+	if !strings.HasPrefix(filepath.Base(path), tempPrefix) {
+		return BadInput("%s is not an exec processor download", path)
+	}
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,205 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/workflows/flowdata"
+)
+
+// Outcomes of an S3Object run.
+const (
+	OutcomeProcessed          = "processed"
+	OutcomeAlreadyProcessed   = "already processed"
+	OutcomeAlreadyDeadLetter  = "already dead-lettered"
+	OutcomeSuperseded         = "superseded"
+	OutcomeGone               = "gone"
+	OutcomeDeadLettered       = "dead-lettered"
+	s3ObjectProcessingPhase   = PhaseRunning
+	s3ObjectArchivingPhase    = PhaseUploading
+	s3ObjectDeadLetterMessage = "processing failed for good; moved to the dead-letter location"
+)
+
+// S3ObjectResult reports a run.
+type S3ObjectResult struct {
+	// Outcome is one of the Outcome* constants.
+	Outcome string `json:"outcome"`
+	// Location is where the object is now (archive or dead letter).
+	Location string `json:"location,omitempty"`
+	// Summary is the processor's one-line summary.
+	Summary string `json:"summary,omitempty"`
+}
+
+// S3ObjectWorkflow takes one object version through its pipeline: check it
+// still has the run's ETag, process it, archive it (copy, verify, delete
+// the source). When the processor fails for good (retries exhausted, or a
+// permanent error), the object moves to the dead-letter location with the
+// error in its metadata, Slack gets an alert, and the run fails. Its ID is
+// flowdata.S3ObjectWorkflowID; see activities.S3ObjectStartOptions for the
+// ID policies that make the processor run once per version.
+func S3ObjectWorkflow(ctx workflow.Context, in flowdata.S3ObjectInput) (S3ObjectResult, error) {
+	o, p := in.Object, in.Pipeline
+	st := NewTracker(ctx, S3ObjectFlow, o.Bucket+"/"+o.Key)
+	st.Update(func(s *Status) {
+		s.Details = map[string]string{"etag": o.ETag, "pipeline": p.Name, "source": in.Source}
+	})
+	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
+	var chk activities.S3ObjectCheck
+	if err := workflow.ExecuteActivity(short, activities.CheckObjectName, activities.S3ObjectCheckInput{
+		Object: o, Archive: p.Archive, DeadLetter: p.DeadLetter}).Get(ctx, &chk); err != nil {
+		st.Fail(err)
+		return S3ObjectResult{}, err
+	}
+	done := func(outcome, loc string) (S3ObjectResult, error) {
+		st.Update(func(s *Status) { s.Message = outcome })
+		st.SetPhase(PhaseDone)
+		return S3ObjectResult{Outcome: outcome, Location: loc}, nil
+	}
+	switch chk.State {
+	case activities.ObjectSuperseded:
+		return done(OutcomeSuperseded, "")
+	case activities.ObjectProcessed:
+		return done(OutcomeAlreadyProcessed, chk.Location)
+	case activities.ObjectDeadLettered:
+		return done(OutcomeAlreadyDeadLetter, chk.Location)
+	case activities.ObjectGone:
+		return done(OutcomeGone, "")
+	}
+	if o.ETag == "" {
+		o.ETag = chk.ETag
+	}
+	o.Size = chk.Size
+	st.Update(func(s *Status) { s.BytesTotal = chk.Size })
+
+	st.SetPhase(s3ObjectProcessingPhase)
+	out, err := runProcessor(ctx, st, o, p)
+	if isObjectChanged(err) {
+		return done(OutcomeSuperseded, "")
+	}
+	if err != nil {
+		return deadLetter(ctx, st, o, p, err)
+	}
+	st.SetPhase(s3ObjectArchivingPhase)
+	b, k := p.Archive.Resolve(o.Bucket, o.Key, flowdata.DefaultArchivePrefix)
+	var mv activities.MoveObjectResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, moveOptions()), activities.MoveObjectName,
+		activities.MoveObjectInput{Object: o, DestBucket: b, DestKey: k}).Get(ctx, &mv); err != nil {
+		if isObjectChanged(err) {
+			// Replaced after processing: this version is done, the new
+			// one has its own run.
+			return done(OutcomeSuperseded, "")
+		}
+		st.Fail(err)
+		return S3ObjectResult{Outcome: OutcomeProcessed, Summary: out.Summary}, err
+	}
+	st.Update(func(s *Status) { s.Message = "archived to " + mv.Location })
+	st.SetPhase(PhaseDone)
+	return S3ObjectResult{Outcome: OutcomeProcessed, Location: mv.Location, Summary: out.Summary}, nil
+}
+
+// runProcessor runs the pipeline's processor with its retry policy. An exec
+// processor downloads, runs and cleans up on one worker host.
+func runProcessor(ctx workflow.Context, st *Tracker, o flowdata.S3ObjectRef, p flowdata.Pipeline) (activities.JobOutput, error) {
+	var out activities.JobOutput
+	opts := processorOptions(p)
+	switch p.Processor.Kind {
+	case flowdata.ProcessorNone:
+		return activities.JobOutput{Summary: "archive only"}, nil
+	case flowdata.ProcessorExec:
+		host, err := PickHost(ctx, "")
+		if err != nil {
+			return out, err
+		}
+		st.Update(func(s *Status) { s.Details["host"] = host })
+		var dl activities.DownloadResult
+		if err := CallOnHost(ctx, st, host, TransferOptions(), activities.DownloadObjectName, &dl, activities.DownloadInput{Object: o}); err != nil {
+			return out, err
+		}
+		defer func() {
+			// Clean up even when the run is being cancelled.
+			dctx, _ := workflow.NewDisconnectedContext(ctx)
+			if err := CallOnHost(dctx, nil, host, ShortCallOptions(), activities.RemoveDownloadName, nil, dl.Path); err != nil {
+				workflow.GetLogger(ctx).Warn("removing the local copy failed", "host", host, "path", dl.Path, "error", err)
+			}
+		}()
+		opts.StartToCloseTimeout = orDefault(p.Processor.Exec.Timeout.D(), 10*time.Minute) + time.Minute
+		opts.HeartbeatTimeout = 10 * activities.ExecHeartbeatInterval
+		err = CallOnHost(ctx, st, host, opts, activities.RunObjectCommandName, &out,
+			activities.RunObjectCommandInput{Object: o, Path: dl.Path, Exec: *p.Processor.Exec})
+		return out, err
+	default:
+		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.ProcessObjectName,
+			activities.ProcessObjectInput{Object: o, Processor: p.Processor}).Get(ctx, &out)
+		return out, err
+	}
+}
+
+// processorOptions are the processor's activity options: the pipeline's
+// retry policy, 15 minutes an attempt.
+func processorOptions(p flowdata.Pipeline) workflow.ActivityOptions {
+	r := effectiveRetry(p.Retry)
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        r.InitialInterval.D(),
+			BackoffCoefficient:     r.BackoffCoefficient,
+			MaximumInterval:        r.MaximumInterval.D(),
+			MaximumAttempts:        int32(r.MaximumAttempts),
+			NonRetryableErrorTypes: []string{activities.ErrTypeProcessorRejected, activities.ErrTypeObjectChanged},
+		},
+	}
+}
+
+// moveOptions suit a server-side copy, a HEAD and a DELETE.
+func moveOptions() workflow.ActivityOptions {
+	o := ShortCallOptions()
+	o.StartToCloseTimeout = 10 * time.Minute
+	return o
+}
+
+// deadLetter moves the object to the dead-letter location with the error
+// in its metadata, alerts Slack, and fails the run.
+func deadLetter(ctx workflow.Context, st *Tracker, o flowdata.S3ObjectRef, p flowdata.Pipeline, procErr error) (S3ObjectResult, error) {
+	msg := errorText(procErr)
+	b, k := p.DeadLetter.Resolve(o.Bucket, o.Key, flowdata.DefaultDeadLetterPrefix)
+	var mv activities.MoveObjectResult
+	moveErr := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, moveOptions()), activities.MoveObjectName,
+		activities.MoveObjectInput{Object: o, DestBucket: b, DestKey: k, Error: msg}).Get(ctx, &mv)
+	if isObjectChanged(moveErr) {
+		st.SetPhase(PhaseDone)
+		return S3ObjectResult{Outcome: OutcomeSuperseded}, nil
+	}
+	where := mv.Location
+	if moveErr != nil {
+		where = "not moved: " + errorText(moveErr)
+	}
+	notify(ctx, activities.SlackMessage{
+		WebhookEnv: p.NotifyOnFailure,
+		Text:       fmt.Sprintf("vigil: s3://%s/%s failed pipeline %s", o.Bucket, o.Key, p.Name),
+		Color:      activities.SlackDanger,
+		Title:      fmt.Sprintf("Object s3://%s/%s failed pipeline %s", o.Bucket, o.Key, p.Name),
+		Fields: []activities.SlackField{
+			{Title: "Processor", Value: p.Processor.Kind, Short: true},
+			{Title: "Dead letter", Value: where, Short: true},
+			{Title: "Error", Value: msg},
+		},
+		Footer: "starter status " + workflow.GetInfo(ctx).WorkflowExecution.ID,
+	})
+	err := temporal.NewNonRetryableApplicationError(s3ObjectDeadLetterMessage+": "+msg, "DeadLettered", procErr)
+	if moveErr != nil {
+		err = temporal.NewNonRetryableApplicationError("processing failed and the dead-letter move failed: "+errorText(moveErr), "DeadLetterFailed", procErr)
+	}
+	st.Fail(err)
+	return S3ObjectResult{Outcome: OutcomeDeadLettered, Location: mv.Location}, err
+}
+
+func isObjectChanged(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeObjectChanged
+}
