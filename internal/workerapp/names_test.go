@@ -50,6 +50,7 @@ func TestRegisteredNames(t *testing.T) {
 	if !slices.Equal(wantWF, literal) {
 		t.Fatalf("workflow name constants changed: %v, want %v", wantWF, literal)
 	}
+	rec.workflows = slices.DeleteFunc(rec.workflows, pinnedElsewhere)
 	slices.Sort(rec.workflows)
 	if !slices.Equal(rec.workflows, wantWF) {
 		t.Errorf("registered workflows %v, want %v", rec.workflows, wantWF)
@@ -59,15 +60,23 @@ func TestRegisteredNames(t *testing.T) {
 		activities.FinishDestinationName, activities.HeadRestoreName, activities.InitiateJobName,
 		activities.SlackNotifyName, activities.PrepareDestinationName, activities.ProbeName,
 		activities.PutJobObjectName, activities.RestoreObjectName, activities.RunCommandName,
-		activities.SendJobMessageName}
+		activities.SendJobMessageName, activities.WorkerHostName}
 	literalAct := []string{"AbortDestination", "Call", "CheckSchedule", "DeliverObject", "DescribeJob", "DownloadRange",
 		"FinishDestination", "HeadRestore", "InitiateJob", "Notify", "PrepareDestination", "Probe", "PutJobObject",
-		"RestoreObject", "RunCommand", "SendJobMessage"}
+		"RestoreObject", "RunCommand", "SendJobMessage", "WorkerHost"}
 	if !slices.Equal(wantAct, literalAct) {
 		t.Fatalf("activity name constants changed: %v, want %v", wantAct, literalAct)
 	}
+	rec.activities = slices.DeleteFunc(rec.activities, pinnedElsewhere)
 	slices.Sort(rec.activities)
 	if !slices.Equal(rec.activities, wantAct) {
 		t.Errorf("registered activities %v, want %v", rec.activities, wantAct)
 	}
 }
+
+// flowNames holds the names that a flow's own names_<flow>_test.go pins
+// (each adds its names in an init function); TestRegisteredNames leaves
+// them to that file.
+var flowNames = map[string]bool{}
+
+func pinnedElsewhere(name string) bool { return flowNames[name] }
