@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"net/http/httptest"
+
 	"github.com/johannesboyne/gofakes3"
 )
 
@@ -85,4 +87,40 @@ func (s *Service) serveSelfCopy(w http.ResponseWriter, r *http.Request, bucket, 
 	s.forgetRestore(bucket, key)
 	writeXML(w, copyResult{LastModified: now.Format("2006-01-02T15:04:05.000Z"), ETag: `"` + hex.EncodeToString(h.Sum(nil)) + `"`})
 	s.emitObject(bucket, key, "ObjectCreated:Copy", requestInfoOf(r, w.Header()))
+}
+
+// isListUploads tells a ListMultipartUploads request.
+func isListUploads(r *http.Request, bucket, key string) bool {
+	_, ok := r.URL.Query()["uploads"]
+	return ok && r.Method == http.MethodGet && bucket != "" && key == ""
+}
+
+// listUploadsResult is an empty ListMultipartUploads answer.
+type listUploadsResult struct {
+	XMLName    xml.Name `xml:"ListMultipartUploadsResult"`
+	Xmlns      string   `xml:"xmlns,attr"`
+	Bucket     string   `xml:"Bucket"`
+	Prefix     string   `xml:"Prefix"`
+	MaxUploads int      `xml:"MaxUploads"`
+	Truncated  bool     `xml:"IsTruncated"`
+}
+
+// serveListUploads answers ListMultipartUploads; gofakes3 answers
+// NoSuchUpload for a bucket that never had an upload, where S3 lists none.
+func (s *Service) serveListUploads(w http.ResponseWriter, r *http.Request, bucket string) {
+	rec := httptest.NewRecorder()
+	s.handler.ServeHTTP(rec, r)
+	if rec.Code == http.StatusNotFound && strings.Contains(rec.Body.String(), "NoSuchUpload") {
+		if err := s.bucketExists(bucket); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeXML(w, listUploadsResult{Xmlns: "http://s3.amazonaws.com/doc/2006-03-01/", Bucket: bucket, Prefix: r.URL.Query().Get("prefix"), MaxUploads: 1000})
+		return
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
