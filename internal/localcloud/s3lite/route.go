@@ -93,6 +93,14 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if isListUploads(r, bucket, key) {
+		s.serveListUploads(w, r, bucket)
+		return
+	}
+	if isSelfCopy(o, r, bucket, key) {
+		s.serveSelfCopy(w, r, bucket, key)
+		return
+	}
 	rec := &recorder{ResponseWriter: w}
 	if o == opGet || o == opHead {
 		rec.beforeWrite = func(h http.Header, status int) { s.objectHeaders(h, status, bucket, key) }

@@ -1,0 +1,80 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/workflows/flowdata"
+)
+
+// RestoreWorkflowID derives a restore run's ID from where it restores
+// from and to, and when.
+func RestoreWorkflowID(from, to string, at time.Time) string {
+	return "restore/" + strings.TrimPrefix(from, "s3://") + "->" + to + "/" + at.UTC().Format(flowdata.BackupTimeFormat)
+}
+
+// RestoreWorkflow restores a backup: it finds the object (latest.json, a
+// timestamp, or a key) and the SHA-256 recorded for it, then streams it to
+// a file, a directory or an http endpoint, checking the SHA-256 on the way;
+// a mismatch fails with the non-retryable ChecksumMismatch and leaves the
+// destination as it was. File and dir destinations are written on one host.
+func RestoreWorkflow(ctx workflow.Context, in flowdata.RestoreInput) (flowdata.RestoreResult, error) {
+	st := NewTracker(ctx, RestoreFlow, in.From)
+	start := workflow.Now(ctx)
+	var res flowdata.RestoreResult
+	fail := func(err error) (flowdata.RestoreResult, error) {
+		st.Fail(err)
+		if !temporal.IsCanceledError(err) {
+			dctx, cancel := workflow.NewDisconnectedContext(ctx)
+			defer cancel()
+			notify(dctx, activities.SlackMessage{WebhookEnv: in.AlertWebhookEnv, Color: activities.SlackDanger,
+				Text:  fmt.Sprintf("vigil: restore of %s to %s failed", in.From, in.To),
+				Title: "Restore failed", Fields: []activities.SlackField{{Title: "Error", Value: errorText(err)}},
+				Footer: "starter status " + workflow.GetInfo(ctx).WorkflowExecution.ID})
+		}
+		return res, err
+	}
+	dest, err := location.Parse(in.To)
+	if err != nil {
+		return fail(activities.BadInput("destination: %v", err))
+	}
+	st.SetPhase(PhaseResolving)
+	var obj activities.ObjectRef
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ShortCallOptions()), activities.BackupResolveName,
+		activities.ResolveInput{From: in.From, At: in.At}).Get(ctx, &obj); err != nil {
+		return fail(err)
+	}
+	res.Key, res.SHA256 = obj.Key, obj.SHA256
+	st.SetPhase(PhaseRestoring)
+	st.Update(func(s *Status) {
+		s.BytesTotal = obj.Size
+		s.Details = map[string]string{"key": "s3://" + obj.Bucket + "/" + obj.Key, "sha256": obj.SHA256}
+	})
+	rin := activities.RestoreStreamInput{Object: obj, To: in.To, Auth: in.Auth, Method: in.Method}
+	var out activities.RestoreStreamResult
+	opts := TransferOptions()
+	opts.WaitForCancellation = true
+	if dest.Scheme == location.File || dest.Scheme == location.Dir {
+		host, err := PickHost(ctx, in.Host)
+		if err != nil {
+			return fail(err)
+		}
+		st.Update(func(s *Status) { s.Details["host"] = host })
+		if err := CallOnHost(ctx, st, host, opts, activities.RestoreStreamName, &out, rin); err != nil {
+			return fail(err)
+		}
+	} else if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.RestoreStreamName, rin).Get(ctx, &out); err != nil {
+		return fail(err)
+	}
+	res.Location, res.Bytes = out.Location, out.Bytes
+	res.Duration = flowdata.Duration(workflow.Now(ctx).Sub(start))
+	st.Update(func(s *Status) { s.BytesDone = out.Bytes })
+	st.SetPhase(PhaseDone)
+	return res, nil
+}
