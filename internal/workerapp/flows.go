@@ -33,7 +33,7 @@ type Deps struct {
 type Flow func(w worker.Registry, r *router.Router, d *Deps)
 
 // Flows lists every flow the worker runs; each flow adds one line here.
-var Flows = []Flow{commonActivities, selfCheckFlow, batchFlow, retrievalFlow}
+var Flows = []Flow{commonActivities, selfCheckFlow, batchFlow, retrievalFlow, datastoreFlow}
 
 // commonActivities are shared by several flows: one struct per system.
 func commonActivities(w worker.Registry, _ *router.Router, d *Deps) {
