@@ -26,6 +26,9 @@ type completionWait struct {
 	poll func() error
 	// expired is the error returned at the deadline.
 	expired func() error
+	// backoff, when set, gives the interval after each poll from the
+	// previous one (adaptive polling); nil uses plan.every.
+	backoff func(prev time.Duration) time.Duration
 }
 
 // run waits until done, a poll fails, or the deadline passes.
@@ -51,7 +54,11 @@ func (w completionWait) run(ctx workflow.Context) error {
 		if err := w.poll(); err != nil {
 			return err
 		}
-		next = w.plan.every
+		if w.backoff != nil {
+			next = w.backoff(next)
+		} else {
+			next = w.plan.every
+		}
 	}
 	return nil
 }

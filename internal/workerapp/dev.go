@@ -16,9 +16,11 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/devserver"
 	"github.com/vigilops/vigil/internal/localcloud"
+	"github.com/vigilops/vigil/internal/localcloud/dsemu"
 	"github.com/vigilops/vigil/workflows"
 )
 
@@ -28,9 +30,10 @@ const SlackWebhookEnv = "VIGIL_SLACK_WEBHOOK_URL"
 
 // devStack is the local stack started by --dev.
 type devStack struct {
-	temporal *devserver.Server
-	cloud    *localcloud.Cloud
-	env      map[string]string
+	temporal  *devserver.Server
+	cloud     *localcloud.Cloud
+	datastore *dsemu.Listener
+	env       map[string]string
 }
 
 func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, error) {
@@ -67,6 +70,10 @@ func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, 
 	s := &devStack{temporal: ts, cloud: cloud, env: map[string]string{
 		SlackWebhookEnv: cloud.URL() + "/_slack/vigil",
 	}}
+	if err := s.startDatastore(host, cfg.DatastorePort, logger); err != nil {
+		s.stop(logger)
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -81,6 +88,9 @@ func (s *devStack) endpoints() (address, namespace, uiURL, cloudURL string) {
 func (s *devStack) installFixtures(ctx context.Context, c client.Client, clients *awsconf.Clients, taskQueue string, logger *slog.Logger) []DemoArchive {
 	if err := installFixtures(ctx, c, s.cloud.URL(), taskQueue, logger); err != nil {
 		logger.Warn("demo fixtures not installed", "error", err)
+	}
+	if err := installDatastoreFixtures(ctx, c, taskQueue, logger); err != nil {
+		logger.Warn("demo Datastore fixtures not installed", "error", err)
 	}
 	demo, err := installCloudFixtures(ctx, s.cloud, clients, logger)
 	if err != nil {
@@ -98,6 +108,9 @@ func (s *devStack) getenv(k string) string {
 }
 
 func (s *devStack) stop(logger *slog.Logger) {
+	if s.datastore != nil {
+		_ = s.datastore.Close()
+	}
 	if err := s.cloud.Close(); err != nil {
 		logger.Warn("stopping local cloud", "error", err)
 	}
@@ -112,6 +125,7 @@ func printBanner(out io.Writer, ep Endpoints, cfg Config) {
 	fmt.Fprintf(tw, "  Temporal\t%s (namespace %s)\n", ep.TemporalAddress, ep.Namespace)
 	fmt.Fprintf(tw, "  Web UI\t%s\n", ep.UIURL)
 	fmt.Fprintf(tw, "  Local cloud\t%s (S3, SQS, SNS, Glacier; Slack sink at /_slack/, messages at /_slack/messages)\n", ep.CloudURL)
+	fmt.Fprintf(tw, "  Datastore Admin\t%s (emulator, project %s; %s=%s)\n", ep.DatastoreAddr, DemoDatastoreProject, activities.DatastoreEndpointEnv, ep.DatastoreAddr)
 	fmt.Fprintf(tw, "  Task queue\t%s\n", cfg.TaskQueue)
 	for _, q := range ep.QueueURLs {
 		fmt.Fprintf(tw, "  Notifications\t%s\n", q)
@@ -124,6 +138,7 @@ In another shell:
   go run ./starter list
 `, ep.TemporalAddress, ep.Namespace, ep.CloudURL, awsconf.LocalRegion, awsconf.LocalAccessKey, awsconf.LocalSecretKey)
 	printDemoCommands(out, ep)
+	printDatastoreCommands(out, ep)
 	fmt.Fprintln(out, "\nCtrl-C stops everything; state is kept for the next start.")
 }
 

@@ -30,7 +30,7 @@ import (
 // endpoints and a stop function that waits for a clean exit.
 func devRun(t *testing.T, dir string) (Endpoints, func()) {
 	t.Helper()
-	cfg, err := ParseFlags([]string{"--dev", "--data-dir", dir, "--temporal-port", "0", "--ui-port", "0", "--cloud-port", "0", "--log-level", "warn"}, io.Discard)
+	cfg, err := ParseFlags([]string{"--dev", "--data-dir", dir, "--temporal-port", "0", "--ui-port", "0", "--cloud-port", "0", "--datastore-port", "0", "--log-level", "warn"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +107,7 @@ func TestDevStack(t *testing.T) {
 	}
 	checkDemoVault(t, c, ep)
 	checkDemoBucket(t, c)
+	checkDemoDatastore(t, c, ep)
 	// The Web UI lists the run through its own API (what the browser calls).
 	resp, err = http.Get(ep.UIURL + "/api/v1/namespaces/default/workflows?query=" + url.QueryEscape("WorkflowId='selfcheck-1'"))
 	if err != nil {

@@ -44,7 +44,7 @@ func (d *Deps) taskQueue() string {
 type Flow func(w worker.Registry, r *router.Router, d *Deps)
 
 // Flows lists every flow the worker runs; each flow adds one line here.
-var Flows = []Flow{commonActivities, selfCheckFlow, batchFlow, retrievalFlow, s3ObjectFlow, backupFlow}
+var Flows = []Flow{commonActivities, selfCheckFlow, batchFlow, retrievalFlow, s3ObjectFlow, backupFlow, datastoreFlow}
 
 // commonActivities are shared by several flows: one struct per system.
 func commonActivities(w worker.Registry, _ *router.Router, d *Deps) {

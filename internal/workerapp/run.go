@@ -58,6 +58,8 @@ type Endpoints struct {
 	UIURL string
 	// CloudURL is the local cloud endpoint (--dev only).
 	CloudURL string
+	// DatastoreAddr is the Datastore Admin emulator's host:port (--dev only).
+	DatastoreAddr string
 	// QueueURLs are the notification queues consumed.
 	QueueURLs []string
 	// DemoArchives are the demo vault's archives (--dev only).
@@ -88,6 +90,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 		}
 		defer stack.stop(logger)
 		cfg.Address, cfg.Namespace, ep.UIURL, ep.CloudURL = stack.endpoints()
+		ep.DatastoreAddr = stack.datastore.Addr()
 		awsCfg = awsconf.Local(ep.CloudURL)
 		getenv = stack.getenv
 	} else {

@@ -1,0 +1,44 @@
+//go:build !nodev
+
+package workerapp
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/devserver"
+	"github.com/vigilops/vigil/internal/localcloud/dsemu"
+)
+
+// startDatastore serves the Datastore Admin emulator on port (0: a free
+// one) and points the worker's admin client at it.
+func (s *devStack) startDatastore(host string, port int, logger *slog.Logger) error {
+	if port != 0 {
+		if err := devserver.CheckPortFree(host, port); err != nil {
+			return err
+		}
+	}
+	l, err := dsemu.Listen(net.JoinHostPort(host, strconv.Itoa(port)), dsemu.Options{Logger: logger.With("component", "datastore")})
+	if err != nil {
+		return err
+	}
+	s.datastore = l
+	s.env[activities.DatastoreEndpointEnv] = l.Addr()
+	s.env[activities.DatastoreProjectEnv] = DemoDatastoreProject
+	return nil
+}
+
+// printDatastoreCommands shows exports to try: one green, one red, one orange.
+func printDatastoreCommands(out io.Writer, ep Endpoints) {
+	fmt.Fprintf(out, `
+Datastore exports of the emulator's %[1]s (a green report reaches the Slack sink in ~25 s; labels pick red or orange):
+  export %[2]s=%[3]s
+  go run ./starter datastore export --project %[1]s --output gs://%[4]s/manual --wait
+  go run ./starter datastore export --project %[1]s --output gs://%[4]s/red --label %[5]s=%[6]s --wait
+  go run ./starter datastore export --project %[1]s --output gs://%[4]s/orange --label %[5]s=%[7]s --deadline 1m --wait
+`, DemoDatastoreProject, activities.DatastoreEndpointEnv, ep.DatastoreAddr, DemoDatastoreBucket, dsemu.LabelOutcome, dsemu.OutcomeFail, dsemu.OutcomeSlow)
+}
