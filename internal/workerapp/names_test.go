@@ -64,10 +64,10 @@ func TestRegisteredNames(t *testing.T) {
 		activities.FinishDestinationName, activities.HeadRestoreName, activities.InitiateJobName,
 		activities.SlackNotifyName, activities.PrepareDestinationName, activities.ProbeName,
 		activities.PutJobObjectName, activities.RestoreObjectName, activities.RunCommandName,
-		activities.SendJobMessageName, activities.WorkerHostName}
+		activities.SendJobMessageName}
 	literalAct := []string{"AbortDestination", "Call", "CheckSchedule", "DeliverObject", "DescribeJob", "DownloadRange",
 		"FinishDestination", "HeadRestore", "InitiateJob", "Notify", "PrepareDestination", "Probe", "PutJobObject",
-		"RestoreObject", "RunCommand", "SendJobMessage", "WorkerHost"}
+		"RestoreObject", "RunCommand", "SendJobMessage"}
 	if !slices.Equal(wantAct, literalAct) {
 		t.Fatalf("activity name constants changed: %v, want %v", wantAct, literalAct)
 	}
