@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.temporal.io/server/temporaltest"
@@ -120,5 +121,69 @@ func TestGlacierRetrievalOfTheLargestArchive(t *testing.T) {
 	}
 	if want := 1 + (int(parts)+glacierBatchRanges-1)/glacierBatchRanges; histories != want {
 		t.Errorf("%d histories, want the run and its %d batches", histories, want-1)
+	}
+}
+
+// TestChunkSizeFor: S3 destinations are cut into parts S3 accepts, sized
+// from the output when no chunk size is given; a file keeps 64 MiB.
+func TestChunkSizeFor(t *testing.T) {
+	cases := []struct {
+		dest        string
+		size, chunk int64
+		want        int64
+		wantErr     string
+	}{
+		{dest: "file:///x", size: glacierMaxArchive, want: DefaultGlacierChunkSize},
+		{dest: "file://h/x", size: 1, chunk: 1 << 20, want: 1 << 20},
+		{dest: "s3://bkt/k", size: 16 << 20, want: 8 << 20},
+		{dest: "s3://bkt/k", size: 100 << 30, want: 16 << 20},
+		{dest: "s3://bkt/k", size: glacierMaxArchive, want: 4 << 30},
+		{dest: "s3://bkt/k", size: 40 << 40, wantErr: "does not fit"},
+		{dest: "s3://bkt/k", size: 1 << 30, chunk: 4 << 20, wantErr: "below S3's 5 MiB"},
+		{dest: "s3://bkt/k", size: 1 << 30, chunk: 8 << 30, wantErr: "above S3's 5 GiB"},
+		{dest: "s3://bkt/k", size: 10001 * (8 << 20), chunk: 8 << 20, wantErr: "10001 parts"},
+		{dest: "s3://bkt/k", size: 0, chunk: 8 << 20, want: 8 << 20}, // size unknown yet
+	}
+	for _, tc := range cases {
+		got, err := ChunkSizeFor(tc.dest, tc.size, tc.chunk)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ChunkSizeFor(%s, %d, %d) = %d, %v; want error %q", tc.dest, tc.size, tc.chunk, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ChunkSizeFor(%s, %d, %d) = %d, %v; want %d", tc.dest, tc.size, tc.chunk, got, err, tc.want)
+		}
+		if tc.size > 0 && strings.HasPrefix(tc.dest, "s3:") && rangeCount(tc.size, got) > s3MaxParts {
+			t.Errorf("%d bytes in %d-byte parts is over %d parts", tc.size, got, s3MaxParts)
+		}
+	}
+}
+
+// TestLargestFinishPayload: the finish of a 40 TB retrieval to S3 (9,314
+// parts in batch summaries) is one payload far below Temporal's 2 MiB.
+func TestLargestFinishPayload(t *testing.T) {
+	chunk, err := ChunkSizeFor("s3://bkt/k", glacierMaxArchive, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := rangeCount(glacierMaxArchive, chunk)
+	in := activities.FinishInput{Prepared: activities.Prepared{UploadID: strings.Repeat("u", 128)}, TreeHash: strings.Repeat("f", 64)}
+	for first := 0; first < n; first += glacierBatchRanges {
+		parts := make([]activities.RangePart, min(glacierBatchRanges, n-first))
+		for i := range parts {
+			parts[i] = activities.RangePart{Index: first + i, Bytes: chunk, TreeHash: strings.Repeat("a", 64), ETag: `"` + strings.Repeat("e", 32) + `"`}
+		}
+		in.Batches = append(in.Batches, activities.SummarizeBatch(int64(first)*chunk, parts))
+	}
+	p, err := converter.GetDefaultDataConverter().ToPayload(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size := proto.Size(p); size > maxEventBytes {
+		t.Errorf("finish payload of %d parts is %d bytes, over %d", n, size, maxEventBytes)
+	} else {
+		t.Logf("finish payload of %d parts in %d batches: %d bytes", n, len(in.Batches), size)
 	}
 }
