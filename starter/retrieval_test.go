@@ -53,7 +53,7 @@ func TestRetrievalCommandsRejectBadInput(t *testing.T) {
 }
 
 // TestS3RestoreMissingObjectIsBadInput checks the object against the local
-// cloud before starting anything.
+// cloud before starting anything: not found, exit 3.
 func TestS3RestoreMissingObjectIsBadInput(t *testing.T) {
 	cloud, c := stacktest.Cloud(t, localcloud.Options{})
 	t.Setenv("AWS_ENDPOINT_URL", cloud.URL())
@@ -64,7 +64,7 @@ func TestS3RestoreMissingObjectIsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runOffline(t, "s3", "restore", "--bucket", "archive", "--key", "missing.dump")
-	if r.code != 2 || !strings.Contains(r.stderr, "no such object s3://archive/missing.dump") {
+	if r.code != 3 || !strings.Contains(r.stderr, "no such object s3://archive/missing.dump") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
