@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -57,8 +56,10 @@ type DeliverObjectInput struct {
 }
 
 // DeliverObject copies the object server-side to an S3 destination (one
-// CopyObject up to MaxCopyObjectSize; above, S3 refuses that and the
-// object is streamed through the worker into a multipart upload), or
+// CopyObject up to MaxCopyObjectSize, heartbeating while S3 copies; above,
+// a multipart upload of UploadPartCopy parts, still server-side, and only
+// where the server cannot do that the object is streamed through the
+// worker into a multipart upload), or
 // streams it to a file on the worker host (1 MiB buffer, resuming from the
 // last heartbeat's offset if the object still has the heartbeat's ETag,
 // renamed into place when complete).
@@ -71,19 +72,18 @@ func (a *S3) DeliverObject(ctx context.Context, in DeliverObjectInput) (FinishRe
 	switch dest.Scheme {
 	case location.S3:
 		if in.Size > copyObjectLimit {
-			return a.streamCopy(ctx, in, dest, src)
+			return a.bigCopy(ctx, in, dest, src)
 		}
-		copySource := in.Bucket + "/" + url.PathEscape(in.Key)
-		if in.VersionID != "" {
-			copySource += "?versionId=" + url.QueryEscape(in.VersionID)
-		}
-		if _, err := a.Client.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key),
-			CopySource: aws.String(copySource)}); err != nil {
+		stop := heartbeatWhile(ctx, in.Size)
+		_, err := a.Client.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key),
+			CopySource: aws.String(copySource(in))})
+		stop()
+		if err != nil {
 			var api smithy.APIError
 			if errors.As(err, &api) && api.ErrorCode() == "InvalidRequest" {
 				// Too big for one copy after all (the size was unknown or
-				// stale): stream it.
-				return a.streamCopy(ctx, in, dest, src)
+				// stale): copy it in parts.
+				return a.bigCopy(ctx, in, dest, src)
 			}
 			return FinishResult{}, Classify("S3 CopyObject "+src+" → "+dest.String(), err)
 		}
@@ -267,12 +267,11 @@ func contentRangeStart(cr string) (int64, bool) {
 	return n, err == nil
 }
 
-// streamCopy copies an object too large for CopyObject: GetObject streamed
-// into a multipart upload by the SDK's upload manager, with bounded memory
-// and heartbeats of the bytes read. A failed upload is aborted (by the
-// manager, or here if the activity's context is gone); a retry starts over.
-// The S3 API has UploadPartCopy for this, server-side, but the local S3
-// emulator cannot do it, so vigil's tests could not exercise it.
+// streamCopy copies an object too large for CopyObject where the server
+// has no UploadPartCopy: GetObject streamed into a multipart upload by the
+// SDK's upload manager, with bounded memory and heartbeats of the bytes
+// read. A failed upload is aborted (by the manager, or here if the
+// activity's context is gone); a retry starts over.
 func (a *S3) streamCopy(ctx context.Context, in DeliverObjectInput, dest location.Location, src string) (FinishResult, error) {
 	req := &s3.GetObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
 	if in.VersionID != "" {

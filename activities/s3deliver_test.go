@@ -30,10 +30,11 @@ import (
 // s3Calls records the S3 requests on the test buckets by kind, and can
 // make one UploadPart fail as S3 would refuse it.
 type s3Calls struct {
-	mu       sync.Mutex
-	calls    []string
-	failPart atomic.Value // string: partNumber to refuse with InvalidRequest
-	failCopy atomic.Bool  // refuse CopyObject with InvalidRequest (too big)
+	mu         sync.Mutex
+	calls      []string
+	failPart   atomic.Value // string: partNumber to refuse with InvalidRequest
+	failCopy   atomic.Bool  // refuse CopyObject with InvalidRequest (too big)
+	noPartCopy atomic.Bool  // answer UploadPartCopy 501 Not Implemented
 }
 
 func (c *s3Calls) wrap(h http.Handler) http.Handler {
@@ -45,6 +46,8 @@ func (c *s3Calls) wrap(h http.Handler) http.Handler {
 		q := r.URL.Query()
 		kind := r.Method
 		switch {
+		case r.Method == http.MethodPut && q.Get("partNumber") != "" && r.Header.Get("X-Amz-Copy-Source") != "":
+			kind = "UploadPartCopy " + q.Get("partNumber")
 		case r.Method == http.MethodPut && q.Get("partNumber") != "":
 			kind = "UploadPart " + q.Get("partNumber")
 		case r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
@@ -61,7 +64,13 @@ func (c *s3Calls) wrap(h http.Handler) http.Handler {
 		c.mu.Lock()
 		c.calls = append(c.calls, kind)
 		c.mu.Unlock()
-		if p, _ := c.failPart.Load().(string); (p != "" && kind == "UploadPart "+p) || (kind == "CopyObject" && c.failCopy.Load()) {
+		if strings.HasPrefix(kind, "UploadPartCopy ") && c.noPartCopy.Load() {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusNotImplemented)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>no UploadPartCopy here</Message></Error>`)
+			return
+		}
+		if p, _ := c.failPart.Load().(string); (p != "" && (kind == "UploadPart "+p || kind == "UploadPartCopy "+p)) || (kind == "CopyObject" && c.failCopy.Load()) {
 			_, _ = io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusBadRequest)
@@ -92,10 +101,10 @@ func count(calls []string, prefix string) int {
 }
 
 // TestDeliverObjectToS3 copies objects with the real SDK client against
-// the local S3: one CopyObject up to the limit, a multipart upload of the
-// streamed object above it (the limit lowered: the emulator has no
-// UploadPartCopy and tests do not move 5 GiB), and an upload S3 refuses is
-// a non-retryable BadInput failure that leaves no upload behind.
+// the local S3: one CopyObject up to the limit, UploadPartCopy parts above
+// it (the limit lowered: tests do not move 5 GiB), the streamed copy where
+// the server has no UploadPartCopy, and a part S3 refuses is a
+// non-retryable BadInput failure that leaves no upload behind.
 func TestDeliverObjectToS3(t *testing.T) {
 	const limit, partSize = 1 << 20, 5 << 20
 	activities.SetCopyStreamLimits(t, limit, partSize)
@@ -163,7 +172,7 @@ func TestDeliverObjectToS3(t *testing.T) {
 		t.Errorf("small copy: %d bytes differ from the source's %d", len(got), len(small))
 	}
 
-	// Above the limit: streamed into a multipart upload of three parts.
+	// Above the limit: copied server-side in three UploadPartCopy parts.
 	fin, err = deliver("dumps/big dump.tar", "s3://copy-dst/copies/big.tar", len(big))
 	if err != nil {
 		t.Fatal(err)
@@ -172,9 +181,9 @@ func TestDeliverObjectToS3(t *testing.T) {
 		t.Errorf("big copy: %+v, want %d bytes", fin, len(big))
 	}
 	calls := rec.take()
-	if count(calls, "CopyObject") != 0 || count(calls, "CreateMultipartUpload") != 1 || count(calls, "UploadPart ") != 3 ||
-		count(calls, "CompleteMultipartUpload") != 1 || count(calls, "AbortMultipartUpload") != 0 {
-		t.Errorf("big copy: requests %q, want a multipart upload of 3 parts", calls)
+	if count(calls, "CopyObject") != 0 || count(calls, "CreateMultipartUpload") != 1 || count(calls, "UploadPartCopy ") != 3 ||
+		count(calls, "UploadPart ") != 0 || count(calls, "CompleteMultipartUpload") != 1 || count(calls, "AbortMultipartUpload") != 0 {
+		t.Errorf("big copy: requests %q, want a multipart upload of 3 UploadPartCopy parts", calls)
 	}
 	got, out := object("copies/big.tar")
 	if !bytes.Equal(got, big) {
@@ -182,6 +191,22 @@ func TestDeliverObjectToS3(t *testing.T) {
 	}
 	if aws.ToString(out.ContentType) != "application/x-tar" || out.Metadata["owner"] != "ops" {
 		t.Errorf("big copy: content type %q, metadata %v; want the source's", aws.ToString(out.ContentType), out.Metadata)
+	}
+
+	// A server without UploadPartCopy: the copy is streamed instead.
+	rec.noPartCopy.Store(true)
+	fin, err = deliver("dumps/big dump.tar", "s3://copy-dst/copies/streamed.tar", len(big))
+	rec.noPartCopy.Store(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls = rec.take()
+	if count(calls, "UploadPartCopy ") != 1 || count(calls, "UploadPart ") != 3 || count(calls, "AbortMultipartUpload") != 1 ||
+		count(calls, "CompleteMultipartUpload") != 1 {
+		t.Errorf("no UploadPartCopy: requests %q, want one refused, its upload aborted, then a streamed upload of 3 parts", calls)
+	}
+	if got, _ := object("copies/streamed.tar"); !bytes.Equal(got, big) || fin.Bytes != int64(len(big)) {
+		t.Errorf("streamed copy: %d bytes differ from the source's %d", len(got), len(big))
 	}
 
 	// The size the restore reported was stale: S3 refuses the one-request

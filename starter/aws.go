@@ -28,7 +28,7 @@ func (a *app) awsClients(ctx context.Context) (*awsconf.Clients, error) {
 func setupFailed(err error) error {
 	var nf *setup.NotFoundError
 	if errors.As(err, &nf) {
-		return cli.Usagef("%s", nf.Error())
+		return cli.NotFound(nf)
 	}
 	return err
 }

@@ -40,13 +40,23 @@ with a fix; the exit code is 0 only when everything works.`,
 			}
 			defer c.Close()
 			ok := true
+			var checks []doctorCheck
 			report := func(good bool, format string, args ...any) {
 				mark := "ok  "
 				if !good {
 					mark, ok = "FAIL", false
 				}
-				fmt.Fprintf(a.stdout, "%s %s\n", mark, fmt.Sprintf(format, args...))
+				checks = append(checks, doctorCheck{OK: good, Check: fmt.Sprintf(format, args...)})
+				if a.format != cli.FormatJSON {
+					fmt.Fprintf(a.stdout, "%s %s\n", mark, fmt.Sprintf(format, args...))
+				}
 			}
+			// Under -o json the checks are one document, printed at the end.
+			defer func() {
+				if a.format == cli.FormatJSON {
+					_ = cli.WriteJSON(a.stdout, doctorReport{OK: ok, Checks: checks})
+				}
+			}()
 			report(true, "Temporal reachable (namespace %s)", a.namespace)
 			sa, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: a.namespace})
 			for _, name := range workflows.SearchAttributes {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -17,6 +18,12 @@ func TestDoctor(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "ok   search attribute VigilFlow (Keyword)") ||
 		!strings.Contains(r.stdout, "poller(s) on task queue vigil") || !strings.Contains(r.stdout, "ok   worker reaches the cloud: 0 S3 bucket(s)") {
 		t.Fatalf("doctor with a healthy worker: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	r = h.run("-o", "json", "doctor")
+	var rep doctorReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || !rep.OK || len(rep.Checks) != 5 {
+		t.Fatalf("doctor -o json: exit %d, %+v (%v)\n%s%s", r.code, rep, err, r.stdout, r.stderr)
 	}
 
 	// No worker at all.

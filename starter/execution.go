@@ -207,7 +207,7 @@ func notFound(err error) bool {
 // describeError makes a describe failure one clear line.
 func (a *app) describeError(id string, err error) error {
 	if notFound(err) {
-		return fmt.Errorf("workflow %q not found in namespace %q", id, a.namespace)
+		return cli.NotFound(fmt.Errorf("workflow %q not found in namespace %q", id, a.namespace))
 	}
 	if errors.Is(err, context.Canceled) {
 		return errors.New("interrupted")

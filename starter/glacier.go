@@ -210,7 +210,7 @@ func checkVault(ctx context.Context, c *awsconf.Clients, vault string) error {
 	_, err := c.Glacier.DescribeVault(ctx, &glacier.DescribeVaultInput{AccountId: aws.String("-"), VaultName: aws.String(vault)})
 	var nf *gtypes.ResourceNotFoundException
 	if errors.As(err, &nf) {
-		return cli.Usagef("no such vault %q", vault)
+		return cli.NotFound(fmt.Errorf("no such vault %q", vault))
 	}
 	if err != nil {
 		return fmt.Errorf("checking vault %s: %w", vault, err)
@@ -225,7 +225,7 @@ func checkDestBucket(ctx context.Context, c *awsconf.Clients, dest string) error
 		return nil
 	}
 	if _, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(loc.Bucket)}); err != nil {
-		return cli.Usagef("destination bucket %q is not reachable: %v", loc.Bucket, oneLine(err.Error()))
+		return cli.NotFound(fmt.Errorf("destination bucket %q is not reachable: %v", loc.Bucket, oneLine(err.Error())))
 	}
 	return nil
 }

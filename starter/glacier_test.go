@@ -221,8 +221,8 @@ func TestGlacierCommands(t *testing.T) {
 		dials := 0
 		r := s.run(ctx, countDials(&dials), "glacier", "setup", "--vault", "nope", "--queue-name", "nope-queue")
 		// Bad input, like retrieve from a missing vault.
-		if r.code != 2 || r.stdout != "" || r.stderr != "starter: no such vault \"nope\"\n" {
-			t.Errorf("exit %d, stdout %q, stderr %q; want a failure and one line \"no such vault\"", r.code, r.stdout, r.stderr)
+		if r.code != 3 || r.stdout != "" || r.stderr != "starter: no such vault \"nope\"\n" {
+			t.Errorf("exit %d, stdout %q, stderr %q; want 3 (not found) and one line \"no such vault\"", r.code, r.stdout, r.stderr)
 		}
 		if dials != 0 {
 			t.Errorf("dialled Temporal %d times for a missing vault", dials)
@@ -240,8 +240,8 @@ func TestGlacierCommands(t *testing.T) {
 			args := append([]string{"glacier", "retrieve", "--vault", "nope"}, what...)
 			args = append(args, "--tier", "Expedited", "--to", "file://"+filepath.Join(t.TempDir(), "x.bin"), "--wait")
 			r := s.run(ctx, countDials(&dials), args...)
-			if r.code != 2 || r.stdout != "" || r.stderr != "starter: no such vault \"nope\"\n" {
-				t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and one line \"no such vault\"", what, r.code, r.stdout, r.stderr)
+			if r.code != 3 || r.stdout != "" || r.stderr != "starter: no such vault \"nope\"\n" {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want 3 (not found) and one line \"no such vault\"", what, r.code, r.stdout, r.stderr)
 			}
 			if dials != 0 {
 				t.Errorf("%v: dialled Temporal %d times", what, dials)

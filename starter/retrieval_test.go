@@ -33,7 +33,7 @@ func TestRetrievalCommandsRejectBadInput(t *testing.T) {
 		{[]string{"glacier", "retrieve", "--vault", "v", "--archive-id", "a", "--chunk-size", "4", "--to", "s3://out/x"}, "below S3's 5 MiB minimum"},
 		{[]string{"glacier", "retrieve", "--vault", "v", "--archive-id", "a", "--chunk-size", "8192", "--to", "s3://out/x"}, "above S3's 5 GiB maximum"},
 		// 80,008 MiB in 8 MiB parts is 10,001 parts.
-		{[]string{"glacier", "retrieve", "--vault", "v", "--archive-id", "a", "--byte-range", "0-83894124543", "--chunk-size", "8", "--to", "s3://out/x"}, "more than S3's 10000"},
+		{[]string{"glacier", "retrieve", "--vault", "v", "--archive-id", "a", "--byte-range", "0-83894468607", "--chunk-size", "8", "--to", "s3://out/x"}, "more than S3's 10000"},
 		{[]string{"glacier", "retrieve", "--vault", "v", "--archive-id", "a", "--to", "file://bad host/x"}, "may only hold"},
 		{[]string{"glacier", "setup"}, "--vault is required"},
 		{[]string{"s3", "restore", "--bucket", "ab", "--key", "k"}, "3 to 63"},
@@ -53,7 +53,7 @@ func TestRetrievalCommandsRejectBadInput(t *testing.T) {
 }
 
 // TestS3RestoreMissingObjectIsBadInput checks the object against the local
-// cloud before starting anything.
+// cloud before starting anything: not found, exit 3.
 func TestS3RestoreMissingObjectIsBadInput(t *testing.T) {
 	cloud, c := stacktest.Cloud(t, localcloud.Options{})
 	t.Setenv("AWS_ENDPOINT_URL", cloud.URL())
@@ -64,7 +64,7 @@ func TestS3RestoreMissingObjectIsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runOffline(t, "s3", "restore", "--bucket", "archive", "--key", "missing.dump")
-	if r.code != 2 || !strings.Contains(r.stderr, "no such object s3://archive/missing.dump") {
+	if r.code != 3 || !strings.Contains(r.stderr, "no such object s3://archive/missing.dump") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -99,6 +99,11 @@ func (a *app) execute(ctx context.Context, args []string) int {
 			// cobra's own parse errors: point at the help.
 			msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
 		}
+		if a.format == cli.FormatJSON {
+			// One JSON object on stderr, stable fields.
+			_ = cli.WriteJSON(a.stderr, map[string]any{"error": oneLine(msg), "exitCode": code})
+			return code
+		}
 		fmt.Fprintf(a.stderr, "starter: %s\n", oneLine(msg))
 	}
 	return code
@@ -117,9 +122,11 @@ TEMPORAL_PROFILE), then TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS*,
 TEMPORAL_API_KEY; --address and --namespace override them. Without any of these it
 uses the local dev server started by 'worker --dev' (127.0.0.1:7233, namespace "default").
 
-Exit codes: 0 success; 1 the workflow failed, was canceled, terminated or timed out,
-or an operational error (server unreachable, workflow not found); 2 invalid command
-line (nothing was contacted); 130 'wait' interrupted by Ctrl-C (the workflow keeps running).`,
+Exit codes: 0 success; 1 the workflow failed, was canceled, terminated or timed out, or
+the start was refused (another run is under way); 2 invalid command line (nothing was
+contacted); 3 not found (workflow, vault, object, bucket); 4 the server could not be
+reached; 130 'wait' interrupted by Ctrl-C (the workflow keeps running). With -o json an
+error is one JSON object on stderr: {"error": "...", "exitCode": N}.`,
 		Example: `  starter list --flow glacier --status running
   starter status glacier/my-vault/inventory
   starter wait glacier/my-vault/inventory
@@ -197,7 +204,16 @@ func (a *app) connect(ctx context.Context) (client.Client, error) {
 		return nil, err
 	}
 	a.namespace = co.Namespace
-	return a.dial(ctx, co)
+	c, err := a.dial(ctx, co)
+	var de *tclient.DialError
+	switch {
+	case err == nil, ctx.Err() != nil:
+	case errors.As(err, &de) && de.NamespaceNotFound:
+		return nil, cli.NotFound(err)
+	default:
+		return nil, cli.Unreachable(err)
+	}
+	return c, err
 }
 
 // identity names this process in the workflow history (who canceled what).

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"strings"
 	"sync"
@@ -115,7 +116,7 @@ func TestHelpHasExamples(t *testing.T) {
 	}
 }
 
-func TestUnreachableServerIsOneLineExitOne(t *testing.T) {
+func TestUnreachableServerIsOneLineExitFour(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -131,9 +132,20 @@ func TestUnreachableServerIsOneLineExitOne(t *testing.T) {
 			t.Errorf("starter %v took %s against a closed port", args, elapsed)
 		}
 		want := "starter: cannot reach Temporal at " + addr + ` (namespace "default"): connection refused — is the worker running with --dev, or TEMPORAL_ADDRESS set?` + "\n"
-		if code != 1 || stderr.String() != want {
-			t.Errorf("starter %v: exit %d, stderr\n %q, want exit 1 and\n %q", args, code, stderr.String(), want)
+		if code != 4 || stderr.String() != want {
+			t.Errorf("starter %v: exit %d, stderr\n %q, want exit 4 (unreachable) and\n %q", args, code, stderr.String(), want)
 		}
+	}
+	// Under -o json the error is one JSON object on stderr.
+	var stdout, stderr syncBuffer
+	code := runCLI(context.Background(), &stdout, &stderr, nil, "--address", addr, "-o", "json", "status", "x")
+	var obj struct {
+		Error    string `json:"error"`
+		ExitCode int    `json:"exitCode"`
+	}
+	if err := json.Unmarshal([]byte(stderr.String()), &obj); err != nil || code != 4 || obj.ExitCode != 4 ||
+		!strings.HasPrefix(obj.Error, "cannot reach Temporal at ") || stdout.String() != "" {
+		t.Errorf("-o json: exit %d, stdout %q, stderr %q (%v); want one JSON error object and exit 4", code, stdout.String(), stderr.String(), err)
 	}
 }
 

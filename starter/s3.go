@@ -113,7 +113,7 @@ the restored copy's expiry.`,
 			if _, err := aw.S3.HeadObject(ctx, head); err != nil {
 				var api smithy.APIError
 				if errors.As(err, &api) && (api.ErrorCode() == "NotFound" || api.ErrorCode() == "NoSuchBucket" || api.ErrorCode() == "NoSuchKey") {
-					return cli.Usagef("no such object s3://%s/%s", in.Bucket, in.Key)
+					return cli.NotFound(fmt.Errorf("no such object s3://%s/%s", in.Bucket, in.Key))
 				}
 				return fmt.Errorf("checking s3://%s/%s: %w", in.Bucket, in.Key, err)
 			}

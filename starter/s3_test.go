@@ -190,7 +190,7 @@ func TestS3SetupAndRestoreCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Bad targets exit 2 with one line, before any workflow starts.
+	// Missing targets exit 3 (not found) with one line, before any workflow starts.
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -199,13 +199,13 @@ func TestS3SetupAndRestoreCommands(t *testing.T) {
 		{[]string{"s3", "restore", "--bucket", bucket, "--key", key, "--to", "s3://no-such-out/x"}, "destination bucket \"no-such-out\""},
 	} {
 		r := h.runWithin(time.Minute, tc.args...)
-		if r.code != 2 || !oneLineErr(r.stderr) || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
-			t.Errorf("starter %v: exit %d, stdout %q, stderr %q; want 2 and one line with %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
+		if r.code != 3 || !oneLineErr(r.stderr) || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
+			t.Errorf("starter %v: exit %d, stdout %q, stderr %q; want 3 and one line with %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
 		}
 	}
 	// setup-restore-events for a missing bucket is bad input, like restore.
 	r = h.runWithin(time.Minute, "s3", "setup-restore-events", "--bucket", "no-such-bucket")
-	if r.code != 2 || !oneLineErr(r.stderr) || !strings.Contains(r.stderr, `no such bucket "no-such-bucket"`) || r.stdout != "" {
+	if r.code != 3 || !oneLineErr(r.stderr) || !strings.Contains(r.stderr, `no such bucket "no-such-bucket"`) || r.stdout != "" {
 		t.Errorf("setup-restore-events of a missing bucket: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	if _, err := h.c.DescribeWorkflowExecution(ctx, workflows.S3RestoreWorkflowID("no-such-bucket", key), ""); err == nil {

@@ -127,8 +127,9 @@ func (a *app) scheduleCreateCommand(update bool) *cobra.Command {
 			if err := a.ensureWatcher(ctx, c, b); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "schedule %s %s (watcher %s)\n", b.Spec.ID, map[bool]string{false: "created", true: "updated"}[update], workflows.ScheduleWatchID(b.Spec.ID))
-			return nil
+			action := map[bool]string{false: "created", true: "updated"}[update]
+			return a.printAction(actionReport{Schedule: b.Spec.ID, Action: action, Watcher: workflows.ScheduleWatchID(b.Spec.ID)},
+				fmt.Sprintf("schedule %s %s (watcher %s)", b.Spec.ID, action, workflows.ScheduleWatchID(b.Spec.ID)))
 		},
 	}
 	f.bind(cmd)
@@ -233,7 +234,7 @@ func (a *app) scheduleListCommand() *cobra.Command {
 				Next     time.Time `json:"next,omitzero"`
 				Note     string    `json:"note,omitempty"`
 			}
-			var items []item
+			items := []item{} // -o json prints [] when there are none
 			var rows [][]string
 			for iter.HasNext() {
 				e, err := iter.Next()
@@ -327,8 +328,7 @@ func (a *app) schedulePauseCommand(pause bool) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", verb, args[0], err)
 			}
-			fmt.Fprintf(a.stdout, "schedule %s %sd\n", args[0], verb)
-			return nil
+			return a.printAction(actionReport{Schedule: args[0], Action: verb + "d"}, fmt.Sprintf("schedule %s %sd", args[0], verb))
 		},
 	}
 	cmd.Flags().StringVar(&note, "note", "", "why (shown with the schedule)")
@@ -356,8 +356,7 @@ func (a *app) scheduleTriggerCommand() *cobra.Command {
 			if err := c.ScheduleClient().GetHandle(ctx, args[0]).Trigger(ctx, client.ScheduleTriggerOptions{Overlap: p}); err != nil {
 				return fmt.Errorf("trigger %s: %w", args[0], err)
 			}
-			fmt.Fprintf(a.stdout, "schedule %s triggered\n", args[0])
-			return nil
+			return a.printAction(actionReport{Schedule: args[0], Action: "triggered"}, fmt.Sprintf("schedule %s triggered", args[0]))
 		},
 	}
 	cmd.Flags().StringVar(&overlap, "overlap", "", "overlap policy for this run (default: the schedule's)")
@@ -394,8 +393,8 @@ func (a *app) scheduleBackfillCommand() *cobra.Command {
 				Backfill: []client.ScheduleBackfill{{Start: start, End: end, Overlap: p}}}); err != nil {
 				return fmt.Errorf("backfill %s: %w", args[0], err)
 			}
-			fmt.Fprintf(a.stdout, "schedule %s: backfill %s → %s requested\n", args[0], start.Format(time.RFC3339), end.Format(time.RFC3339))
-			return nil
+			return a.printAction(actionReport{Schedule: args[0], Action: "backfill_requested", Start: start.Format(time.RFC3339), End: end.Format(time.RFC3339)},
+				fmt.Sprintf("schedule %s: backfill %s → %s requested", args[0], start.Format(time.RFC3339), end.Format(time.RFC3339)))
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "start (RFC 3339)")
@@ -422,8 +421,7 @@ func (a *app) scheduleDeleteCommand() *cobra.Command {
 			}
 			// The watcher would end on its next check; cancel it now.
 			_ = c.CancelWorkflow(ctx, workflows.ScheduleWatchID(args[0]), "")
-			fmt.Fprintf(a.stdout, "schedule %s deleted\n", args[0])
-			return nil
+			return a.printAction(actionReport{Schedule: args[0], Action: "deleted"}, fmt.Sprintf("schedule %s deleted", args[0]))
 		},
 	}
 }

@@ -175,9 +175,11 @@ retry: {initialInterval: 1s, maximumAttempts: 2}
 		return err == nil && d.Info.NumActions == 3
 	})
 
-	// delete removes the schedule and stops its watcher.
-	if r = h.run("schedule", "delete", "tenmin"); r.code != 0 {
-		t.Fatalf("delete: %s", r.stderr)
+	// delete removes the schedule and stops its watcher; -o json says so
+	// in one document with stable fields.
+	if r = h.run("-o", "json", "schedule", "delete", "tenmin"); r.code != 0 ||
+		strings.TrimSpace(r.stdout) != "{\n  \"schedule\": \"tenmin\",\n  \"action\": \"deleted\"\n}" {
+		t.Fatalf("delete -o json: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}
 	if _, err := h.c.ScheduleClient().GetHandle(context.Background(), "tenmin").Describe(context.Background()); err == nil {
 		t.Error("tenmin still exists")

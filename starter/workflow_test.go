@@ -411,8 +411,8 @@ func TestStarterAgainstTemporal(t *testing.T) {
 		for _, verb := range []string{"status", "wait", "cancel"} {
 			r := h.run(verb, "clitest/nope")
 			want := "starter: workflow \"clitest/nope\" not found in namespace \"" + h.ns + "\"\n"
-			if r.code != 1 || r.stderr != want {
-				t.Errorf("%s: exit %d, stderr %q, want %q", verb, r.code, r.stderr, want)
+			if r.code != 3 || r.stderr != want {
+				t.Errorf("%s: exit %d, stderr %q, want 3 and %q", verb, r.code, r.stderr, want)
 			}
 		}
 	})
@@ -420,7 +420,7 @@ func TestStarterAgainstTemporal(t *testing.T) {
 	t.Run("missing namespace", func(t *testing.T) {
 		h.t = t
 		r := h.run("--namespace", "nope", "status", "x")
-		if r.code != 1 || !strings.HasPrefix(r.stderr, `starter: namespace "nope" not found on Temporal at `) {
+		if r.code != 3 || !strings.HasPrefix(r.stderr, `starter: namespace "nope" not found on Temporal at `) {
 			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 		}
 		expectOneLine(t, r.stderr)

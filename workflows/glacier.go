@@ -130,6 +130,14 @@ func glacierRetrieve(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput,
 	sig := workflow.GetSignalChannel(ctx, GlacierJobSignal)
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	res := GlacierRetrieveResult{}
+	if dl.version >= 1 {
+		// Choose the file destination's host now: the status names it
+		// while the job runs, and the notification does not wait for it.
+		var err error
+		if in.Destination, err = dl.pickHost(ctx, st, in.Destination); err != nil {
+			return res, err
+		}
+	}
 	for res.Initiations = 1; ; res.Initiations++ {
 		st.SetPhase(PhaseInitiating)
 		var js flowdata.GlacierJobState

@@ -153,7 +153,18 @@ func TestReplay(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(tc.workflow, workflow.RegisterOptions{Name: tc.name})
-			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, filepath.Join("testdata", "replay", tc.file)); err != nil {
+			f, err := os.Open(filepath.Join("testdata", "replay", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The recorded workflow ID: child workflow IDs derive from it.
+			opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: "replay-" + tc.file}}
+			if err := r.ReplayWorkflowHistoryWithOptions(nil, hist, opts); err != nil {
 				t.Fatalf("replay %s: %v", tc.file, err)
 			}
 		})

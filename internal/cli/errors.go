@@ -18,6 +18,12 @@ const (
 	ExitFailure = 1
 	// ExitUsage means the command line was invalid; nothing was contacted.
 	ExitUsage = 2
+	// ExitNotFound means what the command names does not exist on the
+	// server or in the cloud (a workflow, vault, object, bucket).
+	ExitNotFound = 3
+	// ExitUnreachable means the Temporal server (or the cloud) could not be
+	// reached.
+	ExitUnreachable = 4
 	// ExitInterrupted means the user pressed Ctrl-C while waiting; the
 	// workflow keeps running (128 + SIGINT, as shells report it).
 	ExitInterrupted = 130
@@ -61,9 +67,17 @@ func (e *ExitError) Error() string {
 // Unwrap returns the underlying error.
 func (e *ExitError) Unwrap() error { return e.Err }
 
+// NotFound marks err as "not found on the server or in the cloud"
+// (ExitNotFound).
+func NotFound(err error) error { return &ExitError{Code: ExitNotFound, Err: err} }
+
+// Unreachable marks err as "could not reach the server or the cloud"
+// (ExitUnreachable).
+func Unreachable(err error) error { return &ExitError{Code: ExitUnreachable, Err: err} }
+
 // ExitCode maps an error returned by a command to a process exit code:
-// nil → ExitOK, *ExitError → its Code, *UsageError → ExitUsage, anything
-// else → ExitFailure.
+// nil → ExitOK, *ExitError → its Code (NotFound, Unreachable), *UsageError
+// → ExitUsage, anything else → ExitFailure.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK

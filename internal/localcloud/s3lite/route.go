@@ -88,6 +88,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveRestore(w, r, bucket, key)
 		return
 	}
+	if isPartCopy(r, q) {
+		s.servePartCopy(w, r)
+		return
+	}
 	o := classify(r.Method, bucket, key, q)
 	if err := s.precheck(o, r, bucket, key); err != nil {
 		writeError(w, r, err)
