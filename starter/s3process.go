@@ -346,7 +346,8 @@ exactly bucket/prefix is used. A sweep already running for the prefix is attache
 				}
 				p = b.Pipeline
 			}
-			in := workflows.S3SweepInput{Bucket: bucket, Prefix: prefix, OlderThan: flowdata.Duration(olderThan), Pipeline: p}
+			ot := flowdata.Duration(olderThan)
+			in := workflows.S3SweepInput{Bucket: bucket, Prefix: prefix, OlderThan: &ot, Pipeline: p}
 			opts := client.StartWorkflowOptions{ID: s3SweepWorkflowID(bucket, prefix),
 				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}
 			return a.startFlow(ctx, opts, workflows.S3SweepName, in, wait)
