@@ -31,6 +31,7 @@ type devStack struct {
 	temporal *devserver.Server
 	cloud    *localcloud.Cloud
 	env      map[string]string
+	dataDir  string
 }
 
 func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, error) {
@@ -56,9 +57,10 @@ func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, 
 		return nil, err
 	}
 	cloud, err := localcloud.Start(localcloud.Options{
-		Addr:    net.JoinHostPort(host, strconv.Itoa(cfg.CloudPort)),
-		DataDir: filepath.Join(cfg.DataDir, "cloud"),
-		Logger:  logger.With("component", "cloud"),
+		Addr:       net.JoinHostPort(host, strconv.Itoa(cfg.CloudPort)),
+		DataDir:    filepath.Join(cfg.DataDir, "cloud"),
+		Logger:     logger.With("component", "cloud"),
+		S3DropRate: cfg.S3DropRate, S3DuplicateRate: cfg.S3DuplicateRate, S3DelayMax: cfg.S3DelayMax,
 	})
 	if err != nil {
 		_ = ts.Stop()
@@ -66,7 +68,7 @@ func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, 
 	}
 	s := &devStack{temporal: ts, cloud: cloud, env: map[string]string{
 		SlackWebhookEnv: cloud.URL() + "/_slack/vigil",
-	}}
+	}, dataDir: cfg.DataDir}
 	return s, nil
 }
 
@@ -81,6 +83,9 @@ func (s *devStack) endpoints() (address, namespace, uiURL, cloudURL string) {
 func (s *devStack) installFixtures(ctx context.Context, c client.Client, clients *awsconf.Clients, taskQueue string, logger *slog.Logger) []DemoArchive {
 	if err := installFixtures(ctx, c, s.cloud.URL(), taskQueue, logger); err != nil {
 		logger.Warn("demo fixtures not installed", "error", err)
+	}
+	if err := installS3ObjectFixtures(ctx, c, clients, s.dataDir, taskQueue, logger); err != nil {
+		logger.Warn("demo S3 reprocessing fixtures not installed", "error", err)
 	}
 	demo, err := installCloudFixtures(ctx, s.cloud, clients, logger)
 	if err != nil {

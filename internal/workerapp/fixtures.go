@@ -47,8 +47,13 @@ schedules:
 
 // installFixtures applies the demo schedules.
 func installFixtures(ctx context.Context, c client.Client, cloudURL, taskQueue string, logger *slog.Logger) error {
+	return applyDemoSchedules(ctx, c, strings.ReplaceAll(demoSchedules, "CLOUD", cloudURL), taskQueue, logger)
+}
+
+// applyDemoSchedules applies a schedules file like `starter schedule apply`.
+func applyDemoSchedules(ctx context.Context, c client.Client, text, taskQueue string, logger *slog.Logger) error {
 	var f schedules.File
-	if err := yaml.Unmarshal([]byte(strings.ReplaceAll(demoSchedules, "CLOUD", cloudURL)), &f); err != nil {
+	if err := yaml.Unmarshal([]byte(text), &f); err != nil {
 		return fmt.Errorf("demo schedules: %w", err)
 	}
 	var built []schedules.Built
