@@ -84,7 +84,14 @@ func TestS3ProcessCommands(t *testing.T) {
 		_, err := awsc.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("inbox"), Key: aws.String(key)})
 		return err == nil
 	}
-	// The event path archives a new object.
+	// The event path archives new objects.
+	if r := h.runWithin(30*time.Second, "s3", "generate", "--bucket", "inbox", "--prefix", "incoming/", "--count", "3"); r.code != 0 {
+		t.Fatalf("generate: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	testenv.Eventually(t, 30*time.Second, 100*time.Millisecond, "generated files archived", func() bool {
+		out, err := awsc.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("inbox"), Prefix: aws.String("bak/incoming/generated-")})
+		return err == nil && len(out.Contents) == 3
+	})
 	put("incoming/a.csv")
 	testenv.Eventually(t, 30*time.Second, 100*time.Millisecond, "a.csv archived", func() bool { return exists("bak/incoming/a.csv") })
 
