@@ -36,7 +36,7 @@ type S3SweepInput struct {
 	// OlderThan: younger objects are left to their events; nil means 5m
 	// (0 sweeps every object).
 	OlderThan *flowdata.Duration `json:"olderThan,omitempty"`
-	Pipeline  flowdata.Pipeline `json:"pipeline"`
+	Pipeline  flowdata.Pipeline  `json:"pipeline"`
 
 	// Cutoff is fixed by the first run: objects modified before it are stale.
 	Cutoff time.Time `json:"cutoff,omitzero"`

@@ -329,4 +329,3 @@ func TestS3ExecProcessorTwoWorkers(t *testing.T) {
 		t.Errorf("incoming/ not empty")
 	}
 }
-
