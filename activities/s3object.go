@@ -195,12 +195,8 @@ func (a *S3Object) MoveObject(ctx context.Context, in MoveObjectInput) (MoveObje
 	if o.ETag != "" && etag != unquote(o.ETag) {
 		return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(src+" was replaced by another version", ErrTypeObjectChanged, nil)
 	}
-	copySource := o.Bucket + "/" + url.PathEscape(o.Key)
-	if o.VersionID != "" {
-		copySource += "?versionId=" + url.QueryEscape(o.VersionID)
-	}
 	req := &s3.CopyObjectInput{Bucket: aws.String(in.DestBucket), Key: aws.String(in.DestKey),
-		CopySource: aws.String(copySource), CopySourceIfMatch: aws.String(`"` + etag + `"`)}
+		CopySource: aws.String(CopySource(o.Bucket, o.Key, o.VersionID)), CopySourceIfMatch: aws.String(`"` + etag + `"`)}
 	if in.Error != "" {
 		md := head.Metadata
 		if md == nil {
@@ -259,3 +255,23 @@ func metadataValue(s string) string {
 }
 
 func asAPI(err error, api *smithy.APIError) bool { return errors.As(err, api) }
+
+// CopySource is CopyObject's x-amz-copy-source for an object version: the
+// key URL-encoded except for '/' and the unreserved characters (so '+'
+// and spaces survive servers that decode form-style).
+func CopySource(bucket, key, versionID string) string {
+	var b strings.Builder
+	b.WriteString(bucket + "/")
+	for _, c := range []byte(key) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~', c == '/':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	if versionID != "" {
+		b.WriteString("?versionId=" + url.QueryEscape(versionID))
+	}
+	return b.String()
+}

@@ -170,11 +170,7 @@ func copyProcessor(ctx context.Context, r ProcessRequest) (string, error) {
 		return "", BadInput("copy processor without a copy section")
 	}
 	b, k := c.Resolve(r.Object.Bucket, r.Object.Key, "")
-	src := r.Object.Bucket + "/" + url.PathEscape(r.Object.Key)
-	if r.Object.VersionID != "" {
-		src += "?versionId=" + url.QueryEscape(r.Object.VersionID)
-	}
-	req := &s3.CopyObjectInput{Bucket: aws.String(b), Key: aws.String(k), CopySource: aws.String(src)}
+	req := &s3.CopyObjectInput{Bucket: aws.String(b), Key: aws.String(k), CopySource: aws.String(CopySource(r.Object.Bucket, r.Object.Key, r.Object.VersionID))}
 	if r.Object.ETag != "" {
 		req.CopySourceIfMatch = aws.String(`"` + unquote(r.Object.ETag) + `"`)
 	}

@@ -25,11 +25,12 @@ import (
 func (a *app) s3Commands() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "s3",
-		Short: "Restore archived S3 objects (GLACIER, DEEP_ARCHIVE) durably",
+		Short: "Restore archived S3 objects durably; process objects as they arrive (pipelines, sweeps)",
 		Example: `  starter s3 setup-restore-events --bucket my-archive
   starter s3 restore --bucket my-archive --key db.dump --to file:///srv/db.dump --wait`,
 	}
 	cmd.AddCommand(a.s3SetupRestoreEventsCommand(), a.s3RestoreCommand())
+	cmd.AddCommand(a.s3ProcessCommands()...)
 	return cmd
 }
 

@@ -33,9 +33,10 @@ type S3SweepInput struct {
 	Bucket string `json:"bucket"`
 	// Prefix is the incoming prefix; only it is listed.
 	Prefix string `json:"prefix"`
-	// OlderThan: younger objects are left to their events; 0 means 5m.
-	OlderThan flowdata.Duration `json:"olderThan,omitempty"`
-	Pipeline  flowdata.Pipeline `json:"pipeline"`
+	// OlderThan: younger objects are left to their events; nil means 5m
+	// (0 sweeps every object).
+	OlderThan *flowdata.Duration `json:"olderThan,omitempty"`
+	Pipeline  flowdata.Pipeline  `json:"pipeline"`
 
 	// Cutoff is fixed by the first run: objects modified before it are stale.
 	Cutoff time.Time `json:"cutoff,omitzero"`
@@ -68,11 +69,12 @@ type S3SweepResult struct {
 // memo, a log line and Slack when non-zero.
 func S3SweepWorkflow(ctx workflow.Context, in S3SweepInput) (S3SweepResult, error) {
 	st := NewTracker(ctx, S3SweepFlow, in.Bucket+"/"+in.Prefix)
-	if in.OlderThan <= 0 {
-		in.OlderThan = flowdata.Duration(DefaultSweepOlderThan)
-	}
 	if in.Cutoff.IsZero() {
-		in.Cutoff = workflow.Now(ctx).Add(-in.OlderThan.D())
+		older := DefaultSweepOlderThan
+		if in.OlderThan != nil {
+			older = in.OlderThan.D()
+		}
+		in.Cutoff = workflow.Now(ctx).Add(-older)
 	}
 	pages := orDefaultInt(in.PagesPerActivity, defaultSweepPagesPerActivity)
 	runs := orDefaultInt(in.ActivitiesPerRun, defaultSweepActivitiesPerRun)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -93,4 +94,11 @@ func S3Events(ctx context.Context, c *awsconf.Clients, o S3EventsOptions) (Repor
 	}
 	rep.add(action, "bucket notification", o.Bucket+"/"+o.ID)
 	return rep, nil
+}
+
+// ObjectCreatedEvents is the S3 setup for S3 reprocessing: every
+// ObjectCreated event under prefix.
+func ObjectCreatedEvents(bucket, prefix, queue string) S3EventsOptions {
+	return S3EventsOptions{Bucket: bucket, ID: "vigil-objects-" + strings.TrimSuffix(strings.ReplaceAll(prefix, "/", "-"), "-"),
+		Events: []s3types.Event{"s3:ObjectCreated:*"}, Prefix: prefix, QueueName: queue}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/workflows"
@@ -48,6 +49,10 @@ type Config struct {
 	Host string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+	// S3DropRate, S3DuplicateRate and S3DelayMax are the local S3's event
+	// faults (--dev only; see s3lite.EventFaults).
+	S3DropRate, S3DuplicateRate float64
+	S3DelayMax                  time.Duration
 }
 
 type listFlag []string
@@ -81,6 +86,9 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&cfg.Address, "address", "", "Temporal host:port (overrides TEMPORAL_ADDRESS and the config profile)")
 	fs.StringVar(&cfg.Namespace, "namespace", "", "Temporal namespace (overrides TEMPORAL_NAMESPACE and the config profile)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Float64Var(&cfg.S3DropRate, "s3-drop-rate", 0.2, "fraction of the local S3's ObjectCreated events lost, as S3 sometimes does (--dev)")
+	fs.Float64Var(&cfg.S3DuplicateRate, "s3-duplicate-rate", 0, "fraction of the local S3's ObjectCreated events sent twice (--dev)")
+	fs.DurationVar(&cfg.S3DelayMax, "s3-delay-max", 0, "each local S3 ObjectCreated event waits a random 0..this before it is sent (--dev)")
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: worker [flags]
 

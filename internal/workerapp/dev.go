@@ -34,6 +34,7 @@ type devStack struct {
 	cloud     *localcloud.Cloud
 	datastore *dsemu.Listener
 	env       map[string]string
+	dataDir   string
 }
 
 func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, error) {
@@ -59,9 +60,10 @@ func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, 
 		return nil, err
 	}
 	cloud, err := localcloud.Start(localcloud.Options{
-		Addr:    net.JoinHostPort(host, strconv.Itoa(cfg.CloudPort)),
-		DataDir: filepath.Join(cfg.DataDir, "cloud"),
-		Logger:  logger.With("component", "cloud"),
+		Addr:       net.JoinHostPort(host, strconv.Itoa(cfg.CloudPort)),
+		DataDir:    filepath.Join(cfg.DataDir, "cloud"),
+		Logger:     logger.With("component", "cloud"),
+		S3DropRate: cfg.S3DropRate, S3DuplicateRate: cfg.S3DuplicateRate, S3DelayMax: cfg.S3DelayMax,
 	})
 	if err != nil {
 		_ = ts.Stop()
@@ -69,7 +71,7 @@ func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, 
 	}
 	s := &devStack{temporal: ts, cloud: cloud, env: map[string]string{
 		SlackWebhookEnv: cloud.URL() + "/_slack/vigil",
-	}}
+	}, dataDir: cfg.DataDir}
 	if err := s.startDatastore(host, cfg.DatastorePort, logger); err != nil {
 		s.stop(logger)
 		return nil, err
@@ -91,6 +93,9 @@ func (s *devStack) installFixtures(ctx context.Context, c client.Client, clients
 	}
 	if err := installDatastoreFixtures(ctx, c, taskQueue, logger); err != nil {
 		logger.Warn("demo Datastore fixtures not installed", "error", err)
+	}
+	if err := installS3ObjectFixtures(ctx, c, clients, s.dataDir, taskQueue, logger); err != nil {
+		logger.Warn("demo S3 reprocessing fixtures not installed", "error", err)
 	}
 	demo, err := installCloudFixtures(ctx, s.cloud, clients, logger)
 	if err != nil {

@@ -51,9 +51,9 @@ func installFixtures(ctx context.Context, c client.Client, cloudURL, taskQueue s
 }
 
 // applyDemoSchedules applies a schedules file like `starter schedule apply`.
-func applyDemoSchedules(ctx context.Context, c client.Client, doc, taskQueue string, logger *slog.Logger) error {
+func applyDemoSchedules(ctx context.Context, c client.Client, text, taskQueue string, logger *slog.Logger) error {
 	var f schedules.File
-	if err := yaml.Unmarshal([]byte(doc), &f); err != nil {
+	if err := yaml.Unmarshal([]byte(text), &f); err != nil {
 		return fmt.Errorf("demo schedules: %w", err)
 	}
 	var built []schedules.Built

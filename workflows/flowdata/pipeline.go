@@ -1,6 +1,7 @@
 package flowdata
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -144,9 +145,24 @@ type S3ObjectRef struct {
 }
 
 // S3ObjectWorkflowID is the ID of the S3Object run of one object version:
-// events, duplicates and sweeps of the same version converge on it.
+// events, duplicates and sweeps of the same version converge on it. The
+// key is kept as it is except for bytes outside printable ASCII and '%',
+// which are percent-encoded (Temporal carries the ID in a gRPC header that
+// must be printable ASCII), so distinct keys keep distinct IDs.
 func S3ObjectWorkflowID(bucket, key, etag string) string {
-	return "s3obj/" + bucket + "/" + key + "@" + strings.Trim(etag, `"`)
+	return "s3obj/" + bucket + "/" + escapeIDKey(key) + "@" + strings.Trim(etag, `"`)
+}
+
+func escapeIDKey(key string) string {
+	var b strings.Builder
+	for _, c := range []byte(key) {
+		if c < 0x20 || c >= 0x7f || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // S3Binding binds a bucket and key prefix to a pipeline.
