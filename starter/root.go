@@ -143,7 +143,7 @@ line (nothing was contacted); 130 'wait' interrupted by Ctrl-C (the workflow kee
 
 	root.AddCommand(a.workflowCommands()...)
 	root.AddCommand(a.glacierCommands(), a.s3Commands(), a.batchCommands(), a.scheduleCommands(), a.doctorCommand())
-	root.AddCommand(a.backupCommands())
+	root.AddCommand(a.backupCommands(), a.cacheServerCommand())
 	markRunning(root, a)
 	return root
 }
