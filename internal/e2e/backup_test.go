@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -313,5 +315,71 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBackupWorkerCrashMidUpload kills the worker while it streams a
+// source into a multipart upload; a new worker retries the upload from the
+// start (aborting the first attempt's upload) and the run completes with
+// the whole source, leaving no multipart upload behind.
+func TestBackupWorkerCrashMidUpload(t *testing.T) {
+	ts := testenv.NewTemporal(t)
+	_, awsc := stacktest.Cloud(t, localcloud.Options{})
+	ctx := context.Background()
+	if _, err := awsc.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(backupsBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(string) string { return "" }
+	w1 := stacktest.StartWorker(t, ts, awsc, getenv)
+	const size = 24 << 20
+	data, _ := io.ReadAll(detdata.New(11, size))
+	stalled := make(chan struct{})
+	var first atomic.Bool
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		if first.CompareAndSwap(false, true) {
+			// The first attempt gets 12 MiB (two parts), then the source
+			// stalls until the worker dies.
+			_, _ = w.Write(data[:12<<20])
+			w.(http.Flusher).Flush()
+			close(stalled)
+			<-r.Context().Done()
+			return
+		}
+		_, _ = w.Write(data)
+	}))
+	defer src.Close()
+	c := testenv.NewClient(t, ts)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "backup-crash", TaskQueue: workflows.TaskQueue}, workflows.BackupName,
+		flowdata.BackupInput{Name: "crash", Source: src.URL, Target: "s3://" + backupsBucket + "/", PartSize: 5 << 20, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-stalled:
+	case <-time.After(time.Minute):
+		t.Fatal("the upload never started")
+	}
+	open := func() int {
+		out, err := awsc.S3.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(backupsBucket)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Uploads)
+	}
+	testenv.Eventually(t, 30*time.Second, 20*time.Millisecond, "the first attempt's multipart upload is open", func() bool { return open() == 1 })
+	w1.Stop()
+	stacktest.StartWorker(t, ts, awsc, getenv)
+	rctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	var res flowdata.BackupResult
+	if err := run.Get(rctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Bytes != size || res.SHA256 != fmt.Sprintf("%x", sha256.Sum256(data)) {
+		t.Errorf("result %+v", res)
+	}
+	if n := open(); n != 0 {
+		t.Errorf("%d multipart uploads left open", n)
 	}
 }
