@@ -31,6 +31,7 @@ type devStack struct {
 	temporal *devserver.Server
 	cloud    *localcloud.Cloud
 	env      map[string]string
+	cache    *devCache
 }
 
 func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, error) {
@@ -67,6 +68,9 @@ func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, 
 	s := &devStack{temporal: ts, cloud: cloud, env: map[string]string{
 		SlackWebhookEnv: cloud.URL() + "/_slack/vigil",
 	}}
+	if err := s.startCache(logger); err != nil {
+		logger.Warn("demo cache server not started", "error", err)
+	}
 	return s, nil
 }
 
@@ -81,6 +85,9 @@ func (s *devStack) endpoints() (address, namespace, uiURL, cloudURL string) {
 func (s *devStack) installFixtures(ctx context.Context, c client.Client, clients *awsconf.Clients, taskQueue string, logger *slog.Logger) []DemoArchive {
 	if err := installFixtures(ctx, c, s.cloud.URL(), taskQueue, logger); err != nil {
 		logger.Warn("demo fixtures not installed", "error", err)
+	}
+	if err := s.installBackupFixtures(ctx, c, clients, taskQueue, logger); err != nil {
+		logger.Warn("demo backup fixtures not installed", "error", err)
 	}
 	demo, err := installCloudFixtures(ctx, s.cloud, clients, logger)
 	if err != nil {
@@ -98,6 +105,7 @@ func (s *devStack) getenv(k string) string {
 }
 
 func (s *devStack) stop(logger *slog.Logger) {
+	s.stopCache()
 	if err := s.cloud.Close(); err != nil {
 		logger.Warn("stopping local cloud", "error", err)
 	}
@@ -124,6 +132,7 @@ In another shell:
   go run ./starter list
 `, ep.TemporalAddress, ep.Namespace, ep.CloudURL, awsconf.LocalRegion, awsconf.LocalAccessKey, awsconf.LocalSecretKey)
 	printDemoCommands(out, ep)
+	printBackupCommands(out, ep.DemoCacheURL)
 	fmt.Fprintln(out, "\nCtrl-C stops everything; state is kept for the next start.")
 }
 

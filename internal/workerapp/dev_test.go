@@ -102,8 +102,8 @@ func TestDevStack(t *testing.T) {
 	if err := run.Get(ctx, &res); err != nil {
 		t.Fatalf("self-check through the dev worker: %v", err)
 	}
-	if res.Buckets != 2 || res.Queues < 1 {
-		t.Errorf("self-check saw %+v, want 2 buckets (kept, %s) and the notification queue", res, DemoArchiveBucket)
+	if res.Buckets != 3 || res.Queues < 1 {
+		t.Errorf("self-check saw %+v, want 3 buckets (kept, %s, %s) and the notification queue", res, DemoArchiveBucket, DemoBackupBucket)
 	}
 	checkDemoVault(t, c, ep)
 	checkDemoBucket(t, c)
