@@ -108,7 +108,7 @@ func (a *app) backupRunCommand() *cobra.Command {
 	f.StringVar(&maxAge, "max-age", "", "keep backups newer than this (7d, 36h; with --keep, either keeps)")
 	f.BoolVar(&in.Verify, "verify", false, "re-read the stored object and compare its SHA-256 before latest.json moves")
 	f.StringVar(&in.Compression, "compression", "", "dir sources: zstd (default) or gzip")
-	f.Int64Var(&partMiB, "part-size", 0, "multipart part size in MiB (default 16)")
+	f.Int64Var(&partMiB, "part-size", 0, "multipart part size in MiB (default 8)")
 	f.IntVar(&in.Concurrency, "concurrency", 0, "parts uploaded at once (default 4)")
 	f.StringVar(&in.SSE, "sse", "", "server-side encryption: AES256 or aws:kms")
 	f.StringVar(&in.KMSKeyID, "kms-key-id", "", "KMS key for --sse aws:kms")
