@@ -41,10 +41,10 @@ const (
 	MetaVersion = "vigil-version"
 )
 
-// Backup upload defaults: 16 MiB parts, 4 in flight. The upload holds
+// Backup upload defaults: 8 MiB parts (as the AWS CLI), 4 in flight. The upload holds
 // about (Concurrency+1) × PartSize of buffers whatever the source's size.
 const (
-	DefaultBackupPartSize    int64 = 16 << 20
+	DefaultBackupPartSize    int64 = 8 << 20
 	DefaultBackupConcurrency       = 4
 )
 

@@ -255,7 +255,7 @@ func extractTar(r io.Reader, dir string) error {
 // restoreHTTP sends the object as one request body of its exact size,
 // holding back the last byte until the whole digest is checked.
 func (a *Backup) restoreHTTP(ctx context.Context, body *hashingReader, obj ObjectRef, in RestoreStreamInput) error {
-	method := in.Method
+	method := strings.ToUpper(in.Method)
 	if method == "" {
 		method = http.MethodPut
 	}

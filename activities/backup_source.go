@@ -142,17 +142,24 @@ func (a *Backup) authorize(req *http.Request, auth *flowdata.HTTPAuth) error {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	if b := auth.BasicAuth; b != nil {
-		pw := getenv(b.PasswordEnv)
+	return setAuth(req, getenv, auth.BasicAuth, auth.BearerTokenEnv, "")
+}
+
+// setAuth sets basic auth (user, password from env var) and/or a bearer
+// token (from env var) on req; an unset variable is a non-retryable
+// Config error whose message starts with what.
+func setAuth(req *http.Request, getenv func(string) string, basic *flowdata.BasicAuth, bearerEnv, what string) error {
+	if basic != nil {
+		pw := getenv(basic.PasswordEnv)
 		if pw == "" {
-			return nonRetryable(ErrTypeConfig, "environment variable %s (basic-auth password) is not set on the worker", b.PasswordEnv)
+			return nonRetryable(ErrTypeConfig, "%senvironment variable %s (basic-auth password) is not set on the worker", what, basic.PasswordEnv)
 		}
-		req.SetBasicAuth(b.User, pw)
+		req.SetBasicAuth(basic.User, pw)
 	}
-	if auth.BearerTokenEnv != "" {
-		tok := getenv(auth.BearerTokenEnv)
+	if bearerEnv != "" {
+		tok := getenv(bearerEnv)
 		if tok == "" {
-			return nonRetryable(ErrTypeConfig, "environment variable %s (bearer token) is not set on the worker", auth.BearerTokenEnv)
+			return nonRetryable(ErrTypeConfig, "%senvironment variable %s (bearer token) is not set on the worker", what, bearerEnv)
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}

@@ -20,6 +20,10 @@ import (
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
+// ErrTypeNoBackup: a restore of a backup name that has no backup yet (no
+// latest.json).
+const ErrTypeNoBackup = "NoBackup"
+
 // ObjectRef names one stored backup and what it should hold.
 type ObjectRef struct {
 	Bucket string `json:"bucket"`
@@ -249,7 +253,7 @@ func (a *Backup) Resolve(ctx context.Context, in ResolveInput) (ObjectRef, error
 		if latest, err = readLatest(ctx, a.S3, loc.Bucket, loc.Key); err != nil {
 			var ae *temporal.ApplicationError
 			if errors.As(err, &ae) && ae.Type() == ErrTypeNotFound {
-				return ref, nonRetryable(ErrTypeNotFound, "no backup yet under %s (no %s)", in.From, flowdata.BackupLatestFile)
+				return ref, nonRetryable(ErrTypeNoBackup, "no backup yet under %s (no %s)", in.From, flowdata.BackupLatestFile)
 			}
 			return ref, err
 		}

@@ -318,7 +318,7 @@ func TestRetentionAndResolve(t *testing.T) {
 	b := newBackupEnv(t, nil)
 	ctx := context.Background()
 	dir := "p/cache/"
-	if _, err := b.env.ExecuteActivity(activities.BackupResolveName, activities.ResolveInput{From: "s3://" + backupBucket + "/" + dir}); errType(err) != activities.ErrTypeNotFound || !strings.Contains(err.Error(), "no backup yet") {
+	if _, err := b.env.ExecuteActivity(activities.BackupResolveName, activities.ResolveInput{From: "s3://" + backupBucket + "/" + dir}); errType(err) != activities.ErrTypeNoBackup || !strings.Contains(err.Error(), "no backup yet") {
 		t.Errorf("resolve with no backup: %v", err)
 	}
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)

@@ -93,24 +93,5 @@ func (a *HTTPJob) Call(ctx context.Context, in HTTPCallInput) (JobOutput, error)
 }
 
 func (a *HTTPJob) authorize(req *http.Request, j flowdata.HTTPJob) error {
-	getenv := a.Getenv
-	if j.BasicAuth != nil {
-		pw := getenv(j.BasicAuth.PasswordEnv)
-		if pw == "" {
-			return temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("http job: environment variable %s (basic-auth password) is not set on the worker", j.BasicAuth.PasswordEnv),
-				ErrTypeConfig, nil)
-		}
-		req.SetBasicAuth(j.BasicAuth.User, pw)
-	}
-	if j.BearerTokenEnv != "" {
-		tok := getenv(j.BearerTokenEnv)
-		if tok == "" {
-			return temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("http job: environment variable %s (bearer token) is not set on the worker", j.BearerTokenEnv),
-				ErrTypeConfig, nil)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	return nil
+	return setAuth(req, a.Getenv, j.BasicAuth, j.BearerTokenEnv, "http job: ")
 }

@@ -150,7 +150,7 @@ error is one JSON object on stderr: {"error": "...", "exitCode": N}.`,
 
 	root.AddCommand(a.workflowCommands()...)
 	root.AddCommand(a.glacierCommands(), a.s3Commands(), a.batchCommands(), a.scheduleCommands(), a.doctorCommand())
-	root.AddCommand(a.datastoreCommands())
+	root.AddCommand(a.datastoreCommands(), a.backupCommands(), a.cacheServerCommand())
 	markRunning(root, a)
 	return root
 }

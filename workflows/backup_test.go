@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/workflows/flowdata"
@@ -32,6 +33,9 @@ type backupCalls struct {
 
 func newBackupEnv(t *testing.T) *backupCalls {
 	env := newBatchEnv(t)
+	// A loaded CI machine can stall the first workflow task past the
+	// default 1 s deadlock detection; the workflow code blocks on nothing.
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: 30 * time.Second})
 	(&activities.Backup{}).Register(env)
 	(&activities.Host{}).Register(env)
 	b := &backupCalls{env: env}

@@ -35,6 +35,7 @@ type devStack struct {
 	datastore *dsemu.Listener
 	env       map[string]string
 	dataDir   string
+	cache     *devCache
 }
 
 func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, error) {
@@ -76,6 +77,9 @@ func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, 
 		s.stop(logger)
 		return nil, err
 	}
+	if err := s.startCache(logger); err != nil {
+		logger.Warn("demo cache server not started", "error", err)
+	}
 	return s, nil
 }
 
@@ -97,6 +101,9 @@ func (s *devStack) installFixtures(ctx context.Context, c client.Client, clients
 	if err := installS3ObjectFixtures(ctx, c, clients, s.dataDir, taskQueue, logger); err != nil {
 		logger.Warn("demo S3 reprocessing fixtures not installed", "error", err)
 	}
+	if err := s.installBackupFixtures(ctx, c, clients, taskQueue, logger); err != nil {
+		logger.Warn("demo backup fixtures not installed", "error", err)
+	}
 	demo, err := installCloudFixtures(ctx, s.cloud, clients, logger)
 	if err != nil {
 		logger.Warn("demo cloud fixtures not installed", "error", err)
@@ -116,6 +123,7 @@ func (s *devStack) stop(logger *slog.Logger) {
 	if s.datastore != nil {
 		_ = s.datastore.Close()
 	}
+	s.stopCache()
 	if err := s.cloud.Close(); err != nil {
 		logger.Warn("stopping local cloud", "error", err)
 	}
@@ -144,6 +152,7 @@ In another shell:
 `, ep.TemporalAddress, ep.Namespace, ep.CloudURL, awsconf.LocalRegion, awsconf.LocalAccessKey, awsconf.LocalSecretKey)
 	printDemoCommands(out, ep)
 	printDatastoreCommands(out, ep)
+	printBackupCommands(out, ep.DemoCacheURL)
 	fmt.Fprintln(out, "\nCtrl-C stops everything; state is kept for the next start.")
 }
 

@@ -30,6 +30,8 @@ func (*devStack) installFixtures(context.Context, client.Client, *awsconf.Client
 
 func (*devStack) getenv(string) string { return "" }
 
+func (*devStack) cacheURL() string { return "" }
+
 func (*devStack) stop(*slog.Logger) {}
 
 func printBanner(io.Writer, Endpoints, Config) {}

@@ -103,8 +103,8 @@ func TestDevStack(t *testing.T) {
 		t.Fatalf("self-check through the dev worker: %v", err)
 	}
 	// The demo http schedule's endpoint adds its bucket when it first runs.
-	if res.Buckets < 3 || res.Buckets > 4 || res.Queues < 1 {
-		t.Errorf("self-check saw %+v, want 3 buckets (kept, %s, %s; 4 once the demo http job ran) and the notification queue", res, DemoArchiveBucket, DemoInboxBucket)
+	if res.Buckets < 4 || res.Buckets > 5 || res.Queues < 1 {
+		t.Errorf("self-check saw %+v, want 4 buckets (kept, %s, %s, %s; 5 once the demo http job ran) and the notification queue", res, DemoArchiveBucket, DemoInboxBucket, DemoBackupBucket)
 	}
 	checkDemoVault(t, c, ep)
 	checkDemoInbox(t, c, ep, dir)

@@ -64,6 +64,8 @@ type Endpoints struct {
 	QueueURLs []string
 	// DemoArchives are the demo vault's archives (--dev only).
 	DemoArchives []DemoArchive
+	// DemoCacheURL is the demo cache server (--dev only).
+	DemoCacheURL string
 }
 
 // DemoArchive is a demo vault archive, for the banner and tests.
@@ -126,6 +128,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 	defer hw.Stop()
 	if cfg.Dev {
 		ep.DemoArchives = stack.installFixtures(ctx, c, deps.AWS, cfg.TaskQueue, logger)
+		ep.DemoCacheURL = stack.cacheURL()
 	}
 
 	var missing []string

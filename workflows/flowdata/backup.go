@@ -43,7 +43,7 @@ type BackupInput struct {
 	Verify bool `json:"verify,omitempty" yaml:"verify,omitempty"`
 	// Compression of a dir source: zstd (default) or gzip.
 	Compression string `json:"compression,omitempty" yaml:"compression,omitempty"`
-	// PartSize of the multipart upload in bytes (0: 16 MiB).
+	// PartSize of the multipart upload in bytes (0: 8 MiB).
 	PartSize int64 `json:"partSize,omitempty" yaml:"partSize,omitempty"`
 	// Concurrency is how many parts upload at once (0: 4).
 	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
