@@ -10,10 +10,17 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
+
+// tolerantWorker raises the deadlock detector's limit from 1 s: the first
+// workflow task of a test process (lazy protobuf and converter set-up)
+// can take longer than that on a loaded 2-core CI machine. A real
+// deadlock still fails, after 10 s.
+var tolerantWorker = worker.Options{DeadlockDetectionTimeout: 10 * time.Second}
 
 const dsOpName = "projects/demo-project/operations/OP1"
 
@@ -39,6 +46,7 @@ type dsFake struct {
 func newDatastoreEnv(t *testing.T, states ...string) *dsFake {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(tolerantWorker)
 	(&activities.Datastore{}).Register(env)
 	f := &dsFake{t: t, env: env, states: states, begin: env.Now()}
 	snap := func(state string) flowdata.DatastoreOp {
@@ -354,8 +362,9 @@ func TestDatastorePollPolicy(t *testing.T) {
 		{def, 5 * time.Second, 30 * time.Second, flowdata.DatastoreProcessing, 5 * time.Second},
 		{def, 5 * time.Second, 65 * time.Second, flowdata.DatastoreProcessing, 7500 * time.Millisecond},
 		{def, 50 * time.Second, 10 * time.Minute, flowdata.DatastoreProcessing, time.Minute},
-		{def, time.Minute, 30 * time.Minute, flowdata.DatastoreFinalizing, 5 * time.Second},
-		{flowdata.DatastorePollPolicy{Initial: flowdata.Duration(time.Minute), Max: flowdata.Duration(time.Minute), FastFor: -1},
+		{def, time.Minute, 30 * time.Minute, flowdata.DatastoreFinalizing, 15 * time.Second},
+		{def, 5 * time.Second, 30 * time.Second, flowdata.DatastoreFinalizing, 5 * time.Second},
+		{flowdata.DatastorePollPolicy{Initial: flowdata.Duration(time.Minute), Max: flowdata.Duration(time.Minute)},
 			time.Minute, 10 * time.Second, flowdata.DatastoreFinalizing, time.Minute},
 	}
 	for i, c := range cases {

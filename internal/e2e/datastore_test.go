@@ -42,8 +42,11 @@ type dsStack struct {
 // fastPoll keeps the real-time runs short.
 var fastPoll = flowdata.DatastorePollPolicy{Initial: flowdata.Duration(100 * time.Millisecond), Max: flowdata.Duration(300 * time.Millisecond)}
 
-func newDSStack(t *testing.T) *dsStack {
-	s := &dsStack{ts: testenv.NewTemporal(t), held: make(chan struct{})}
+func newDSStack(t *testing.T) *dsStack { return newDSStackOn(t, testenv.NewTemporal(t)) }
+
+// newDSStackOn builds the stack on a running Temporal test server.
+func newDSStackOn(t testing.TB, ts *temporaltest.TestServer) *dsStack {
+	s := &dsStack{ts: ts, held: make(chan struct{})}
 	// The first post to /_slack/held hangs until the poster gives up (the
 	// worker dies mid-post): Slack never receives it.
 	var mu sync.Mutex

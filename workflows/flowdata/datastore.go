@@ -73,7 +73,7 @@ type DatastorePollPolicy struct {
 	// Max interval; 0 means 60s. Set Initial = Max for fixed polling.
 	Max Duration `json:"max,omitempty"`
 	// FastFor is how long after the start the run polls every Initial;
-	// 0 means 1m, negative means no fast phase.
+	// 0 means 1m.
 	FastFor Duration `json:"fastFor,omitempty"`
 }
 
