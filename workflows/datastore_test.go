@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,8 @@ type dsFake struct {
 	// pollTimes are the workflow times of the polls, from the start.
 	pollTimes []time.Duration
 	begin     time.Time
+	// pollErr, when set, fails every GetOperation (retryably).
+	pollErr error
 	// startFn, when set, answers the start instead of the script.
 	startFn func(activities.DatastoreStartInput) (flowdata.DatastoreOp, error)
 }
@@ -84,6 +87,9 @@ func newDatastoreEnv(t *testing.T, states ...string) *dsFake {
 	env.OnActivity(activities.GetDatastoreOperationName, mock.Anything, mock.Anything).Return(func(_ context.Context, name string) (flowdata.DatastoreOp, error) {
 		if name != dsOpName {
 			t.Errorf("GetOperation(%q)", name)
+		}
+		if f.pollErr != nil {
+			return flowdata.DatastoreOp{}, f.pollErr
 		}
 		f.pollTimes = append(f.pollTimes, env.Now().Sub(f.begin))
 		st := f.states[min(f.polls, len(f.states)-1)]
@@ -229,9 +235,10 @@ func TestDatastoreExportFailsToStart(t *testing.T) {
 func TestDatastoreExportBadInputReportsWithoutStarting(t *testing.T) {
 	f := newDatastoreEnv(t)
 	_, err := f.export(flowdata.DatastoreExportInput{Project: "Bad_Project"})
-	var ae *temporal.ApplicationError
-	if !errors.As(err, &ae) || ae.Type() != activities.ErrTypeBadInput || f.starts != 0 {
-		t.Fatalf("err %v, starts %d", err, f.starts)
+	errDetails(t, err, ErrTypeDatastoreFailed)
+	var ae, cause *temporal.ApplicationError
+	if !errors.As(err, &ae) || !errors.As(ae.Unwrap(), &cause) || cause.Type() != activities.ErrTypeBadInput || f.starts != 0 {
+		t.Fatalf("err %v (cause %v), starts %d", err, cause, f.starts)
 	}
 	f.oneReport(flowdata.OutcomeFailed)
 }
@@ -387,4 +394,18 @@ func TestDatastoreExportPollSchedule(t *testing.T) {
 	if got != want {
 		t.Errorf("poll times\n got %s\nwant %s", got, want)
 	}
+}
+
+func TestDatastoreExportUnreachableAPIStillEndsByTheDeadline(t *testing.T) {
+	f := newDatastoreEnv(t, flowdata.DatastoreProcessing)
+	f.pollErr = errors.New("UNAVAILABLE: datastore.googleapis.com unreachable")
+	_, err := f.export(flowdata.DatastoreExportInput{Deadline: flowdata.Duration(10 * time.Minute)})
+	res := errDetails(t, err, ErrTypeDatastoreFailed)
+	if res.Outcome != flowdata.OutcomeFailed || !strings.Contains(err.Error(), "UNAVAILABLE") {
+		t.Fatalf("res %+v, err %v", res, err)
+	}
+	if res.Elapsed.D() > 11*time.Minute {
+		t.Errorf("the run ended %s after its start, past its 10m deadline", res.Elapsed)
+	}
+	f.oneReport(flowdata.OutcomeFailed)
 }
