@@ -21,7 +21,7 @@ func (a *app) datastoreCommands() *cobra.Command {
 		Use:   "datastore",
 		Short: "Export and import Datastore with a Slack report",
 		Long: `'export' starts the managed Datastore export once, follows its operation (every 5 s for the
-first minute, then backing off to 60 s; every 5 s again once it is FINALIZING) until it is
+first minute, then backing off to 60 s; every 15 s once it is FINALIZING) until it is
 done or the deadline passes, and posts one Slack report: green, red, orange (deadline) or
 grey (cancelled). 'import' does the same for an import and asks for --yes. 'operations'
 lists a project's operations. The worker reaches Datastore with Application Default

@@ -119,10 +119,14 @@ func (r *datastoreRun) run(ctx workflow.Context, startActivity string, in activi
 	return r.finish(ctx, err)
 }
 
-// getOperation polls once with a GetOperation activity.
+// getOperation polls once with a GetOperation activity. Its retries (an
+// unreachable API) stop at the run's deadline, or a minute from now when
+// that has passed, so the deadline still bounds the run.
 func (r *datastoreRun) getOperation(ctx workflow.Context) error {
 	var op flowdata.DatastoreOp
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, SlowPollOptions()),
+	opts := SlowPollOptions()
+	opts.ScheduleToCloseTimeout = max(r.start.Add(r.deadline).Sub(workflow.Now(ctx)), time.Minute)
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts),
 		activities.GetDatastoreOperationName, r.op.Name).Get(ctx, &op); err != nil {
 		return err
 	}
@@ -170,8 +174,9 @@ func (r *datastoreRun) finish(ctx workflow.Context, err error) (flowdata.Datasto
 		res.Outcome = flowdata.OutcomeDeadline
 		msg = fmt.Sprintf("datastore %s %s not done after %s (state %s)", r.action, r.op.Name, r.deadline, r.op.State)
 		out = temporal.NewNonRetryableApplicationError(msg, ErrTypeDeadlineExceeded, nil, res)
-	case err != nil:
-		res.Outcome, msg, out = flowdata.OutcomeFailed, err.Error(), err
+	case err != nil: // the start or a poll failed for good
+		res.Outcome, msg = flowdata.OutcomeFailed, err.Error()
+		out = temporal.NewNonRetryableApplicationError(fmt.Sprintf("datastore %s: %v", r.action, err), ErrTypeDatastoreFailed, err, res)
 	case r.op.State == flowdata.DatastoreSuccessful:
 		res.Outcome = flowdata.OutcomeSucceeded
 	case r.op.State == flowdata.DatastoreCancelled:

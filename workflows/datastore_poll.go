@@ -32,17 +32,22 @@ func pollMax(p datastorePolicy) time.Duration {
 }
 
 // nextPoll is the interval after a poll: Initial during the first FastFor
-// (most exports of small databases end there) and again once the
-// operation is FINALIZING (its end is near); otherwise the previous
-// interval times 1.5, capped at Max.
+// (most exports of small databases end there); 3 × Initial (capped at Max)
+// once the operation is FINALIZING, as its end is near but FINALIZING can
+// last minutes on large exports; otherwise the previous interval times
+// 1.5, capped at Max. See BENCHMARKS.md "Datastore export" for the
+// latency and call counts this gives.
 func nextPoll(p datastorePolicy, prev, elapsed time.Duration, state string) time.Duration {
 	fast := datastorePollFastFor
-	if p.FastFor != 0 {
-		fast = max(p.FastFor.D(), 0)
+	if p.FastFor > 0 {
+		fast = p.FastFor.D()
 	}
 	initial := pollInitial(p)
-	if elapsed < fast || state == flowdata.DatastoreFinalizing {
+	switch {
+	case elapsed < fast:
 		return initial
+	case state == flowdata.DatastoreFinalizing:
+		return min(3*initial, pollMax(p))
 	}
 	return min(max(prev*3/2, initial), pollMax(p))
 }

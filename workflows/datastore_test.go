@@ -4,16 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
+
+// tolerantWorker raises the deadlock detector's limit from 1 s: the first
+// workflow task of a test process (lazy protobuf and converter set-up)
+// can take longer than that on a loaded 2-core CI machine. A real
+// deadlock still fails, after 10 s.
+var tolerantWorker = worker.Options{DeadlockDetectionTimeout: 10 * time.Second}
 
 const dsOpName = "projects/demo-project/operations/OP1"
 
@@ -32,6 +40,8 @@ type dsFake struct {
 	// pollTimes are the workflow times of the polls, from the start.
 	pollTimes []time.Duration
 	begin     time.Time
+	// pollErr, when set, fails every GetOperation (retryably).
+	pollErr error
 	// startFn, when set, answers the start instead of the script.
 	startFn func(activities.DatastoreStartInput) (flowdata.DatastoreOp, error)
 }
@@ -39,6 +49,7 @@ type dsFake struct {
 func newDatastoreEnv(t *testing.T, states ...string) *dsFake {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(tolerantWorker)
 	(&activities.Datastore{}).Register(env)
 	f := &dsFake{t: t, env: env, states: states, begin: env.Now()}
 	snap := func(state string) flowdata.DatastoreOp {
@@ -76,6 +87,9 @@ func newDatastoreEnv(t *testing.T, states ...string) *dsFake {
 	env.OnActivity(activities.GetDatastoreOperationName, mock.Anything, mock.Anything).Return(func(_ context.Context, name string) (flowdata.DatastoreOp, error) {
 		if name != dsOpName {
 			t.Errorf("GetOperation(%q)", name)
+		}
+		if f.pollErr != nil {
+			return flowdata.DatastoreOp{}, f.pollErr
 		}
 		f.pollTimes = append(f.pollTimes, env.Now().Sub(f.begin))
 		st := f.states[min(f.polls, len(f.states)-1)]
@@ -221,9 +235,10 @@ func TestDatastoreExportFailsToStart(t *testing.T) {
 func TestDatastoreExportBadInputReportsWithoutStarting(t *testing.T) {
 	f := newDatastoreEnv(t)
 	_, err := f.export(flowdata.DatastoreExportInput{Project: "Bad_Project"})
-	var ae *temporal.ApplicationError
-	if !errors.As(err, &ae) || ae.Type() != activities.ErrTypeBadInput || f.starts != 0 {
-		t.Fatalf("err %v, starts %d", err, f.starts)
+	errDetails(t, err, ErrTypeDatastoreFailed)
+	var ae, cause *temporal.ApplicationError
+	if !errors.As(err, &ae) || !errors.As(ae.Unwrap(), &cause) || cause.Type() != activities.ErrTypeBadInput || f.starts != 0 {
+		t.Fatalf("err %v (cause %v), starts %d", err, cause, f.starts)
 	}
 	f.oneReport(flowdata.OutcomeFailed)
 }
@@ -354,8 +369,9 @@ func TestDatastorePollPolicy(t *testing.T) {
 		{def, 5 * time.Second, 30 * time.Second, flowdata.DatastoreProcessing, 5 * time.Second},
 		{def, 5 * time.Second, 65 * time.Second, flowdata.DatastoreProcessing, 7500 * time.Millisecond},
 		{def, 50 * time.Second, 10 * time.Minute, flowdata.DatastoreProcessing, time.Minute},
-		{def, time.Minute, 30 * time.Minute, flowdata.DatastoreFinalizing, 5 * time.Second},
-		{flowdata.DatastorePollPolicy{Initial: flowdata.Duration(time.Minute), Max: flowdata.Duration(time.Minute), FastFor: -1},
+		{def, time.Minute, 30 * time.Minute, flowdata.DatastoreFinalizing, 15 * time.Second},
+		{def, 5 * time.Second, 30 * time.Second, flowdata.DatastoreFinalizing, 5 * time.Second},
+		{flowdata.DatastorePollPolicy{Initial: flowdata.Duration(time.Minute), Max: flowdata.Duration(time.Minute)},
 			time.Minute, 10 * time.Second, flowdata.DatastoreFinalizing, time.Minute},
 	}
 	for i, c := range cases {
@@ -378,4 +394,18 @@ func TestDatastoreExportPollSchedule(t *testing.T) {
 	if got != want {
 		t.Errorf("poll times\n got %s\nwant %s", got, want)
 	}
+}
+
+func TestDatastoreExportUnreachableAPIStillEndsByTheDeadline(t *testing.T) {
+	f := newDatastoreEnv(t, flowdata.DatastoreProcessing)
+	f.pollErr = errors.New("UNAVAILABLE: datastore.googleapis.com unreachable")
+	_, err := f.export(flowdata.DatastoreExportInput{Deadline: flowdata.Duration(10 * time.Minute)})
+	res := errDetails(t, err, ErrTypeDatastoreFailed)
+	if res.Outcome != flowdata.OutcomeFailed || !strings.Contains(err.Error(), "UNAVAILABLE") {
+		t.Fatalf("res %+v, err %v", res, err)
+	}
+	if res.Elapsed.D() > 11*time.Minute {
+		t.Errorf("the run ended %s after its start, past its 10m deadline", res.Elapsed)
+	}
+	f.oneReport(flowdata.OutcomeFailed)
 }

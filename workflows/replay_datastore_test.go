@@ -67,7 +67,9 @@ func init() {
 		},
 		replayCase{
 			file: "datastore-import.json", name: DatastoreImportName, workflow: DatastoreImportWorkflow,
-			register: func(w worker.Worker) { datastoreReplayStubs(w, 1, flowdata.DatastoreProcessing, flowdata.DatastoreSuccessful) },
+			register: func(w worker.Worker) {
+				datastoreReplayStubs(w, 1, flowdata.DatastoreProcessing, flowdata.DatastoreSuccessful)
+			},
 			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
 				return c.ExecuteWorkflow(ctx, o, DatastoreImportName, flowdata.DatastoreImportInput{Project: "demo-project",
 					InputURL: "gs://b/p/p.overall_export_metadata", Poll: fastDatastorePoll})

@@ -73,7 +73,7 @@ type DatastorePollPolicy struct {
 	// Max interval; 0 means 60s. Set Initial = Max for fixed polling.
 	Max Duration `json:"max,omitempty"`
 	// FastFor is how long after the start the run polls every Initial;
-	// 0 means 1m, negative means no fast phase.
+	// 0 means 1m.
 	FastFor Duration `json:"fastFor,omitempty"`
 }
 
@@ -198,8 +198,11 @@ func checkCommon(project string, deadline Duration, p DatastorePollPolicy) error
 	return nil
 }
 
-// checkZone checks the report's time zone.
-func checkZone(r DatastoreReport) error {
+// andZone is err, or when nil the check of the report's time zone.
+func andZone(err error, r DatastoreReport) error {
+	if err != nil {
+		return err
+	}
 	if r.TimeZone != "" {
 		if _, err := time.LoadLocation(r.TimeZone); err != nil {
 			return fmt.Errorf("time zone %q: %v", r.TimeZone, err)
@@ -209,12 +212,7 @@ func checkZone(r DatastoreReport) error {
 }
 
 // Validate checks an export input before anything is contacted.
-func (in DatastoreExportInput) Validate() error {
-	if err := in.ValidateShape(); err != nil {
-		return err
-	}
-	return checkZone(in.Report)
-}
+func (in DatastoreExportInput) Validate() error { return andZone(in.ValidateShape(), in.Report) }
 
 // ValidateShape is Validate without the time-zone lookup (workflow code
 // must not read the zone database; the report activity falls back to UTC).
@@ -236,12 +234,7 @@ func (in DatastoreExportInput) ValidateShape() error {
 }
 
 // Validate checks an import input before anything is contacted.
-func (in DatastoreImportInput) Validate() error {
-	if err := in.ValidateShape(); err != nil {
-		return err
-	}
-	return checkZone(in.Report)
-}
+func (in DatastoreImportInput) Validate() error { return andZone(in.ValidateShape(), in.Report) }
 
 // ValidateShape is Validate without the time-zone lookup.
 func (in DatastoreImportInput) ValidateShape() error {
