@@ -247,14 +247,18 @@ func (a *app) startFlow(ctx context.Context, opts client.StartWorkflowOptions, w
 		return fmt.Errorf("starting %s: %w", id, err)
 	}
 	attached := running != "" && running == run.GetRunID()
+	link := a.workflowLink(id, run.GetRunID())
 	if a.format == cli.FormatJSON && !wait {
-		return cli.WriteJSON(a.stdout, map[string]any{"workflowId": id, "runId": run.GetRunID(), "attached": attached})
+		return cli.WriteJSON(a.stdout, map[string]any{"workflowId": id, "runId": run.GetRunID(), "attached": attached, "uiUrl": link})
 	}
 	verb := "started"
 	if attached {
 		verb = "attached to the running"
 	}
 	fmt.Fprintf(a.stderr, "%s %s (run %s)\n  follow: %s\n", verb, id, run.GetRunID(), a.reattachCommand(id))
+	if link != "" {
+		fmt.Fprintf(a.stderr, "  web ui: %s\n", link)
+	}
 	if !wait {
 		return nil
 	}

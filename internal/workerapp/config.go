@@ -48,6 +48,8 @@ type Config struct {
 	Host string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+	// Ops are the operational flags (ops.go).
+	Ops OpsConfig
 }
 
 type listFlag []string
@@ -81,6 +83,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&cfg.Address, "address", "", "Temporal host:port (overrides TEMPORAL_ADDRESS and the config profile)")
 	fs.StringVar(&cfg.Namespace, "namespace", "", "Temporal namespace (overrides TEMPORAL_NAMESPACE and the config profile)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	addOpsFlags(fs, &cfg.Ops)
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: worker [flags]
 
@@ -106,6 +109,9 @@ Flags:
 		cfg.Queues = []string{NotificationQueue}
 	}
 	if _, err := cfg.slogLevel(); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Ops.validate(); err != nil {
 		return cfg, err
 	}
 	if cfg.Host == "" || strings.ContainsAny(cfg.Host, "/@ ") {
