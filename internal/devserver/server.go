@@ -1,6 +1,6 @@
 // Package devserver embeds a Temporal server (SQLite persistence) and the
 // Temporal Web UI in the current process, for `worker --dev`. It follows the
-// facts collected in shared/EMBEDDING.md: schema set up before NewServer,
+// known pitfalls of embedding: schema set up before NewServer,
 // static membership, search attributes registered through the operator API
 // with the cache refresh flag on, UI port checked before the UI starts.
 package devserver

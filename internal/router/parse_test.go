@@ -22,7 +22,7 @@ func ts(s string) time.Time {
 }
 
 // sampleWant is the expected result of parsing each file in samplesDir, a
-// byte-for-byte copy of /work/shared/samples.
+// byte-for-byte copy of the design samples (see TestSamplesMatchShared).
 var sampleWant = map[string]struct {
 	want Notification
 	err  error
@@ -166,13 +166,15 @@ func TestParseSamples(t *testing.T) {
 	}
 }
 
-// TestSamplesMatchShared checks that testdata holds the shared samples
-// unchanged (skipped where /work/shared is not present).
+// TestSamplesMatchShared checks that testdata holds the design samples
+// unchanged where the design folder sits next to the repository (the
+// development checkout: ../shared/samples). A clone elsewhere has no such
+// folder; the samples are tested by the parse tests above either way.
 func TestSamplesMatchShared(t *testing.T) {
-	const shared = "/work/shared/samples"
+	shared := filepath.Join("..", "..", "..", "shared", "samples")
 	files, _ := filepath.Glob(filepath.Join(shared, "*.json"))
 	if len(files) == 0 {
-		t.Skipf("%s not present", shared)
+		t.Skipf("no design samples at %s (not a development checkout): nothing to compare; the copies in %s are tested by the parse tests", shared, samplesDir)
 	}
 	for _, f := range files {
 		want, err := os.ReadFile(f)

@@ -35,6 +35,12 @@ func ReadFile(path, taskQueue string) ([]Built, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schedules file: %w", err)
 	}
+	return Parse(b, path, taskQueue)
+}
+
+// Parse reads and validates the content of the schedules file at path
+// (which names the file in errors and resolves relative inputs).
+func Parse(b []byte, path, taskQueue string) ([]Built, error) {
 	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)

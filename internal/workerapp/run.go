@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/router"
@@ -201,9 +202,16 @@ func NewHostWorker(c client.Client, taskQueue string, d *Deps) worker.Worker {
 	hw := worker.New(c, workflows.HostTaskQueue(taskQueue, d.Host), worker.Options{DisableWorkflowWorker: true})
 	// The router is a throwaway: notifications are handled by the shared
 	// queue's registration.
-	RegisterFlows(hw, router.New(nil, router.Options{}), d)
+	RegisterFlows(activitiesOnly{hw}, router.New(nil, router.Options{}), d)
 	return hw
 }
+
+// activitiesOnly is a registry that keeps activities and drops workflows:
+// a host queue's worker runs no workflow tasks.
+type activitiesOnly struct{ worker.Registry }
+
+func (activitiesOnly) RegisterWorkflow(any)                                      {}
+func (activitiesOnly) RegisterWorkflowWithOptions(any, workflow.RegisterOptions) {}
 
 // sqsQueueAPI is what resolveQueues needs from the SQS client.
 type sqsQueueAPI interface {

@@ -119,10 +119,7 @@ func TestUploads(t *testing.T) {
 
 // sampleKeys are the keys of Glacier's completion message in the sample.
 func sampleKeys(t *testing.T) []string {
-	b, err := os.ReadFile("../../../../shared/samples/glacier-job-completed.sns.json")
-	if err != nil {
-		b, err = os.ReadFile("../snsemu/testdata/glacier-job-completed.sns.json")
-	}
+	b, err := os.ReadFile("testdata/glacier-job-completed.sns.json")
 	if err != nil {
 		t.Fatal(err)
 	}
