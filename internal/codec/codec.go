@@ -69,9 +69,14 @@ type Key struct {
 func ParseKeys(s string) ([]Key, error) {
 	var keys []Key
 	seen := map[string]bool{}
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
-		f = strings.TrimSpace(f)
-		if f == "" || strings.HasPrefix(f, "#") {
+	var entries []string
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); !strings.HasPrefix(line, "#") {
+			entries = append(entries, strings.Split(line, ",")...)
+		}
+	}
+	for _, f := range entries {
+		if f = strings.TrimSpace(f); f == "" {
 			continue
 		}
 		id, b64, ok := strings.Cut(f, ":")
