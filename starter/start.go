@@ -21,6 +21,9 @@ func attach(id string) client.StartWorkflowOptions {
 func (a *app) startFlow(ctx context.Context, opts client.StartWorkflowOptions, workflowType string, input any, wait bool) error {
 	id := opts.ID
 	opts.TaskQueue = a.flags.taskQueue
+	if opts.StaticSummary == "" {
+		opts.StaticSummary = staticSummary(input)
+	}
 	c, err := a.connect(ctx)
 	if err != nil {
 		return err

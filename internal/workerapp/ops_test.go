@@ -223,3 +223,38 @@ func clientWithKeys(t *testing.T, ts *temporaltest.TestServer, keys string) clie
 	t.Cleanup(c.Close)
 	return c
 }
+
+// TestCloudOnly runs `worker --cloud-only` as the compose file does: the
+// emulators alone, no Temporal server anywhere.
+func TestCloudOnly(t *testing.T) {
+	cfg, err := workerapp.ParseFlags([]string{"--cloud-only", "--cloud-port", "0", "--data-dir", t.TempDir(), "--address", "127.0.0.1:1"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	epc := make(chan workerapp.Endpoints, 1)
+	done := make(chan error, 1)
+	go func() { done <- workerapp.Run(ctx, cfg, io.Discard, io.Discard, func(ep workerapp.Endpoints) { epc <- ep }) }()
+	var ep workerapp.Endpoints
+	select {
+	case ep = <-epc:
+	case err := <-done:
+		t.Fatalf("cloud-only ended: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("cloud-only not ready")
+	}
+	if code := workerapp.Main([]string{"--probe", ep.CloudURL + "/_slack/messages"}, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("probe of the cloud: exit %d", code)
+	}
+	clients := awsconf.NewClients(awsconf.Local(ep.CloudURL))
+	if _, err := clients.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("q")}); err != nil {
+		t.Fatalf("SQS on the cloud-only endpoint: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if code := workerapp.Main([]string{"--probe", ep.CloudURL + "/_slack/messages"}, io.Discard, io.Discard); code != 1 {
+		t.Fatalf("probe of a stopped cloud: exit %d, want 1", code)
+	}
+}
