@@ -234,7 +234,9 @@ func TestCloudOnly(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	epc := make(chan workerapp.Endpoints, 1)
 	done := make(chan error, 1)
-	go func() { done <- workerapp.Run(ctx, cfg, io.Discard, io.Discard, func(ep workerapp.Endpoints) { epc <- ep }) }()
+	go func() {
+		done <- workerapp.Run(ctx, cfg, io.Discard, io.Discard, func(ep workerapp.Endpoints) { epc <- ep })
+	}()
 	var ep workerapp.Endpoints
 	select {
 	case ep = <-epc:
