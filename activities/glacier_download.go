@@ -168,6 +168,7 @@ func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog R
 			leaf.Write(buf[:n])
 			leaves = append(leaves, leaf.Sum())
 			done += int64(n)
+			glacierBytes.Add(float64(n))
 			if time.Since(last) >= heartbeatEvery {
 				activity.RecordHeartbeat(ctx, RangeProgress{Done: done, Leaves: hexAll(leaves), Want: want})
 				last = time.Now()
@@ -253,6 +254,7 @@ func copyWithHeartbeat(ctx context.Context, dst io.Writer, src io.Reader, n int6
 			return done, err
 		}
 		done += int64(m)
+		glacierBytes.Add(float64(m))
 		if time.Since(last) >= heartbeatEvery {
 			activity.RecordHeartbeat(ctx, RangeProgress{Done: done})
 			last = time.Now()

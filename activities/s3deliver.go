@@ -146,6 +146,7 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 				return FinishResult{}, fmt.Errorf("destination: %w", err)
 			}
 			done += int64(n)
+			s3restoreBytes.Add(float64(n))
 			if time.Since(last) >= heartbeatEvery {
 				if err := f.Sync(); err != nil {
 					return FinishResult{}, err
@@ -324,6 +325,7 @@ type progressReader struct {
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	p.n += int64(n)
+	s3restoreBytes.Add(float64(n))
 	if time.Since(p.last) >= heartbeatEvery {
 		activity.RecordHeartbeat(p.ctx, p.n)
 		p.last = time.Now()

@@ -60,7 +60,8 @@ type SlackMessage struct {
 
 // Notify posts the message. A missing webhook variable or a payload Slack
 // rejects (4xx) is a non-retryable error; 5xx and network errors retry.
-func (a *Slack) Notify(ctx context.Context, m SlackMessage) error {
+func (a *Slack) Notify(ctx context.Context, m SlackMessage) (err error) {
+	defer func() { countSlackPost(err) }()
 	env := m.WebhookEnv
 	if env == "" {
 		env = DefaultSlackWebhookEnv

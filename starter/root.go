@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -26,6 +25,8 @@ type globalFlags struct {
 	taskQueue string
 	address   string
 	namespace string
+	// ops are the operational flags (ops.go).
+	ops opsFlags
 }
 
 // app is one invocation of the CLI: its output streams, its injected
@@ -53,8 +54,9 @@ type app struct {
 
 	flags  globalFlags
 	format cli.Format
-	// namespace is the namespace actually used, known after connect.
-	namespace string
+	// namespace and address are the ones actually used, known after
+	// connect.
+	namespace, address string
 	// ranCommand is set once a command's RunE starts: errors before that
 	// point come from parsing and validation, so they are usage errors.
 	ranCommand bool
@@ -151,6 +153,8 @@ error is one JSON object on stderr: {"error": "...", "exitCode": N}.`,
 	root.AddCommand(a.workflowCommands()...)
 	root.AddCommand(a.glacierCommands(), a.s3Commands(), a.batchCommands(), a.scheduleCommands(), a.doctorCommand())
 	root.AddCommand(a.datastoreCommands(), a.backupCommands(), a.cacheServerCommand())
+	a.addOpsFlags(pf)
+	root.AddCommand(a.opsCommands()...)
 	markRunning(root, a)
 	return root
 }
@@ -176,6 +180,9 @@ func (a *app) validateGlobals() error {
 		return err
 	}
 	a.format = f
+	if err := a.validateOps(); err != nil {
+		return err
+	}
 	if strings.TrimSpace(a.flags.taskQueue) == "" || strings.ContainsAny(a.flags.taskQueue, " \t\r\n") {
 		return cli.Usagef("--task-queue must be a non-empty name without spaces (got %q)", a.flags.taskQueue)
 	}
@@ -193,17 +200,21 @@ func (a *app) validateGlobals() error {
 
 // connect dials Temporal with the configured options; the error is one line.
 func (a *app) connect(ctx context.Context) (client.Client, error) {
+	pc, err := a.payloadCodec()
+	if err != nil {
+		return nil, err
+	}
 	co, err := tclient.Load(tclient.Options{
 		Address:   a.flags.address,
 		Namespace: a.flags.namespace,
 		Env:       a.env,
-		Logger:    slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Configure: func(co *client.Options) { co.Identity = identity() },
+		Logger:    a.logger(),
+		Configure: a.configureClient(pc),
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.namespace = co.Namespace
+	a.namespace, a.address = co.Namespace, co.HostPort
 	c, err := a.dial(ctx, co)
 	var de *tclient.DialError
 	switch {

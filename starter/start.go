@@ -34,6 +34,9 @@ type inputDiff func(running *commonpb.Payloads) string
 func (a *app) startFlowChecked(ctx context.Context, opts client.StartWorkflowOptions, workflowType string, input any, wait bool, diff inputDiff) error {
 	id := opts.ID
 	opts.TaskQueue = a.flags.taskQueue
+	if opts.StaticSummary == "" {
+		opts.StaticSummary = staticSummary(input)
+	}
 	c, err := a.connect(ctx)
 	if err != nil {
 		return err
@@ -56,14 +59,18 @@ func (a *app) startFlowChecked(ctx context.Context, opts client.StartWorkflowOpt
 		return fmt.Errorf("starting %s: %w", id, err)
 	}
 	attached := running != "" && running == run.GetRunID()
+	link := a.workflowLink(id, run.GetRunID())
 	if a.format == cli.FormatJSON && !wait {
-		return cli.WriteJSON(a.stdout, map[string]any{"workflowId": id, "runId": run.GetRunID(), "attached": attached})
+		return cli.WriteJSON(a.stdout, map[string]any{"workflowId": id, "runId": run.GetRunID(), "attached": attached, "uiUrl": link})
 	}
 	verb := "started"
 	if attached {
 		verb = "attached to the running"
 	}
 	fmt.Fprintf(a.stderr, "%s %s (run %s)\n  follow: %s\n", verb, id, run.GetRunID(), a.reattachCommand(id))
+	if link != "" {
+		fmt.Fprintf(a.stderr, "  web ui: %s\n", link)
+	}
 	if !wait {
 		return nil
 	}

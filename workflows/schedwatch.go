@@ -77,6 +77,8 @@ func ScheduleWatchWorkflow(ctx workflow.Context, in ScheduleWatchInput) error {
 			notify(ctx, m)
 		}
 		seen.Alerts += len(alerts)
+		// Replay-safe: the SDK's handler does not count during replay.
+		workflow.GetMetricsHandler(ctx).Counter(ScheduleAlertsMetric).Inc(int64(len(alerts)))
 		seen.SkippedOverlap, seen.MissedCatchup = check.SkippedOverlap, check.MissedCatchup
 		for _, r := range check.RecentRuns {
 			if r.Status != "Running" && r.ActualTime.After(seen.Since) {
@@ -138,3 +140,8 @@ func watchAlerts(in ScheduleWatchInput, seen *WatchState, c activities.ScheduleC
 	}
 	return out
 }
+
+// ScheduleAlertsMetric counts the alerts schedule watchers post, through
+// the SDK's metrics handler (exported as vigil_schedule_alerts_total on
+// the worker's --metrics-addr).
+const ScheduleAlertsMetric = "vigil_schedule_alerts"

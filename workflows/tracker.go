@@ -23,6 +23,7 @@ func NewTracker(ctx workflow.Context, flow, target string) *Tracker {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, FlowKey.ValueSet(flow), TargetKey.ValueSet(target)); err != nil {
 		workflow.GetLogger(ctx).Warn("cannot set search attributes", "error", err)
 	}
+	t.publish()
 	return t
 }
 
@@ -34,11 +35,12 @@ func (t *Tracker) SetPhase(phase string) {
 	if t.st.Phase != phase {
 		t.st.Phase = phase
 		t.st.Since = workflow.Now(t.ctx)
+		t.publish()
 	}
 }
 
 // Update lets a flow change any other field.
-func (t *Tracker) Update(f func(*Status)) { f(&t.st) }
+func (t *Tracker) Update(f func(*Status)) { f(&t.st); t.publish() }
 
 // Fail records err and moves to PhaseFailed.
 func (t *Tracker) Fail(err error) {

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/vigilops/vigil/internal/metrics"
 )
 
 // minEmptyPoll: an empty long poll (WaitTimeSeconds ≥ 1) that comes back
@@ -54,6 +56,7 @@ func (r *Router) poll(ctx context.Context, url string) {
 			continue
 		}
 		r.stats.received.Add(int64(len(out.Messages)))
+		metrics.NotificationsReceived.WithLabelValues(url).Add(float64(len(out.Messages)))
 		for i, m := range out.Messages {
 			if ctx.Err() != nil {
 				log.Info("stopping; leaving the rest of the batch on the queue", "left", len(out.Messages)-i)

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/vigilops/vigil/internal/metrics"
 )
 
 const (
@@ -61,7 +63,7 @@ func (r *Router) process(ctx context.Context, queueURL string, m types.Message) 
 	if err != nil {
 		log.Warn("cannot parse SQS message; leaving it on the queue for its dead-letter queue",
 			"error", err, "body", truncate(info.Body, maxLoggedBody))
-		r.finish(outcomeMalformed, info)
+		r.finish(outcomeMalformed, "unknown", info)
 		return
 	}
 	log = log.With("notification", n)
@@ -74,7 +76,7 @@ func (r *Router) process(ctx context.Context, queueURL string, m types.Message) 
 			log.Warn("no handler registered for this kind of notification; deleting it")
 		}
 		r.delete(ctx, log, queueURL, m)
-		r.finish(outcomeDropped, info)
+		r.finish(outcomeDropped, string(n.Kind), info)
 		return
 	}
 
@@ -84,25 +86,29 @@ func (r *Router) process(ctx context.Context, queueURL string, m types.Message) 
 	}
 	if err := errors.Join(errs...); err != nil {
 		log.Warn("notification handler failed; the message will be delivered again", "error", err)
-		r.finish(outcomeFailed, info)
+		r.finish(outcomeFailed, string(n.Kind), info)
 		return
 	}
 	log.Debug("notification handled")
 	r.delete(ctx, log, queueURL, m)
-	r.finish(outcomeHandled, info)
+	r.finish(outcomeHandled, string(n.Kind), info)
 }
 
 // finish counts the outcome once the message's processing is complete.
-func (r *Router) finish(o outcome, info MessageInfo) {
+func (r *Router) finish(o outcome, kind string, info MessageInfo) {
 	switch o {
 	case outcomeHandled:
 		r.stats.handled.Add(1)
+		metrics.Notifications.WithLabelValues(kind, metrics.OutcomeHandled).Inc()
 	case outcomeFailed:
 		r.stats.failed.Add(1)
+		metrics.Notifications.WithLabelValues(kind, metrics.OutcomeFailed).Inc()
 	case outcomeDropped:
 		r.stats.dropped.Add(1)
+		metrics.Notifications.WithLabelValues(kind, metrics.OutcomeDropped).Inc()
 	case outcomeMalformed:
 		r.stats.malformed.Add(1)
+		metrics.Notifications.WithLabelValues(kind, metrics.OutcomeMalformed).Inc()
 	}
 	if r.observe != nil {
 		r.observe(o, info)

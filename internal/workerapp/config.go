@@ -53,6 +53,8 @@ type Config struct {
 	// faults (--dev only; see s3lite.EventFaults).
 	S3DropRate, S3DuplicateRate float64
 	S3DelayMax                  time.Duration
+	// Ops are the operational flags (ops.go).
+	Ops OpsConfig
 }
 
 type listFlag []string
@@ -89,6 +91,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.Float64Var(&cfg.S3DropRate, "s3-drop-rate", 0.2, "fraction of the local S3's ObjectCreated events lost, as S3 sometimes does (--dev)")
 	fs.Float64Var(&cfg.S3DuplicateRate, "s3-duplicate-rate", 0, "fraction of the local S3's ObjectCreated events sent twice (--dev)")
 	fs.DurationVar(&cfg.S3DelayMax, "s3-delay-max", 0, "each local S3 ObjectCreated event waits a random 0..this before it is sent (--dev)")
+	addOpsFlags(fs, &cfg.Ops)
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: worker [flags]
 
@@ -114,6 +117,9 @@ Flags:
 		cfg.Queues = []string{NotificationQueue}
 	}
 	if _, err := cfg.slogLevel(); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Ops.validate(); err != nil {
 		return cfg, err
 	}
 	if cfg.Host == "" || strings.ContainsAny(cfg.Host, "/@ ") {

@@ -140,6 +140,9 @@ func printBanner(out io.Writer, ep Endpoints, cfg Config) {
 	fmt.Fprintf(tw, "  Local cloud\t%s (S3, SQS, SNS, Glacier; Slack sink at /_slack/, messages at /_slack/messages)\n", ep.CloudURL)
 	fmt.Fprintf(tw, "  Datastore Admin\t%s (emulator, project %s; %s=%s)\n", ep.DatastoreAddr, DemoDatastoreProject, activities.DatastoreEndpointEnv, ep.DatastoreAddr)
 	fmt.Fprintf(tw, "  Task queue\t%s\n", cfg.TaskQueue)
+	if ep.MetricsURL != "" {
+		fmt.Fprintf(tw, "  Metrics\t%s\n", ep.MetricsURL)
+	}
 	for _, q := range ep.QueueURLs {
 		fmt.Fprintf(tw, "  Notifications\t%s\n", q)
 	}

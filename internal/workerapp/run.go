@@ -22,6 +22,7 @@ import (
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/router"
 	"github.com/vigilops/vigil/internal/tclient"
+	"github.com/vigilops/vigil/internal/version"
 	"github.com/vigilops/vigil/workflows"
 )
 
@@ -36,6 +37,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "worker:", err)
 		return 2
+	}
+	if cfg.Ops.Version {
+		fmt.Fprintln(stdout, version.Get())
+		return 0
+	}
+	if cfg.Ops.Probe != "" {
+		if err := probe(cfg.Ops.Probe); err != nil {
+			fmt.Fprintln(stderr, "worker: probe:", err)
+			return 1
+		}
+		return 0
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -66,6 +78,8 @@ type Endpoints struct {
 	DemoArchives []DemoArchive
 	// DemoCacheURL is the demo cache server (--dev only).
 	DemoCacheURL string
+	// MetricsURL is the Prometheus endpoint ("" when metrics are off).
+	MetricsURL string
 }
 
 // DemoArchive is a demo vault archive, for the banner and tests.
@@ -76,15 +90,29 @@ type DemoArchive struct {
 
 // Run runs the worker until ctx ends, then stops everything it started.
 func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready) error {
-	level, err := cfg.slogLevel()
+	var ep Endpoints
+	logger, err := cfg.newLogger(stderr)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if cfg.Ops.CloudOnly {
+		return runCloudOnly(ctx, cfg, stdout, logger, ready)
+	}
 	getenv := os.Getenv
+	pc, err := loadCodec(cfg)
+	if err != nil {
+		return err
+	}
+	msrv, sdkMetrics, err := startMetrics(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if msrv != nil {
+		defer msrv.Close()
+		ep.MetricsURL = msrv.URL()
+	}
 
 	var awsCfg aws.Config
-	var ep Endpoints
 	var stack *devStack
 	if cfg.Dev {
 		if stack, err = startDev(ctx, cfg, logger); err != nil {
@@ -101,7 +129,13 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 		}
 	}
 
-	topts := tclient.Options{Address: cfg.Address, Namespace: cfg.Namespace, Logger: logger}
+	topts := tclient.Options{Address: cfg.Address, Namespace: cfg.Namespace, Logger: logger,
+		Configure: func(co *client.Options) {
+			pc.Configure(co)
+			if sdkMetrics != nil {
+				co.MetricsHandler = sdkMetrics
+			}
+		}}
 	co, err := tclient.Load(topts)
 	if err != nil {
 		return err
@@ -153,7 +187,11 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 		printBanner(stdout, ep, cfg)
 	} else {
 		logger.Info("worker started", "temporal", ep.TemporalAddress, "namespace", ep.Namespace,
-			"taskQueue", cfg.TaskQueue, "queues", strings.Join(ep.QueueURLs, ","))
+			"taskQueue", cfg.TaskQueue, "queues", strings.Join(ep.QueueURLs, ","), "metrics", ep.MetricsURL,
+			"payloadKey", pc.KeyID(), "version", version.Get().Version)
+	}
+	if msrv != nil {
+		msrv.SetReady()
 	}
 	if ready != nil {
 		ready(ep)
