@@ -148,7 +148,7 @@ func (e *Env) WorkerProcess(tags, cloudURL string, env []string) (*benchkit.Work
 		return nil, err
 	}
 	e.Defer(p.Stop)
-	if err := benchkit.WaitForPoller(e.Ctx, e.Server.Client); err != nil {
+	if err := benchkit.WaitForPoller(e.Ctx, e.Server.Client, p.Cmd.Process.Pid); err != nil {
 		return nil, err
 	}
 	return p, nil

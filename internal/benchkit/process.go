@@ -116,14 +116,18 @@ func ProcCPU(pid int) (time.Duration, error) {
 }
 
 // WaitForPoller waits until a worker polls vigil's task queue for
-// activities, or ctx ends.
-func WaitForPoller(ctx context.Context, c client.Client) error {
+// activities, or ctx ends. With pid > 0 only a poller of that process
+// counts (the SDK's default identity starts with "pid@"): the server lists
+// pollers of stopped workers for a while.
+func WaitForPoller(ctx context.Context, c client.Client, pid int) error {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for {
 		d, err := c.DescribeTaskQueue(ctx, workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY)
-		if err == nil && len(d.GetPollers()) > 0 {
-			return nil
+		for _, p := range d.GetPollers() {
+			if pid <= 0 || strings.HasPrefix(p.GetIdentity(), fmt.Sprintf("%d@", pid)) {
+				return nil
+			}
 		}
 		select {
 		case <-ctx.Done():
