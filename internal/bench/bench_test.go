@@ -45,7 +45,10 @@ func TestQuick(t *testing.T) {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // TestWriteReportKeepsProse checks that --write replaces only the owned
 // block, and only the sub-blocks of the scenarios that ran.

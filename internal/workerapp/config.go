@@ -48,6 +48,9 @@ type Config struct {
 	Host string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+	// DevFaults makes the local cloud fail or slow a fraction of calls
+	// (--dev only; localcloud.ParseFaults syntax), to rehearse throttling.
+	DevFaults string
 }
 
 type listFlag []string
@@ -81,6 +84,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&cfg.Address, "address", "", "Temporal host:port (overrides TEMPORAL_ADDRESS and the config profile)")
 	fs.StringVar(&cfg.Namespace, "namespace", "", "Temporal namespace (overrides TEMPORAL_NAMESPACE and the config profile)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&cfg.DevFaults, "dev-faults", "", "local cloud fault injection (--dev): service[:Operation]=rate[@latency],... e.g. s3=0.2,sqs=0.2,glacier=0.2@50ms")
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: worker [flags]
 
