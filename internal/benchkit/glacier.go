@@ -61,38 +61,54 @@ func JobCompleted(ctx context.Context, clients *awsconf.Clients, vault, jobID st
 	return time.Parse("2006-01-02T15:04:05.000Z", aws.ToString(d.CompletionDate))
 }
 
+// RawOptions select what the raw loop does besides writing.
+type RawOptions struct {
+	// Hash computes the SHA-256 of the bytes on the way.
+	Hash bool
+	// Sync fsyncs the file at the end (RawResult.Synced).
+	Sync bool
+}
+
+// RawResult times a raw download from the first GET.
+type RawResult struct {
+	// Written is when the last byte was written.
+	Written time.Duration
+	// Synced is when the file was synced (Sync only).
+	Synced time.Duration
+}
+
 // RawDownload is the script's way of retrieving an archive: initiate a
 // job, poll until it completes, then GET 64 MiB ranges one after the other
-// into path, optionally hashing the bytes with SHA-256 on the way. It
-// returns the time from the first GET to the last byte written (no sync).
-func RawDownload(ctx context.Context, clients *awsconf.Clients, vault, archive string, size int64, path string, hash bool) (time.Duration, error) {
+// into path.
+func RawDownload(ctx context.Context, clients *awsconf.Clients, vault, archive string, size int64, path string, opts RawOptions) (RawResult, error) {
+	var res RawResult
 	job, err := clients.Glacier.InitiateJob(ctx, &glacier.InitiateJobInput{VaultName: aws.String(vault), JobParameters: &gtypes.JobParameters{
 		Type: aws.String("archive-retrieval"), ArchiveId: aws.String(archive), Tier: aws.String("Expedited")}})
 	if err != nil {
-		return 0, err
+		return res, err
 	}
 	for {
 		d, err := clients.Glacier.DescribeJob(ctx, &glacier.DescribeJobInput{VaultName: aws.String(vault), JobId: job.JobId})
 		if err != nil {
-			return 0, err
+			return res, err
 		}
 		if d.Completed {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return res, ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return 0, err
+		return res, err
 	}
 	defer f.Close()
 	var w io.Writer = f
 	h := sha256.New()
-	if hash {
+	if opts.Hash {
 		w = io.MultiWriter(f, h)
 	}
 	start := time.Now()
@@ -101,14 +117,21 @@ func RawDownload(ctx context.Context, clients *awsconf.Clients, vault, archive s
 		out, err := clients.Glacier.GetJobOutput(ctx, &glacier.GetJobOutputInput{VaultName: aws.String(vault), JobId: job.JobId,
 			Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, min(off+chunk, size)-1))})
 		if err != nil {
-			return 0, err
+			return res, err
 		}
 		_, err = io.Copy(w, out.Body)
 		out.Body.Close()
 		if err != nil {
-			return 0, err
+			return res, err
 		}
 	}
 	_ = h.Sum(nil)
-	return time.Since(start), nil
+	res.Written = time.Since(start)
+	if opts.Sync {
+		if err := f.Sync(); err != nil {
+			return res, err
+		}
+		res.Synced = time.Since(start)
+	}
+	return res, nil
 }
