@@ -25,7 +25,7 @@ func (batchThroughput) Title() string { return "Batch jobs per second" }
 func (batchThroughput) Describe() string {
 	return "No-op batch jobs (BatchJob workflow, s3-put kind with the activity replaced by a no-op) started and awaited " +
 		"8 at a time, per second, against bare workflows running one no-op activity on the same worker. " +
-		"300 jobs of each per round (quick: 20)."
+		"300 jobs of each in all rounds (quick: 20); one rate per round."
 }
 
 func (batchThroughput) Run(env *Env) ([]Measure, error) {
@@ -37,7 +37,7 @@ func (batchThroughput) Run(env *Env) ([]Measure, error) {
 	if err := env.Worker(clients, benchkit.WorkerOptions{Override: rec.register}); err != nil {
 		return nil, errorf("worker", err)
 	}
-	n := env.pick(300, 20)
+	n := env.share(env.pick(300, 20))
 	job := workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "noop", Kind: flowdata.JobKindS3Put, S3Put: &flowdata.S3PutJob{Bucket: "noop", Key: "k", Content: "x"}}}
 	prefix := fmt.Sprintf("bench-batch-%d-%d", time.Now().UnixNano(), env.Round)
 	base, err := rate(env.Ctx, n, func(ctx context.Context, i int) error {
