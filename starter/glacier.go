@@ -58,8 +58,8 @@ running worker starts consuming it without a restart.`,
   starter glacier setup --vault my-vault --topic-name ops-glacier --queue-name ops-notifications`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Vault == "" {
-				return cli.Usagef("--vault is required")
+			if err := checkVaultName(o.Vault); err != nil {
+				return err
 			}
 			c, err := a.awsClients(cmd.Context())
 			if err != nil {
@@ -142,9 +142,10 @@ Ctrl-C detaches without cancelling.`,
 
 func (o *retrieveOptions) validate() error {
 	in := &o.in
+	if err := checkVaultName(in.Vault); err != nil {
+		return err
+	}
 	switch {
-	case in.Vault == "":
-		return cli.Usagef("--vault is required")
 	case in.ArchiveID != "" && in.Inventory:
 		return cli.Usagef("give --archive-id or --inventory, not both")
 	case in.ArchiveID == "" && !in.Inventory:
@@ -249,4 +250,18 @@ func diffGlacier(in workflows.GlacierRetrieveInput, running *commonpb.Payloads) 
 	}
 	have, want := retrieveInputs(r), retrieveInputs(in)
 	return differs([3]string{"--to", have[0], want[0]}, [3]string{"--tier", have[1], want[1]}, [3]string{"--byte-range", have[2], want[2]})
+}
+
+// checkVaultName checks a vault name the way Glacier does: 1 to 255
+// letters, digits, '_', '-' or '.'.
+func checkVaultName(v string) error {
+	if v == "" {
+		return cli.Usagef("--vault is required")
+	}
+	if len(v) > 255 || strings.IndexFunc(v, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.')
+	}) >= 0 {
+		return cli.Usagef("--vault %q: want 1 to 255 letters, digits, '_', '-' or '.'", v)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -168,6 +169,15 @@ func markRunning(cmd *cobra.Command, a *app) {
 			return run(c, args)
 		}
 	}
+	if cmd.RunE == nil && cmd.Run == nil && cmd.HasParent() && cmd.HasSubCommands() {
+		// A command group: an unknown verb is a usage error, not help.
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cli.Usagef("unknown command %q for '%s' (see '%s --help')", args[0], c.CommandPath(), c.CommandPath())
+			}
+			return c.Help()
+		}
+	}
 	for _, sub := range cmd.Commands() {
 		markRunning(sub, a)
 	}
@@ -188,7 +198,7 @@ func (a *app) validateGlobals() error {
 	}
 	if a.flags.address != "" {
 		host, port, err := net.SplitHostPort(a.flags.address)
-		if err != nil || host == "" || port == "" {
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
 			return cli.Usagef("--address must be host:port (got %q)", a.flags.address)
 		}
 	}
@@ -253,5 +263,11 @@ func exactlyOneID(cmd *cobra.Command, args []string) error {
 	if strings.TrimSpace(args[0]) == "" {
 		return cli.Usagef("%s: the workflow ID must not be empty", cmd.Name())
 	}
+	if len(args[0]) > maxWorkflowIDLen {
+		return cli.Usagef("%s: the workflow ID is %d bytes long; Temporal accepts at most %d", cmd.Name(), len(args[0]), maxWorkflowIDLen)
+	}
 	return nil
 }
+
+// maxWorkflowIDLen is the Temporal server's default limit.maxIDLength.
+const maxWorkflowIDLen = 1000

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/benchkit"
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/stacktest"
@@ -53,8 +54,12 @@ func BenchmarkBackupRestore(b *testing.B) {
 	defer sink.Close()
 	worker := startWorkerProcess(b, ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), cloud.URL())
 	c := testenv.NewClient(b, ts)
-	waitForPoller(b, c)
-	idleRSS := procStatusKiB(b, worker.Process.Pid, "VmRSS")
+	pctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := benchkit.WaitForPoller(pctx, c, worker.Cmd.Process.Pid); err != nil {
+		b.Fatal(err)
+	}
+	idleRSS := procStatusKiB(b, worker.Cmd.Process.Pid, "VmRSS")
 	var rawUp, upload, backup, rawDown, restore []time.Duration
 	i := 0
 	b.ResetTimer()
@@ -86,7 +91,7 @@ func BenchmarkBackupRestore(b *testing.B) {
 	b.ReportMetric(rate(restore), "vigil-restore-run-MiB/s")
 	b.ReportMetric(100*rate(restore)/rate(rawDown), "restore-run/raw-%")
 	b.ReportMetric(float64(idleRSS)/1024, "worker-idle-RSS-MiB")
-	b.ReportMetric(float64(procStatusKiB(b, worker.Process.Pid, "VmHWM"))/1024, "worker-peak-RSS-MiB")
+	b.ReportMetric(float64(procStatusKiB(b, worker.Cmd.Process.Pid, "VmHWM"))/1024, "worker-peak-RSS-MiB")
 }
 
 // runFlow runs a workflow to its end.

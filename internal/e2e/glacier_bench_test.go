@@ -1,27 +1,19 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/glacier"
-	gtypes "github.com/aws/aws-sdk-go-v2/service/glacier/types"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/internal/awsconf"
+	"github.com/vigilops/vigil/internal/benchkit"
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/setup"
@@ -39,26 +31,6 @@ func envInt(name string, def int64) int64 {
 	return def
 }
 
-// outputWatch records when the emulator first receives GetJobOutput for
-// each job, i.e. when the download started.
-type outputWatch struct {
-	mu    sync.Mutex
-	first map[string]time.Time
-}
-
-func (o *outputWatch) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if parts := strings.Split(r.URL.Path, "/"); len(parts) == 7 && parts[6] == "output" {
-			o.mu.Lock()
-			if _, ok := o.first[parts[5]]; !ok {
-				o.first[parts[5]] = time.Now()
-			}
-			o.mu.Unlock()
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // BenchmarkGlacierNotifyToDownload measures, over VIGIL_RETRIEVALS (50)
 // sequential retrievals, the time from a job's completion (when Glacier
 // publishes the notification) to the first GetJobOutput request: SNS →
@@ -67,8 +39,8 @@ func (o *outputWatch) wrap(next http.Handler) http.Handler {
 func BenchmarkGlacierNotifyToDownload(b *testing.B) {
 	n := int(envInt("VIGIL_RETRIEVALS", 50))
 	ts := testenv.NewTemporalB(b)
-	watch := &outputWatch{first: map[string]time.Time{}}
-	cloud, clients := stacktest.Cloud(b, localcloud.Options{TierDelays: map[string]time.Duration{"Expedited": 50 * time.Millisecond}, Wrap: watch.wrap})
+	watch := benchkit.NewOutputWatch()
+	cloud, clients := stacktest.Cloud(b, localcloud.Options{TierDelays: map[string]time.Duration{"Expedited": 50 * time.Millisecond}, Wrap: watch.Wrap})
 	stacktest.StartWorker(b, ts, clients, os.Getenv)
 	c := testenv.NewClient(b, ts)
 	ctx := context.Background()
@@ -114,18 +86,16 @@ func BenchmarkGlacierNotifyToDownload(b *testing.B) {
 
 // completionToDownload is the time from the job's CompletionDate to the
 // first GetJobOutput request for it.
-func completionToDownload(b *testing.B, clients *awsconf.Clients, watch *outputWatch, jobID string) time.Duration {
-	d, err := clients.Glacier.DescribeJob(context.Background(), &glacier.DescribeJobInput{VaultName: aws.String("bench"), JobId: aws.String(jobID)})
+func completionToDownload(b *testing.B, clients *awsconf.Clients, watch *benchkit.OutputWatch, jobID string) time.Duration {
+	done, err := benchkit.JobCompleted(context.Background(), clients, "bench", jobID)
 	if err != nil {
 		b.Fatal(err)
 	}
-	done, err := time.Parse("2006-01-02T15:04:05.000Z", aws.ToString(d.CompletionDate))
-	if err != nil {
-		b.Fatal(err)
+	first, ok := watch.First(jobID)
+	if !ok {
+		b.Fatalf("no GetJobOutput for job %s", jobID)
 	}
-	watch.mu.Lock()
-	defer watch.mu.Unlock()
-	return watch.first[jobID].Sub(done)
+	return first.Sub(done)
 }
 
 // BenchmarkGlacierDownload retrieves a VIGIL_BENCH_MIB (1024) MiB archive
@@ -152,6 +122,7 @@ func BenchmarkGlacierDownload(b *testing.B) {
 	}
 	syscall.Sync() // the new archive's writeback must not run during the measurements
 	worker := startWorkerProcess(b, ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), cloud.URL())
+	pid := worker.Cmd.Process.Pid
 	c := testenv.NewClient(b, ts)
 	dir := os.Getenv("VIGIL_BENCH_DIR") // e.g. /dev/shm, to measure the pipeline rather than the disk
 	if dir == "" {
@@ -165,12 +136,19 @@ func BenchmarkGlacierDownload(b *testing.B) {
 		dir = d
 	}
 	var raws, rawSynced, vigils []time.Duration
-	waitForPoller(b, c)
-	idleRSS := procStatusKiB(b, worker.Process.Pid, "VmRSS")
+	pctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := benchkit.WaitForPoller(pctx, c, pid); err != nil {
+		b.Fatal(err)
+	}
+	idleRSS := procStatusKiB(b, pid, "VmRSS")
 	b.ResetTimer()
 	for b.Loop() {
-		written, synced := rawDownload(b, clients, archive, size, filepath.Join(dir, "raw.bin"))
-		raws, rawSynced = append(raws, written), append(rawSynced, synced)
+		raw, err := benchkit.RawDownload(ctx, clients, "bench", archive, size, filepath.Join(dir, "raw.bin"), benchkit.RawOptions{Sync: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		raws, rawSynced = append(raws, raw.Written), append(rawSynced, raw.Synced)
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GlacierWorkflowID("bench", archive), TaskQueue: workflows.TaskQueue},
 			workflows.GlacierRetrieveWorkflow, workflows.GlacierRetrieveInput{Vault: "bench", ArchiveID: archive, Tier: "Expedited",
 				Destination: "file://" + filepath.Join(dir, "vigil.bin"), Parallel: int(envInt("VIGIL_PARALLEL", 0)), Fsync: os.Getenv("VIGIL_BENCH_FSYNC") != ""})
@@ -198,110 +176,30 @@ func BenchmarkGlacierDownload(b *testing.B) {
 	b.ReportMetric(100*raw.Seconds()/vigil.Seconds(), "vigil/raw-%")
 	b.ReportMetric(100*synced.Seconds()/vigil.Seconds(), "vigil/raw+sync-%")
 	b.ReportMetric(float64(idleRSS)/1024, "worker-idle-RSS-MiB")
-	b.ReportMetric(float64(procStatusKiB(b, worker.Process.Pid, "VmHWM"))/1024, "worker-peak-RSS-MiB")
-}
-
-// rawDownload is the script's way: initiate, wait, then GET 64 MiB ranges
-// one after the other into a file. It returns the download time, and the
-// time until the file was also synced to disk (what vigil waits for).
-func rawDownload(b *testing.B, clients *awsconf.Clients, archive string, size int64, path string) (time.Duration, time.Duration) {
-	ctx := context.Background()
-	job, err := clients.Glacier.InitiateJob(ctx, &glacier.InitiateJobInput{VaultName: aws.String("bench"), JobParameters: &gtypes.JobParameters{
-		Type: aws.String("archive-retrieval"), ArchiveId: aws.String(archive), Tier: aws.String("Expedited")}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for {
-		d, err := clients.Glacier.DescribeJob(ctx, &glacier.DescribeJobInput{VaultName: aws.String("bench"), JobId: job.JobId})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if d.Completed {
-			break
-		}
-		<-time.After(20 * time.Millisecond)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	start := time.Now()
-	const chunk = 64 << 20
-	for off := int64(0); off < size; off += chunk {
-		out, err := clients.Glacier.GetJobOutput(ctx, &glacier.GetJobOutputInput{VaultName: aws.String("bench"), JobId: job.JobId,
-			Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, min(off+chunk, size)-1))})
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, err = f.ReadFrom(out.Body)
-		out.Body.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	written := time.Since(start)
-	if err := f.Sync(); err != nil {
-		b.Fatal(err)
-	}
-	return written, time.Since(start)
+	b.ReportMetric(float64(procStatusKiB(b, pid, "VmHWM"))/1024, "worker-peak-RSS-MiB")
 }
 
 // startWorkerProcess builds and runs the worker binary against the test
 // server and the local cloud, stopping it (SIGTERM) when the benchmark ends.
 // VIGIL_BENCH_TAGS are build tags (nodev: the lean production build).
-func startWorkerProcess(b *testing.B, address, namespace, cloudURL string) *exec.Cmd {
-	bin := filepath.Join(b.TempDir(), "worker")
-	// VIGIL_BENCH_TAGS=nodev measures the lean production build.
-	if out, err := exec.Command("go", "build", "-tags", os.Getenv("VIGIL_BENCH_TAGS"), "-o", bin, "github.com/vigilops/vigil/worker").CombinedOutput(); err != nil {
-		b.Fatalf("building the worker: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "--address", address, "--namespace", namespace, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+cloudURL, "AWS_REGION="+awsconf.LocalRegion,
-		"AWS_ACCESS_KEY_ID="+awsconf.LocalAccessKey, "AWS_SECRET_ACCESS_KEY="+awsconf.LocalSecretKey)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
+func startWorkerProcess(b *testing.B, address, namespace, cloudURL string) *benchkit.WorkerProcess {
+	bin, err := benchkit.BuildWorker(b.TempDir(), os.Getenv("VIGIL_BENCH_TAGS"))
+	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	return cmd
+	p, err := benchkit.StartWorkerProcess(bin, address, namespace, cloudURL, nil, os.Stderr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(p.Stop)
+	return p
 }
 
 // procStatusKiB reads a kB field of /proc/<pid>/status.
 func procStatusKiB(b *testing.B, pid int, field string) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	v, err := benchkit.ProcStatusKiB(pid, field)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			v, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return v
-		}
-	}
-	b.Fatalf("no %s in /proc/%d/status", field, pid)
-	return 0
-}
-
-// waitForPoller waits until a worker polls the task queue for activities.
-func waitForPoller(b *testing.B, c client.Client) {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		d, err := c.DescribeTaskQueue(context.Background(), workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY)
-		if err == nil && len(d.GetPollers()) > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("no worker polling %s after a minute: %v", workflows.TaskQueue, err)
-		}
-		<-time.After(50 * time.Millisecond)
-	}
+	return v
 }

@@ -10,15 +10,13 @@ import (
 	"testing"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
-	"github.com/vigilops/vigil/internal/devserver"
+	"github.com/vigilops/vigil/internal/benchkit"
 	"github.com/vigilops/vigil/internal/router"
 	"github.com/vigilops/vigil/internal/testenv"
 	"github.com/vigilops/vigil/internal/workerapp"
@@ -173,19 +171,10 @@ func benchClient(b *testing.B) client.Client {
 	if os.Getenv("VIGIL_BENCH_SERVER") == "temporaltest" {
 		return testenv.NewTemporalB(b).GetDefaultClient()
 	}
-	sa := map[string]enumspb.IndexedValueType{}
-	for _, n := range workflows.SearchAttributes {
-		sa[n] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
-	}
-	s, err := devserver.Start(context.Background(), devserver.Options{UIPort: -1, SearchAttributes: sa, Logger: slog.New(slog.DiscardHandler)})
+	s, err := benchkit.StartServer(context.Background(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = s.Stop() })
-	c, err := client.Dial(client.Options{HostPort: s.FrontendAddr(), Namespace: s.Namespace(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(c.Close)
-	return c
+	b.Cleanup(func() { _ = s.Close() })
+	return s.Client
 }

@@ -43,6 +43,10 @@ type Options struct {
 	S3DelayMax      time.Duration
 	// Wrap, when set, wraps the whole handler (tests inject faults with it).
 	Wrap func(http.Handler) http.Handler
+	// Faults fail or slow a fraction of calls per service and operation
+	// with the services' own errors (see Fault; Cloud.SetFaults changes
+	// them while serving).
+	Faults []Fault
 }
 
 // DevTierDelays are the --dev retrieval delays: long enough to watch a
@@ -60,6 +64,7 @@ type Cloud struct {
 	Demo    *demoapp.Service
 
 	services []Service
+	faults   faults
 	logger   *slog.Logger
 	srv      *http.Server
 	url      string
@@ -72,6 +77,7 @@ func New(opts Options) (*Cloud, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Cloud{logger: logger}
+	c.SetFaults(opts.Faults)
 	c.SQS = sqsemu.New(sqsemu.Options{Region: Region, AccountID: AccountID, Logger: logger})
 	c.SNS = snsemu.New(snsemu.Options{Region: Region, AccountID: AccountID, Logger: logger, Queues: c.SQS, Endpoint: "http://" + opts.Addr})
 	c.Slack = slacksink.New(slacksink.Options{Logger: logger})
@@ -140,6 +146,9 @@ func (c *Cloud) URL() string { return c.url }
 func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, s := range c.services {
 		if s.Match(r) {
+			if c.faults.inject(w, r, s.Name()) {
+				return
+			}
 			s.ServeHTTP(w, r)
 			return
 		}

@@ -55,6 +55,9 @@ type Config struct {
 	S3DelayMax                  time.Duration
 	// Ops are the operational flags (ops.go).
 	Ops OpsConfig
+	// DevFaults makes the local cloud fail or slow a fraction of calls
+	// (--dev only; localcloud.ParseFaults syntax), to rehearse throttling.
+	DevFaults string
 }
 
 type listFlag []string
@@ -92,6 +95,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.Float64Var(&cfg.S3DuplicateRate, "s3-duplicate-rate", 0, "fraction of the local S3's ObjectCreated events sent twice (--dev)")
 	fs.DurationVar(&cfg.S3DelayMax, "s3-delay-max", 0, "each local S3 ObjectCreated event waits a random 0..this before it is sent (--dev)")
 	addOpsFlags(fs, &cfg.Ops)
+	fs.StringVar(&cfg.DevFaults, "dev-faults", "", "local cloud fault injection (--dev): service[:Operation]=rate[@latency],... e.g. s3=0.2,sqs=0.2,glacier=0.2@50ms")
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: worker [flags]
 

@@ -40,6 +40,10 @@ type devStack struct {
 
 func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, error) {
 	host := "127.0.0.1"
+	faults, err := localcloud.ParseFaults(cfg.DevFaults)
+	if err != nil {
+		return nil, fmt.Errorf("--dev-faults: %w", err)
+	}
 	if cfg.CloudPort != 0 {
 		if err := devserver.CheckPortFree(host, cfg.CloudPort); err != nil {
 			return nil, err
@@ -65,6 +69,7 @@ func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, 
 		DataDir:    filepath.Join(cfg.DataDir, "cloud"),
 		Logger:     logger.With("component", "cloud"),
 		S3DropRate: cfg.S3DropRate, S3DuplicateRate: cfg.S3DuplicateRate, S3DelayMax: cfg.S3DelayMax,
+		Faults: faults,
 	})
 	if err != nil {
 		_ = ts.Stop()

@@ -1,0 +1,123 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/glacier"
+	"go.temporal.io/sdk/client"
+
+	"github.com/vigilops/vigil/internal/benchkit"
+	"github.com/vigilops/vigil/internal/detdata"
+	"github.com/vigilops/vigil/internal/localcloud"
+	"github.com/vigilops/vigil/internal/setup"
+	"github.com/vigilops/vigil/internal/stacktest"
+	"github.com/vigilops/vigil/internal/testenv"
+	"github.com/vigilops/vigil/workflows"
+	"github.com/vigilops/vigil/workflows/flowdata"
+)
+
+// TestGlacierWorkerProcessKilled is R1 of issue 13 for the Glacier flow: a
+// separately started worker process is SIGKILLed while a range download is
+// in flight (the emulator holds the 3rd GetJobOutput), a new process is
+// started, and the retrieval finishes with the right bytes and exactly one
+// Glacier job in the vault. The in-flight range is retried only after its
+// heartbeat timeout (1 min), hence VIGIL_LONG=1.
+func TestGlacierWorkerProcessKilled(t *testing.T) {
+	if os.Getenv("VIGIL_LONG") == "" {
+		t.Skip("takes over a minute (the killed range waits for its heartbeat timeout); set VIGIL_LONG=1")
+	}
+	ts := testenv.NewTemporal(t)
+	reached := make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	outputs := 0
+	hold := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/output") {
+				mu.Lock()
+				outputs++
+				block := outputs == 3
+				mu.Unlock()
+				if block {
+					once.Do(func() { close(reached) })
+					<-r.Context().Done()
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	cloud, awsc := stacktest.Cloud(t, localcloud.Options{TierDelays: fastTiers, Wrap: hold})
+	c := testenv.NewClient(t, ts)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := cloud.Glacier.CreateVault("kill-vault"); err != nil {
+		t.Fatal(err)
+	}
+	const size = 24 << 20
+	archive, wantHash, err := cloud.Glacier.PutArchive("kill-vault", detdata.New(21, size), "kill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup.Glacier(ctx, awsc, setup.GlacierOptions{Vault: "kill-vault"}); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := benchkit.BuildWorker(t.TempDir(), "nodev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	startProc := func() *benchkit.WorkerProcess {
+		p, err := benchkit.StartWorkerProcess(bin, ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), cloud.URL(), nil, os.Stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Stop)
+		if err := benchkit.WaitForPoller(ctx, c, p.Cmd.Process.Pid); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := startProc()
+	dest := filepath.Join(t.TempDir(), "out.bin")
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GlacierWorkflowID("kill-vault", archive), TaskQueue: workflows.TaskQueue},
+		workflows.GlacierRetrieveWorkflow, workflows.GlacierRetrieveInput{Vault: "kill-vault", ArchiveID: archive, Tier: "Expedited",
+			Destination: "file://" + dest, PollInterval: flowdata.Duration(time.Second), ChunkSize: 4 << 20, Parallel: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reached:
+	case <-ctx.Done():
+		t.Fatal("the download never reached its 3rd range")
+	}
+	first.Kill()
+	startProc()
+	var res workflows.GlacierRetrieveResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("retrieval after the kill: %v", err)
+	}
+	if got, n := fileTreeHash(t, dest); got != wantHash || n != size {
+		t.Fatalf("file tree hash %s (%d bytes), want %s (%d)", got, n, wantHash, int64(size))
+	}
+	jobs, err := awsc.Glacier.ListJobs(ctx, &glacier.ListJobsInput{VaultName: aws.String("kill-vault")})
+	if err != nil || len(jobs.JobList) != 1 {
+		t.Errorf("vault has %d jobs (%v), want exactly one: the restart must not initiate another", len(jobs.JobList), err)
+	}
+	seen := map[string]int{}
+	for _, rng := range cloud.Glacier.GetJobOutputCalls(res.JobID) {
+		seen[rng]++
+	}
+	for rng, k := range seen {
+		if k > 1 {
+			t.Errorf("range %s fetched %d times: finished ranges must not be fetched again", rng, k)
+		}
+	}
+}
