@@ -180,3 +180,11 @@ func printDemoCommands(out io.Writer, ep Endpoints) {
 		fmt.Fprintf(out, "  go run ./starter s3 restore --bucket %s --key %s --to file:///tmp/full.dump --wait\n", DemoArchiveBucket, demoObjects[0].description)
 	}
 }
+
+// datastoreAddr is the Datastore Admin emulator's address.
+func (s *devStack) datastoreAddr() string {
+	if s.datastore == nil {
+		return ""
+	}
+	return s.datastore.Addr()
+}

@@ -35,3 +35,5 @@ func (*devStack) cacheURL() string { return "" }
 func (*devStack) stop(*slog.Logger) {}
 
 func printBanner(io.Writer, Endpoints, Config) {}
+
+func (*devStack) datastoreAddr() string { return "" }

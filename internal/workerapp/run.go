@@ -120,7 +120,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 		}
 		defer stack.stop(logger)
 		cfg.Address, cfg.Namespace, ep.UIURL, ep.CloudURL = stack.endpoints()
-		ep.DatastoreAddr = stack.datastore.Addr()
+		ep.DatastoreAddr = stack.datastoreAddr()
 		awsCfg = awsconf.Local(ep.CloudURL)
 		getenv = stack.getenv
 	} else {
