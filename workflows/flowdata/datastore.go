@@ -2,8 +2,10 @@ package flowdata
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -175,8 +177,11 @@ func checkFilter(kinds, namespaces []string, labels map[string]string) error {
 			return fmt.Errorf("namespace %q: want a namespace id without spaces or commas", n)
 		}
 	}
-	for k, v := range labels {
-		if !labelRE.MatchString(k) || !valueRE.MatchString(v) {
+	// Sorted, so that the error names the same label every time (workflow
+	// code calls this, and replays must see the same error).
+	//workflowcheck:ignore the keys are sorted, so the order is fixed
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		if v := labels[k]; !labelRE.MatchString(k) || !valueRE.MatchString(v) {
 			return fmt.Errorf("label %s=%s: keys and values are lowercase letters, digits, '_' and '-' (at most 63)", k, v)
 		}
 	}
