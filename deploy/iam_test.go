@@ -21,6 +21,8 @@ var iamPolicies = map[string][]string{
 	"glacier-retrieve.json": {"activities/glacier.go", "activities/glacier_download.go", "activities/sinks.go"},
 	"s3-restore.json":       {"activities/s3restore.go", "activities/s3deliver.go", "activities/sinks.go"},
 	"batch.json":            {"activities/s3.go", "activities/sqs.go"},
+	"s3-reprocess.json":     {"activities/s3object.go", "activities/s3object_exec.go", "activities/s3object_processors.go", "activities/s3sweep.go"},
+	"backup.json":           {"activities/backup.go", "activities/backup_restore.go", "activities/backup_source.go", "activities/backup_store.go"},
 	"setup.json":            {"internal/setup/glacier.go", "internal/setup/s3events.go", "internal/setup/setup.go", "starter/glacier.go", "starter/s3.go"},
 }
 
@@ -35,6 +37,9 @@ var iamActions = map[string][]string{
 	"s3.CompleteMultipartUpload":            {"s3:PutObject"},
 	"s3.AbortMultipartUpload":               {"s3:AbortMultipartUpload"},
 	"s3.HeadObject":                         {"s3:GetObject"},
+	"s3.ListMultipartUploads":               {"s3:ListBucketMultipartUploads"},
+	"s3.UploadPartCopy":                     {"s3:GetObject", "s3:PutObject"},
+	"s3.ListObjectsV2":                      {"s3:ListBucket"},
 	"s3.CopyObject":                         {"s3:GetObject", "s3:PutObject"},
 	"s3.HeadBucket":                         {"s3:ListBucket"},
 	"s3.ListBuckets":                        {"s3:ListAllMyBuckets"},
@@ -44,7 +49,7 @@ var iamActions = map[string][]string{
 	"manager.NewUploader": {"s3:PutObject", "s3:AbortMultipartUpload"},
 }
 
-var sdkCall = regexp.MustCompile(`&(glacier|s3|sqs|sns)\.([A-Z][A-Za-z]+)Input\b|\b(manager)\.(NewUploader)\(`)
+var sdkCall = regexp.MustCompile(`&(glacier|s3|sqs|sns)\.([A-Z][A-Za-z0-9]+)Input\b|\b(manager)\.(NewUploader)\(`)
 
 func neededActions(t *testing.T, files []string) []string {
 	t.Helper()
