@@ -27,7 +27,7 @@ func TestBackupValidation(t *testing.T) {
 		want string
 	}{
 		{[]string{"backup", "run", "--name", "n", "--source", "ftp://h/x", "--to", "s3://bkt/"}, `unknown scheme "ftp"`},
-		{[]string{"backup", "run", "--name", "n", "--source", "file://rel/x", "--to", "s3://bkt/"}, "use file:///abs/path"},
+		{[]string{"backup", "run", "--name", "n", "--source", "file:rel/x", "--to", "s3://bkt/"}, "path must be absolute"},
 		{[]string{"backup", "run", "--name", "n", "--source", "dir:rel", "--to", "s3://bkt/"}, "path must be absolute"},
 		{[]string{"backup", "run", "--name", "n", "--source", "file:///x", "--to", "file:///y"}, "want s3://bucket/prefix/"},
 		{[]string{"backup", "run", "--name", "n", "--source", "http://h/x", "--user", "u", "--password-env", "UNSET_PW_VIGIL", "--to", "s3://bkt/"}, "UNSET_PW_VIGIL (basic-auth password) is not set"},

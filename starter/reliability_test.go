@@ -50,7 +50,7 @@ func TestBadInputTable(t *testing.T) {
 		{[]string{"glacier", "retrieve", "--vault", "", "--inventory", "--to", file}, "--vault is required"},
 		{[]string{"glacier", "retrieve", "--vault", "v/../x", "--inventory", "--to", file}, "--vault \"v/../x\""},
 		{[]string{"glacier", "retrieve", "--vault", huge, "--inventory", "--to", file}, "1 to 255"},
-		{[]string{"glacier", "retrieve", "--vault", "v", "--inventory", "--to", "file://relative/x"}, "a host is not allowed"},
+		{[]string{"glacier", "retrieve", "--vault", "v", "--inventory", "--to", "file:relative/x"}, "path must be absolute"},
 		{[]string{"glacier", "retrieve", "--vault", "v", "--inventory", "--to", "http://example.com/x"}, "want file:///abs/path or s3://bucket/key"},
 		{[]string{"glacier", "retrieve", "--vault", "v", "--inventory", "--to", "s3://bucket"}, "name the object"},
 		{[]string{"glacier", "retrieve", "--vault", "v", "--archive-id", "a", "--byte-range", "banana", "--to", file}, "want start-end"},
@@ -64,7 +64,7 @@ func TestBadInputTable(t *testing.T) {
 		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--tier", "Turbo"}, "want one of Expedited, Standard, Bulk"},
 		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--days", "-3"}, "want at least 1"},
 		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--to", "s3://"}, "missing bucket name"},
-		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--to", "file://"}, "a host is not allowed"},
+		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--to", "file://"}, "want file://HOST/abs/path"},
 		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--poll-interval", "never"}, "invalid duration"},
 		{[]string{"s3", "frobnicate"}, "unknown command"},
 		// Batch jobs.
