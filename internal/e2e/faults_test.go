@@ -101,7 +101,10 @@ func TestFlowsUnderFaults(t *testing.T) {
 		t.Fatalf("batch s3-put under faults: %v", err)
 	}
 	cloud.SetFaults(nil) // check the outcome without faults
-	if n := cloud.FaultsInjected(); n < 5 {
+	// Faults are drawn at random per call: with the ~40 calls these flows
+	// make at 20 %, none failing would be a 1-in-10,000 event, while "at
+	// least 5" failed now and then by chance (3 seen).
+	if n := cloud.FaultsInjected(); n < 1 {
 		t.Errorf("only %d calls failed: the faults were not exercised", n)
 	} else {
 		t.Logf("%d calls failed by injected faults", n)
