@@ -324,18 +324,12 @@ var BootID = sync.OnceValue(func() string {
 // even be gone) and those written under another boot whose bytes no longer
 // have their tree hash. It returns a RangesLost error listing them.
 func checkRebootedRanges(path string, parts []RangePart) error {
-	f, err := os.Open(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	f, size, err := openPartial(path)
+	if err != nil {
 		return err
 	}
-	var size int64
 	if f != nil {
 		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		size = fi.Size()
 	}
 	boot := BootID()
 	var lost []int
@@ -393,4 +387,23 @@ func syncPath(path string) error {
 		err = cerr
 	}
 	return err
+}
+
+// openPartial opens a partial file for the after-reboot checks and returns
+// its size; a missing file is no error: nil and size 0 (every range in it
+// counts as lost).
+func openPartial(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, fi.Size(), nil
 }

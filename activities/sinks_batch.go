@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -109,18 +108,12 @@ func (a *Sinks) finishBatches(ctx context.Context, in FinishInput) (FinishResult
 // and returns a RangesLost error listing the batch numbers (positions in
 // batches) whose bytes are gone or changed.
 func checkRebootedBatches(path string, batches []BatchSummary) error {
-	f, err := os.Open(path)
-	if err != nil && !os.IsNotExist(err) {
+	f, size, err := openPartial(path)
+	if err != nil {
 		return err
 	}
-	var size int64
 	if f != nil {
 		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		size = fi.Size()
 	}
 	boot := BootID()
 	var lost []int

@@ -1,15 +1,14 @@
 package catalog
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/internal/pipeline"
+	"github.com/vigilops/vigil/internal/strictyaml"
 	"github.com/vigilops/vigil/workflows"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -34,15 +33,9 @@ func init() {
 		Summary:         "sweep an S3 prefix for objects no event announced, and process them with a pipeline",
 		AlertsOnFailure: false,
 		Read: func(n *yaml.Node) (Input, error) {
-			var d s3SweepDoc
-			b, err := yaml.Marshal(n)
+			d, err := strictyaml.FromNode(n, func(s3SweepDoc) error { return nil })
 			if err != nil {
 				return Input{}, err
-			}
-			dec := yaml.NewDecoder(bytes.NewReader(b))
-			dec.KnownFields(true)
-			if err := dec.Decode(&d); err != nil {
-				return Input{}, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
 			}
 			if err := location.ValidateBucket(d.Bucket); err != nil {
 				return Input{}, fmt.Errorf("bucket: %w", err)

@@ -5,12 +5,10 @@
 package jobspec
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -20,43 +18,22 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/internal/strictyaml"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // ReadFile reads and validates a job file.
 func ReadFile(path string) (flowdata.BatchJob, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return flowdata.BatchJob{}, fmt.Errorf("job file: %w", err)
-	}
-	job, err := Parse(b)
-	if err != nil {
-		return flowdata.BatchJob{}, fmt.Errorf("job file %s: %w", filepath.Base(path), err)
-	}
-	return job, nil
+	return strictyaml.ReadFile(path, "job", Validate)
 }
 
-// Parse decodes YAML or JSON (JSON is YAML) strictly and validates it.
-func Parse(b []byte) (flowdata.BatchJob, error) {
-	var job flowdata.BatchJob
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&job); err != nil {
-		return job, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	return job, Validate(job)
-}
+// Parse decodes YAML or JSON (JSON is YAML) strictly (unknown keys are
+// errors) and validates it.
+func Parse(b []byte) (flowdata.BatchJob, error) { return strictyaml.Parse(b, Validate) }
 
-// FromNode decodes an already-parsed YAML node (an inline job in a
-// schedules file) strictly and validates it.
-func FromNode(n *yaml.Node) (flowdata.BatchJob, error) {
-	var job flowdata.BatchJob
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return job, err
-	}
-	return Parse(b)
-}
+// FromNode decodes an already-parsed YAML node (an inline job in a schedules file) strictly and
+// validates it.
+func FromNode(n *yaml.Node) (flowdata.BatchJob, error) { return strictyaml.FromNode(n, Validate) }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -20,43 +19,22 @@ import (
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/internal/strictyaml"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // ReadFile reads and validates a pipeline file.
 func ReadFile(path string) (flowdata.Pipeline, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return flowdata.Pipeline{}, fmt.Errorf("pipeline file: %w", err)
-	}
-	p, err := Parse(b)
-	if err != nil {
-		return flowdata.Pipeline{}, fmt.Errorf("pipeline file %s: %w", filepath.Base(path), err)
-	}
-	return p, nil
+	return strictyaml.ReadFile(path, "pipeline", Validate)
 }
 
-// Parse decodes YAML or JSON strictly (unknown keys are errors) and
-// validates the result.
-func Parse(b []byte) (flowdata.Pipeline, error) {
-	var p flowdata.Pipeline
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&p); err != nil {
-		return p, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	return p, Validate(p)
-}
+// Parse decodes YAML or JSON (JSON is YAML) strictly (unknown keys are
+// errors) and validates it.
+func Parse(b []byte) (flowdata.Pipeline, error) { return strictyaml.Parse(b, Validate) }
 
-// FromNode decodes an already-parsed YAML node (e.g. an inline pipeline in
-// a schedules file) strictly and validates it.
-func FromNode(n *yaml.Node) (flowdata.Pipeline, error) {
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return flowdata.Pipeline{}, err
-	}
-	return Parse(b)
-}
+// FromNode decodes an already-parsed YAML node (an inline pipeline in a schedules file) strictly and
+// validates it.
+func FromNode(n *yaml.Node) (flowdata.Pipeline, error) { return strictyaml.FromNode(n, Validate) }
 
 var (
 	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
