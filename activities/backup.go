@@ -94,9 +94,14 @@ type BackupUploadResult struct {
 	Aborted int `json:"aborted,omitempty"`
 }
 
-// UploadProgress is the upload's heartbeat.
+// UploadProgress is the heartbeat of a backup's upload (bytes S3
+// acknowledged), a restore's download and a verify (bytes read): see
+// backup_progress.go.
 type UploadProgress struct {
-	Done  int64 `json:"done"`
+	// Done is the bytes done so far.
+	Done int64 `json:"done"`
+	// Total is the expected size; 0 when unknown (a dir source, an http
+	// source without Content-Length).
 	Total int64 `json:"total,omitempty"`
 }
 
@@ -129,7 +134,9 @@ func (a *Backup) Upload(ctx context.Context, in BackupUploadInput) (BackupUpload
 	}
 	defer src.Close()
 	start := time.Now()
-	body := newHashingReader(ctx, src, src.size)
+	progress := startProgress(ctx, src.size)
+	defer progress.Stop()
+	body := newHashingReader(src, src.size, nil)
 	partSize, concurrency := in.PartSize, in.Concurrency
 	if partSize <= 0 {
 		partSize = DefaultBackupPartSize
@@ -140,7 +147,7 @@ func (a *Backup) Upload(ctx context.Context, in BackupUploadInput) (BackupUpload
 	put := &s3.PutObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key), Body: body,
 		ContentType: aws.String(src.contentType), Metadata: map[string]string{MetaSource: src.name, MetaVersion: Version}}
 	applyStorageOptions(put, in)
-	u := manager.NewUploader(a.S3, func(u *manager.Uploader) {
+	u := manager.NewUploader(ackedParts{a.S3, progress}, func(u *manager.Uploader) {
 		u.PartSize, u.Concurrency = partSize, concurrency
 		u.LeavePartsOnError = false
 	})
@@ -251,30 +258,27 @@ func (a *Backup) AbortUploads(ctx context.Context, in AbortUploadsInput) (int, e
 	return a.abortUploads(ctx, in.Bucket, in.Key)
 }
 
-// hashingReader hashes and counts what is read, heartbeats the count,
-// and remembers a source error (so the upload's failure names it).
+// hashingReader hashes and counts what is read, adds the count to its
+// progress (nil: none), and remembers a source error (so the upload's
+// failure names it).
 type hashingReader struct {
-	ctx   context.Context
-	r     io.Reader
-	h     hash.Hash
-	n     int64
-	total int64
-	last  time.Time
-	err   error
+	r        io.Reader
+	h        hash.Hash
+	n        int64
+	total    int64
+	progress *progressBeat
+	err      error
 }
 
-func newHashingReader(ctx context.Context, r io.Reader, total int64) *hashingReader {
-	return &hashingReader{ctx: ctx, r: r, h: sha256.New(), total: total, last: time.Now()}
+func newHashingReader(r io.Reader, total int64, progress *progressBeat) *hashingReader {
+	return &hashingReader{r: r, h: sha256.New(), total: total, progress: progress}
 }
 
 func (h *hashingReader) Read(b []byte) (int, error) {
 	n, err := h.r.Read(b)
 	h.h.Write(b[:n])
 	h.n += int64(n)
-	if time.Since(h.last) >= heartbeatEvery && activity.IsActivity(h.ctx) {
-		activity.RecordHeartbeat(h.ctx, UploadProgress{Done: h.n, Total: h.total})
-		h.last = time.Now()
-	}
+	h.progress.add(int64(n))
 	switch {
 	case err == io.EOF && h.total >= 0 && h.n != h.total:
 		h.err = fmt.Errorf("source ended at %d of %d bytes: %w", h.n, h.total, io.ErrUnexpectedEOF)

@@ -39,8 +39,9 @@ type RestoreStreamResult struct {
 // Restore streams the object to its destination, checking its SHA-256 on
 // the way; on a mismatch (non-retryable ChecksumMismatch) the destination
 // is left as it was:
-//   - file: written to a temporary file next to it, renamed into place
-//     once verified;
+//   - file: downloaded in parallel ranges into a temporary file next to
+//     it, hashed as its prefix grows, renamed into place once verified
+//     (backup_restore_file.go);
 //   - dir: extracted into a temporary directory next to it (no entry may
 //     leave it: os.Root), swapped into place once verified;
 //   - http(s): sent as the body of a PUT (or POST) whose last byte is held
@@ -52,16 +53,21 @@ func (a *Backup) Restore(ctx context.Context, in RestoreStreamInput) (RestoreStr
 		return RestoreStreamResult{}, BadInput("destination: %v", err)
 	}
 	obj := in.Object
+	if dest.Scheme == location.File {
+		progress := startProgress(ctx, obj.Size)
+		defer progress.Stop()
+		return RestoreStreamResult{Location: dest.String(), Bytes: obj.Size}, a.restoreFileRanged(ctx, obj, dest.Path, progress)
+	}
 	out, err := a.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key)})
 	if err != nil {
 		return RestoreStreamResult{}, Classify("S3 GetObject s3://"+obj.Bucket+"/"+obj.Key, err)
 	}
 	defer out.Body.Close()
-	body := newHashingReader(ctx, out.Body, obj.Size)
+	progress := startProgress(ctx, obj.Size)
+	defer progress.Stop()
+	body := newHashingReader(out.Body, obj.Size, progress)
 	res := RestoreStreamResult{Location: dest.String(), Bytes: obj.Size}
 	switch dest.Scheme {
-	case location.File:
-		return res, restoreFile(body, obj, dest.Path)
 	case location.Dir:
 		return res, restoreDir(body, obj, dest.Path)
 	case location.HTTP, location.HTTPS:
@@ -75,36 +81,6 @@ func (a *Backup) Restore(ctx context.Context, in RestoreStreamInput) (RestoreStr
 func mismatch(obj ObjectRef, got string) error {
 	return nonRetryable(ErrTypeChecksumMismatch, "s3://%s/%s has SHA-256 %s, the backup recorded %s: the stored object is damaged; destination left unchanged",
 		obj.Bucket, obj.Key, got, obj.SHA256)
-}
-
-func restoreFile(body *hashingReader, obj ObjectRef, dest string) error {
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return fileError("destination", dest, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".vigil-restore-*")
-	if err != nil {
-		return fileError("destination", dest, err)
-	}
-	defer os.Remove(tmp.Name()) // gone already after the rename
-	defer tmp.Close()
-	if _, err := io.Copy(tmp, body); err != nil {
-		return err
-	}
-	if got := body.Sum(); got != obj.SHA256 {
-		return mismatch(obj, got)
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if fi, err := os.Stat(dest); err == nil {
-		_ = os.Chmod(tmp.Name(), fi.Mode().Perm())
-	} else {
-		_ = os.Chmod(tmp.Name(), 0o644)
-	}
-	return os.Rename(tmp.Name(), dest)
 }
 
 func restoreDir(body *hashingReader, obj ObjectRef, dest string) error {

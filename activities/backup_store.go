@@ -41,7 +41,9 @@ func (a *Backup) Verify(ctx context.Context, in ObjectRef) (string, error) {
 		return "", Classify("S3 GetObject s3://"+in.Bucket+"/"+in.Key, err)
 	}
 	defer out.Body.Close()
-	h := newHashingReader(ctx, out.Body, in.Size)
+	progress := startProgress(ctx, in.Size)
+	defer progress.Stop()
+	h := newHashingReader(out.Body, in.Size, progress)
 	if _, err := io.Copy(io.Discard, h); err != nil {
 		return "", err
 	}

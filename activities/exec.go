@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -64,6 +65,9 @@ func runCommand(ctx context.Context, j flowdata.ExecJob, extraEnv []string) (Job
 	cmd.Env = append(cmd.Env, extraEnv...)
 	// Own process group, so the kill reaches the command's children too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithWorker(cmd.SysProcAttr)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	out := &lockedTail{t: tailBuffer{limit: OutputLimit}}

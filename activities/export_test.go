@@ -11,5 +11,9 @@ func SetCopyStreamLimits(t testing.TB, limit, partSize int64) {
 	t.Cleanup(func() { copyObjectLimit, copyPartSize = oldLimit, oldPart })
 }
 
-// CopyStreamParts exposes copyStreamParts.
-func CopyStreamParts(size int64) (partSize int64, concurrency int) { return copyStreamParts(size) }
+// CopyStreamParts exposes copyParts (default minimum part).
+func CopyStreamParts(size int64) (partSize int64, concurrency int) { return copyParts(size, 0) }
+
+// SetMoveCopyLimits lowers, for one S3Object, the object size above which
+// MoveObject copies in UploadPartCopy parts, and the smallest part.
+func SetMoveCopyLimits(a *S3Object, limit, partSize int64) { a.copyLimit, a.partSize = limit, partSize }

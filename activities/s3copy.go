@@ -5,25 +5,182 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/activity"
-
-	"github.com/vigilops/vigil/internal/location"
+	"go.temporal.io/sdk/temporal"
 )
 
-// copySource is the x-amz-copy-source of the object in names.
-func copySource(in DeliverObjectInput) string {
-	src := in.Bucket + "/" + url.PathEscape(in.Key)
-	if in.VersionID != "" {
-		src += "?versionId=" + url.QueryEscape(in.VersionID)
+// CopyAPI is the part of the S3 client CopyInParts uses: the multipart
+// calls, UploadPartCopy, and GetObject for the streamed fallback.
+type CopyAPI interface {
+	manager.UploadAPIClient
+	UploadPartCopy(context.Context, *s3.UploadPartCopyInput, ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error)
+	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// PartCopy is one copy of an object too large for CopyObject.
+type PartCopy struct {
+	// Bucket, Key and VersionID name the source.
+	Bucket    string
+	Key       string
+	VersionID string
+	// Source is the source's HeadObject: every part requires its ETag
+	// (x-amz-copy-source-if-match), its size is cut into parts, and its
+	// content headers and user metadata are carried over.
+	Source *s3.HeadObjectOutput
+	// Metadata, when not nil, replaces the source's user metadata.
+	Metadata map[string]string
+	// DestBucket and DestKey are where the copy goes.
+	DestBucket string
+	DestKey    string
+	// MinPartSize is the smallest part; zero is CopyStreamPartSize. Parts
+	// grow so that there are at most 10,000.
+	MinPartSize int64
+}
+
+func (p PartCopy) src() string  { return fmt.Sprintf("s3://%s/%s", p.Bucket, p.Key) }
+func (p PartCopy) dest() string { return fmt.Sprintf("s3://%s/%s", p.DestBucket, p.DestKey) }
+func (p PartCopy) etag() string { return `"` + unquote(aws.ToString(p.Source.ETag)) + `"` }
+
+// createUpload starts the destination's multipart upload with what
+// CopyObject's default MetadataDirective=COPY keeps (or p.Metadata).
+func (p PartCopy) createUpload() *s3.CreateMultipartUploadInput {
+	h, md := p.Source, p.Source.Metadata
+	if p.Metadata != nil {
+		md = p.Metadata
 	}
-	return src
+	return &s3.CreateMultipartUploadInput{Bucket: aws.String(p.DestBucket), Key: aws.String(p.DestKey),
+		ContentType: h.ContentType, ContentEncoding: h.ContentEncoding, ContentDisposition: h.ContentDisposition,
+		ContentLanguage: h.ContentLanguage, CacheControl: h.CacheControl, Metadata: md}
+}
+
+// ErrNoPartCopy says the server does not implement UploadPartCopy.
+var ErrNoPartCopy = errors.New("UploadPartCopy not supported")
+
+// CopyInParts copies an object above CopyObject's limit server-side, in
+// UploadPartCopy parts (at most 10,000), each conditional on the source's
+// ETag and followed by a heartbeat; a server without UploadPartCopy gets
+// the streamed copy (GetObject of that ETag into a multipart upload)
+// instead. A source replaced during the copy is a non-retryable
+// ObjectChanged error. A failed copy aborts its upload, also when the
+// activity's context is gone, and a retry aborts the upload of an attempt
+// whose worker died (PartCopyProgress). It returns the bytes copied.
+func CopyInParts(ctx context.Context, c CopyAPI, p PartCopy) (int64, error) {
+	n, err := partCopy(ctx, c, p)
+	if errors.Is(err, ErrNoPartCopy) {
+		activity.GetLogger(ctx).Info("the server has no UploadPartCopy; streaming the copy", "object", p.src())
+		return streamCopy(ctx, c, p)
+	}
+	return n, err
+}
+
+// PartCopyProgress is the heartbeat of a copy in parts. A retry aborts
+// the upload it names: the attempt that made it died (its worker with it)
+// before it could complete or abort it, and an unfinished upload is
+// billed until aborted.
+type PartCopyProgress struct {
+	Bucket   string `json:"bucket"`
+	Key      string `json:"key"`
+	UploadID string `json:"uploadId"`
+	Done     int64  `json:"done"`
+	Size     int64  `json:"size"`
+}
+
+// abortPrevious aborts the upload of the attempt before this one.
+func abortPrevious(ctx context.Context, c CopyAPI) {
+	var prev PartCopyProgress
+	// Details of another kind (a byte count, a text) do not decode.
+	if !activity.HasHeartbeatDetails(ctx) || activity.GetHeartbeatDetails(ctx, &prev) != nil || prev.UploadID == "" {
+		return
+	}
+	activity.GetLogger(ctx).Info("aborting the multipart upload of the previous attempt", "bucket", prev.Bucket, "key", prev.Key,
+		"uploadId", prev.UploadID, "done", prev.Done)
+	abortUpload(ctx, c, prev.Bucket, prev.Key, prev.UploadID)
+}
+
+func partCopy(ctx context.Context, c CopyAPI, p PartCopy) (int64, error) {
+	abortPrevious(ctx, c)
+	size := aws.ToInt64(p.Source.ContentLength)
+	up, err := c.CreateMultipartUpload(ctx, p.createUpload())
+	if err != nil {
+		return 0, Classify("S3 CreateMultipartUpload "+p.dest(), err)
+	}
+	prog := PartCopyProgress{Bucket: p.DestBucket, Key: p.DestKey, UploadID: aws.ToString(up.UploadId), Size: size}
+	activity.RecordHeartbeat(ctx, prog)
+	partSize, _ := copyParts(size, p.MinPartSize)
+	var parts []s3types.CompletedPart
+	for off, n := int64(0), int32(1); off < size; off, n = off+partSize, n+1 {
+		last := min(off+partSize, size) - 1
+		out, err := c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String(p.DestBucket), Key: aws.String(p.DestKey),
+			UploadId: up.UploadId, PartNumber: aws.Int32(n), CopySource: aws.String(CopySource(p.Bucket, p.Key, p.VersionID)),
+			CopySourceIfMatch: aws.String(p.etag()), CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", off, last))})
+		if err != nil {
+			abortUpload(ctx, c, p.DestBucket, p.DestKey, aws.ToString(up.UploadId))
+			if n == 1 && partCopyUnsupported(err) {
+				return 0, ErrNoPartCopy
+			}
+			return 0, partCopyError(fmt.Sprintf("S3 UploadPartCopy %s → %s part %d", p.src(), p.dest(), n), err)
+		}
+		etag := ""
+		if out.CopyPartResult != nil {
+			etag = aws.ToString(out.CopyPartResult.ETag)
+		}
+		parts = append(parts, s3types.CompletedPart{PartNumber: aws.Int32(n), ETag: aws.String(etag)})
+		prog.Done = last + 1
+		activity.RecordHeartbeat(ctx, prog)
+	}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(p.DestBucket), Key: aws.String(p.DestKey),
+		UploadId: up.UploadId, MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+		abortUpload(ctx, c, p.DestBucket, p.DestKey, aws.ToString(up.UploadId))
+		return 0, Classify("S3 CompleteMultipartUpload "+p.dest(), err)
+	}
+	return size, nil
+}
+
+// partCopyError sorts a refused part: a source whose ETag no longer
+// matches was replaced during the copy (non-retryable ObjectChanged).
+func partCopyError(op string, err error) error {
+	if isPreconditionFailed(err) {
+		return temporal.NewNonRetryableApplicationError(op+": the source was replaced during the copy", ErrTypeObjectChanged, err)
+	}
+	return Classify(op, err)
+}
+
+func isPreconditionFailed(err error) bool {
+	var api smithy.APIError
+	return httpStatus(err) == http.StatusPreconditionFailed || errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed"
+}
+
+// abortUpload aborts a multipart upload in a context of its own: the
+// activity's may be the reason the copy failed. One already gone
+// (completed or aborted) is fine.
+func abortUpload(ctx context.Context, c CopyAPI, bucket, key, uploadID string) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_, err := c.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		UploadId: aws.String(uploadID)})
+	var api smithy.APIError
+	if err != nil && !(errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload") {
+		activity.GetLogger(ctx).Warn("could not abort a failed copy's multipart upload", "bucket", bucket, "key", key,
+			"uploadId", uploadID, "error", err)
+	}
+}
+
+// partCopyUnsupported tells a server that has no UploadPartCopy (501 Not
+// Implemented, or an UploadPart that wants a body: 411) from a refusal.
+func partCopyUnsupported(err error) bool {
+	var api smithy.APIError
+	if errors.As(err, &api) && (api.ErrorCode() == "NotImplemented" || api.ErrorCode() == "MissingContentLength") {
+		return true
+	}
+	s := httpStatus(err)
+	return s == http.StatusNotImplemented || s == http.StatusLengthRequired
 }
 
 // heartbeatWhile heartbeats every heartbeatEvery until the returned stop is
@@ -46,83 +203,4 @@ func heartbeatWhile(ctx context.Context, size int64) (stop func()) {
 		}
 	}()
 	return func() { close(done) }
-}
-
-// errNoPartCopy says the server does not implement UploadPartCopy.
-var errNoPartCopy = errors.New("UploadPartCopy not supported")
-
-// bigCopy copies an object above CopyObject's limit server-side, in
-// UploadPartCopy parts (sized as the streamed copy's, at most 10,000),
-// heartbeating after each; a server without UploadPartCopy gets the
-// streamed copy instead. A failed copy aborts its upload.
-func (a *S3) bigCopy(ctx context.Context, in DeliverObjectInput, dest location.Location, src string) (FinishResult, error) {
-	fin, err := a.partCopy(ctx, in, dest, src)
-	if errors.Is(err, errNoPartCopy) {
-		activity.GetLogger(ctx).Info("the server has no UploadPartCopy; streaming the copy", "object", src)
-		return a.streamCopy(ctx, in, dest, src)
-	}
-	return fin, err
-}
-
-func (a *S3) partCopy(ctx context.Context, in DeliverObjectInput, dest location.Location, src string) (FinishResult, error) {
-	head := &s3.HeadObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
-	if in.VersionID != "" {
-		head.VersionId = aws.String(in.VersionID)
-	}
-	h, err := a.Client.HeadObject(ctx, head)
-	if err != nil {
-		return FinishResult{}, Classify("S3 HeadObject "+src, err)
-	}
-	size := aws.ToInt64(h.ContentLength)
-	up, err := a.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key),
-		// What CopyObject's default MetadataDirective=COPY keeps.
-		ContentType: h.ContentType, ContentEncoding: h.ContentEncoding, ContentDisposition: h.ContentDisposition,
-		ContentLanguage: h.ContentLanguage, CacheControl: h.CacheControl, Metadata: h.Metadata})
-	if err != nil {
-		return FinishResult{}, Classify("S3 CreateMultipartUpload "+dest.String(), err)
-	}
-	abort := func() {
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		_, _ = a.Client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key),
-			UploadId: up.UploadId})
-	}
-	partSize, _ := copyStreamParts(size)
-	var parts []s3types.CompletedPart
-	for off, n := int64(0), int32(1); off < size; off, n = off+partSize, n+1 {
-		last := min(off+partSize, size) - 1
-		out, err := a.Client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key),
-			UploadId: up.UploadId, PartNumber: aws.Int32(n), CopySource: aws.String(copySource(in)),
-			CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", off, last))})
-		if err != nil {
-			abort()
-			if n == 1 && partCopyUnsupported(err) {
-				return FinishResult{}, errNoPartCopy
-			}
-			return FinishResult{}, Classify(fmt.Sprintf("S3 UploadPartCopy %s → %s part %d", src, dest, n), err)
-		}
-		etag := ""
-		if out.CopyPartResult != nil {
-			etag = aws.ToString(out.CopyPartResult.ETag)
-		}
-		parts = append(parts, s3types.CompletedPart{PartNumber: aws.Int32(n), ETag: aws.String(etag)})
-		activity.RecordHeartbeat(ctx, fmt.Sprintf("copied %d of %d bytes server-side", last+1, size))
-	}
-	if _, err := a.Client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key),
-		UploadId: up.UploadId, MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts}}); err != nil {
-		abort()
-		return FinishResult{}, Classify("S3 CompleteMultipartUpload "+dest.String(), err)
-	}
-	return FinishResult{Location: dest.String(), Bytes: size}, nil
-}
-
-// partCopyUnsupported tells a server that has no UploadPartCopy (501 Not
-// Implemented, or an UploadPart that wants a body: 411) from a refusal.
-func partCopyUnsupported(err error) bool {
-	var api smithy.APIError
-	if errors.As(err, &api) && (api.ErrorCode() == "NotImplemented" || api.ErrorCode() == "MissingContentLength") {
-		return true
-	}
-	s := httpStatus(err)
-	return s == http.StatusNotImplemented || s == http.StatusLengthRequired
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -76,7 +75,7 @@ func (a *S3) DeliverObject(ctx context.Context, in DeliverObjectInput) (FinishRe
 		}
 		stop := heartbeatWhile(ctx, in.Size)
 		_, err := a.Client.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key),
-			CopySource: aws.String(copySource(in))})
+			CopySource: aws.String(CopySource(in.Bucket, in.Key, in.VersionID))})
 		stop()
 		if err != nil {
 			var api smithy.APIError
@@ -268,73 +267,21 @@ func contentRangeStart(cr string) (int64, bool) {
 	return n, err == nil
 }
 
-// streamCopy copies an object too large for CopyObject where the server
-// has no UploadPartCopy: GetObject streamed into a multipart upload by the
-// SDK's upload manager, with bounded memory and heartbeats of the bytes
-// read. A failed upload is aborted (by the manager, or here if the
-// activity's context is gone); a retry starts over.
-func (a *S3) streamCopy(ctx context.Context, in DeliverObjectInput, dest location.Location, src string) (FinishResult, error) {
-	req := &s3.GetObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
+// bigCopy copies an object above CopyObject's limit with CopyInParts,
+// of the version a HeadObject finds now.
+func (a *S3) bigCopy(ctx context.Context, in DeliverObjectInput, dest location.Location, src string) (FinishResult, error) {
+	head := &s3.HeadObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
 	if in.VersionID != "" {
-		req.VersionId = aws.String(in.VersionID)
+		head.VersionId = aws.String(in.VersionID)
 	}
-	out, err := a.Client.GetObject(ctx, req)
+	h, err := a.Client.HeadObject(ctx, head)
 	if err != nil {
-		return FinishResult{}, Classify("S3 GetObject "+src, err)
+		return FinishResult{}, Classify("S3 HeadObject "+src, err)
 	}
-	defer out.Body.Close()
-	size := aws.ToInt64(out.ContentLength)
-	partSize, concurrency := copyStreamParts(size)
-	body := &progressReader{ctx: ctx, r: out.Body, want: size, last: time.Now()}
-	put := &s3.PutObjectInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key), Body: body,
-		// What CopyObject's default MetadataDirective=COPY keeps.
-		ContentType: out.ContentType, ContentEncoding: out.ContentEncoding, ContentDisposition: out.ContentDisposition,
-		ContentLanguage: out.ContentLanguage, CacheControl: out.CacheControl, Metadata: out.Metadata}
-	u := manager.NewUploader(a.Client, func(u *manager.Uploader) { u.PartSize, u.Concurrency = partSize, concurrency })
-	if _, err := u.Upload(ctx, put); err != nil {
-		var failed manager.MultiUploadFailure
-		if errors.As(err, &failed) && ctx.Err() != nil {
-			// The manager's abort used the cancelled context.
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			_, _ = a.Client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(dest.Bucket), Key: aws.String(dest.Key),
-				UploadId: aws.String(failed.UploadID())})
-			cancel()
-		}
-		return FinishResult{}, Classify("S3 multipart copy "+src+" → "+dest.String(), err)
+	n, err := CopyInParts(ctx, a.Client, PartCopy{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID, Source: h,
+		DestBucket: dest.Bucket, DestKey: dest.Key})
+	if err != nil {
+		return FinishResult{}, err
 	}
-	return FinishResult{Location: dest.String(), Bytes: body.n}, nil
-}
-
-// copyStreamParts sizes the parts of a streamed copy of size bytes (whole
-// MiB, at most 10,000 parts) and how many are uploaded at once.
-func copyStreamParts(size int64) (partSize int64, concurrency int) {
-	partSize = max(copyPartSize, (size+int64(manager.MaxUploadParts)-1)/int64(manager.MaxUploadParts))
-	partSize = (partSize + 1<<20 - 1) &^ (1<<20 - 1)
-	return partSize, int(min(max(copyStreamMemory/partSize-2, 1), 4))
-}
-
-// progressReader counts the bytes read, heartbeats the count, and turns a
-// body that ends early into an error (so the upload is not completed).
-type progressReader struct {
-	ctx     context.Context
-	r       io.Reader
-	n, want int64
-	last    time.Time
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.n += int64(n)
-	s3restoreBytes.Add(float64(n))
-	if time.Since(p.last) >= heartbeatEvery {
-		activity.RecordHeartbeat(p.ctx, p.n)
-		p.last = time.Now()
-	}
-	switch {
-	case err == io.EOF && p.n != p.want:
-		return n, fmt.Errorf("source ended at %d of %d bytes: %w", p.n, p.want, io.ErrUnexpectedEOF)
-	case err != nil && err != io.EOF:
-		return n, fmt.Errorf("reading source at %d: %w", p.n, err)
-	}
-	return n, err
+	return FinishResult{Location: dest.String(), Bytes: n}, nil
 }

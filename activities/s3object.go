@@ -7,13 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -47,6 +46,8 @@ type S3ObjectAPI interface {
 	CopyObject(context.Context, *s3.CopyObjectInput, ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	// CopyAPI: objects above CopyObject's limit are moved in parts.
+	CopyAPI
 }
 
 var _ S3ObjectAPI = (*s3.Client)(nil)
@@ -62,10 +63,19 @@ type S3Object struct {
 	HTTP *http.Client
 	// Getenv resolves secrets named in pipelines (never logged).
 	Getenv func(string) string
-	// TempDir is where exec processors' downloads go; empty is os.TempDir().
+	// TempDir holds the downloads directory of exec processors
+	// (DownloadsDirName); empty is os.TempDir().
 	TempDir string
+	// DownloadMaxAge is the age after which a local copy no running
+	// activity uses is removed; zero is DefaultDownloadMaxAge.
+	DownloadMaxAge time.Duration
 	// Starter starts S3Object runs for sweeps; nil makes sweeps fail.
 	Starter ObjectStarter
+
+	downloads downloads
+	// copyLimit and partSize are MaxCopyObjectSize and CopyStreamPartSize
+	// when zero; tests lower them to move small objects in parts.
+	copyLimit, partSize int64
 }
 
 // S3ObjectCheckInput asks where an object version stands.
@@ -149,110 +159,6 @@ func isNotFound(err error) bool {
 }
 
 func unquote(etag string) string { return strings.Trim(etag, `"`) }
-
-// MoveObjectInput moves an object version to an archive or dead-letter
-// location.
-type MoveObjectInput struct {
-	Object flowdata.S3ObjectRef `json:"object"`
-	// DestBucket and DestKey are where the copy goes.
-	DestBucket string `json:"destBucket"`
-	DestKey    string `json:"destKey"`
-	// Error, when set, is stored in the copy's metadata (vigil-error): a
-	// dead-letter move.
-	Error string `json:"error,omitempty"`
-}
-
-// MoveObjectResult says where the object went.
-type MoveObjectResult struct {
-	Location string `json:"location"`
-	// AlreadyMoved tells that an earlier attempt had moved it.
-	AlreadyMoved bool `json:"alreadyMoved,omitempty"`
-}
-
-// MoveObject copies the object version (only if it still has the run's
-// ETag), checks the copy (ETag when single-part, and size), then deletes
-// the source. A retry after the source was deleted finds the copy and
-// succeeds. A source replaced meanwhile is an ObjectChanged error.
-func (a *S3Object) MoveObject(ctx context.Context, in MoveObjectInput) (MoveObjectResult, error) {
-	o := in.Object
-	loc := "s3://" + in.DestBucket + "/" + in.DestKey
-	src := fmt.Sprintf("s3://%s/%s", o.Bucket, o.Key)
-	head, err := a.head(ctx, o.Bucket, o.Key, o.VersionID)
-	if err != nil {
-		return MoveObjectResult{}, err
-	}
-	if head == nil {
-		d, err := a.head(ctx, in.DestBucket, in.DestKey, "")
-		if err != nil {
-			return MoveObjectResult{}, err
-		}
-		if d != nil && sameVersion(o.ETag, unquote(aws.ToString(d.ETag))) {
-			return MoveObjectResult{Location: loc, AlreadyMoved: true}, nil
-		}
-		return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(src+" is gone and "+loc+" does not hold it", ErrTypeNotFound, nil)
-	}
-	etag := unquote(aws.ToString(head.ETag))
-	if o.ETag != "" && etag != unquote(o.ETag) {
-		return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(src+" was replaced by another version", ErrTypeObjectChanged, nil)
-	}
-	req := &s3.CopyObjectInput{Bucket: aws.String(in.DestBucket), Key: aws.String(in.DestKey),
-		CopySource: aws.String(CopySource(o.Bucket, o.Key, o.VersionID)), CopySourceIfMatch: aws.String(`"` + etag + `"`)}
-	if in.Error != "" {
-		md := head.Metadata
-		if md == nil {
-			md = map[string]string{}
-		}
-		md[ErrorMetadataKey] = metadataValue(in.Error)
-		req.Metadata, req.MetadataDirective = md, s3types.MetadataDirectiveReplace
-		req.ContentType = head.ContentType
-	}
-	if _, err := a.Client.CopyObject(ctx, req); err != nil {
-		var api smithy.APIError
-		if errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed" {
-			return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(src+" was replaced by another version", ErrTypeObjectChanged, err)
-		}
-		return MoveObjectResult{}, Classify("S3 CopyObject "+src+" to "+loc, err)
-	}
-	d, err := a.head(ctx, in.DestBucket, in.DestKey, "")
-	if err != nil {
-		return MoveObjectResult{}, err
-	}
-	switch {
-	case d == nil:
-		return MoveObjectResult{}, fmt.Errorf("copy %s not found after CopyObject", loc)
-	case aws.ToInt64(d.ContentLength) != aws.ToInt64(head.ContentLength):
-		return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("copy %s has %d bytes, source %d", loc,
-			aws.ToInt64(d.ContentLength), aws.ToInt64(head.ContentLength)), ErrTypeChecksumMismatch, nil)
-	case !strings.Contains(etag, "-") && unquote(aws.ToString(d.ETag)) != etag:
-		return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("copy %s has ETag %s, source %s", loc,
-			unquote(aws.ToString(d.ETag)), etag), ErrTypeChecksumMismatch, nil)
-	}
-	del := &s3.DeleteObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key)}
-	if o.VersionID != "" {
-		del.VersionId = aws.String(o.VersionID)
-	}
-	if _, err := a.Client.DeleteObject(ctx, del); err != nil {
-		return MoveObjectResult{}, Classify("S3 DeleteObject "+src, err)
-	}
-	return MoveObjectResult{Location: loc}, nil
-}
-
-// metadataValue makes an error message fit S3 user metadata: printable
-// ASCII, at most 1 KiB.
-func metadataValue(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r < unicode.MaxASCII && unicode.IsPrint(r) {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('?')
-		}
-		if b.Len() >= 1024 {
-			break
-		}
-	}
-	return b.String()
-}
 
 func asAPI(err error, api *smithy.APIError) bool { return errors.As(err, api) }
 

@@ -29,20 +29,28 @@ type DownloadResult struct {
 	Bytes int64  `json:"bytes"`
 }
 
-// DownloadObject streams the object version to a new temp file on this
-// worker host (the exec processor's input), heartbeating the bytes copied.
+// DownloadObject streams the object version to a new temp file in this
+// worker host's downloads directory (the exec processor's input),
+// heartbeating the bytes copied; it also removes orphaned copies at most
+// once an hour (CleanDownloads).
 // A retry starts a fresh file; the workflow removes it with RemoveDownload
 // on the same host.
 func (a *S3Object) DownloadObject(ctx context.Context, in DownloadInput) (DownloadResult, error) {
+	a.cleanDownloadsNow(activity.GetLogger(ctx).Info)
 	rc, _, err := ProcessRequest{Object: in.Object, Deps: a}.Open(ctx)
 	if err != nil {
 		return DownloadResult{}, err
 	}
 	defer rc.Close()
-	f, err := os.CreateTemp(a.TempDir, tempPrefix+"*-"+safeBase(in.Object.Key))
+	dir := a.DownloadsDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return DownloadResult{}, fmt.Errorf("downloads directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, tempPrefix+"*-"+safeBase(in.Object.Key))
 	if err != nil {
 		return DownloadResult{}, fmt.Errorf("temp file: %w", err)
 	}
+	defer a.downloads.use(f.Name())()
 	n, err := io.Copy(f, &heartbeatReader{ctx: ctx, r: rc})
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -101,7 +109,11 @@ type RunObjectCommandInput struct {
 // is a retryable ExitStatus error; the process group is killed on cancel or
 // timeout (the batch job's exec logic).
 func (a *S3Object) RunObjectCommand(ctx context.Context, in RunObjectCommandInput) (JobOutput, error) {
-	if _, err := os.Stat(in.Path); err != nil {
+	defer a.downloads.use(in.Path)()
+	// A fresh modification time tells other workers' clean-ups the copy
+	// is in use (see DefaultDownloadMaxAge).
+	now := time.Now()
+	if err := os.Chtimes(in.Path, now, now); err != nil {
 		return JobOutput{}, fmt.Errorf("local copy: %w", err)
 	}
 	d := templateData(in.Object, in.Path)
@@ -128,7 +140,7 @@ func (a *S3Object) RunObjectCommand(ctx context.Context, in RunObjectCommandInpu
 // RemoveDownload deletes a local copy DownloadObject made (only files it
 // names that way); a missing file is fine.
 func (a *S3Object) RemoveDownload(_ context.Context, path string) error {
-	if !strings.HasPrefix(filepath.Base(path), tempPrefix) {
+	if !strings.HasPrefix(filepath.Base(path), tempPrefix) || filepath.Base(filepath.Dir(path)) != DownloadsDirName {
 		return BadInput("%s is not an exec processor download", path)
 	}
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -88,6 +89,31 @@ func TestS3ObjectCheckAndMove(t *testing.T) {
 		t.Fatalf("retried move: %+v %v", res, err)
 	}
 
+	// A newer version written between the archive copy and the delete:
+	// the conditional delete leaves it for its own run.
+	racy := &racingDeletes{Client: c.S3, t: t}
+	renv := suite.NewTestActivityEnvironment()
+	(&activities.S3Object{Client: racy}).Register(renv)
+	key2 := "incoming/race.csv"
+	first := flowdata.S3ObjectRef{Bucket: "inbox", Key: key2, ETag: putObject(t, c.S3, "inbox", key2, "first")}
+	v, err := renv.ExecuteActivity(activities.MoveObjectName, activities.MoveObjectInput{Object: first, DestBucket: "inbox", DestKey: "bak/" + key2})
+	var raced activities.MoveObjectResult
+	if err == nil {
+		err = v.Get(&raced)
+	}
+	if err != nil || !raced.SourceKept || raced.Location != "s3://inbox/bak/"+key2 || racy.newer == "" {
+		t.Fatalf("move raced by a newer version: %+v %v (newer %q)", raced, err, racy.newer)
+	}
+	if got := getBody(t, c.S3, "inbox", key2); got != "second" {
+		t.Fatalf("the newer version was deleted or changed: %q", got)
+	}
+	if got := getBody(t, c.S3, "inbox", "bak/"+key2); got != "first" {
+		t.Fatalf("archive copy holds %q", got)
+	}
+	if st := check(flowdata.S3ObjectRef{Bucket: "inbox", Key: key2, ETag: racy.newer}); st.State != activities.ObjectPresent {
+		t.Fatalf("newer version after the raced move: %+v", st)
+	}
+
 	// Dead letter: the error goes into the copy's metadata.
 	v3 := putObject(t, c.S3, "inbox", "incoming/bad.csv", "bad")
 	bad := flowdata.S3ObjectRef{Bucket: "inbox", Key: "incoming/bad.csv", ETag: v3}
@@ -104,6 +130,36 @@ func TestS3ObjectCheckAndMove(t *testing.T) {
 	if st := check(flowdata.S3ObjectRef{Bucket: "inbox", Key: "incoming/never", ETag: "x"}); st.State != activities.ObjectGone {
 		t.Fatalf("check of a missing object %+v", st)
 	}
+}
+
+// racingDeletes writes a newer version of the key just before the first
+// DeleteObject reaches S3, as a producer overwriting a file during its
+// archiving would.
+type racingDeletes struct {
+	*s3.Client
+	t     *testing.T
+	newer string
+}
+
+func (r *racingDeletes) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
+	if r.newer == "" {
+		r.newer = putObject(r.t, r.Client, aws.ToString(in.Bucket), aws.ToString(in.Key), "second")
+	}
+	return r.Client.DeleteObject(ctx, in, opts...)
+}
+
+func getBody(t *testing.T, c *s3.Client, bucket, key string) string {
+	t.Helper()
+	out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("get s3://%s/%s: %v", bucket, key, err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // fakeStarter records the objects a sweep starts; every third is already

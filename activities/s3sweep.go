@@ -50,6 +50,7 @@ func S3ObjectStartOptions(taskQueue string, in flowdata.S3ObjectInput, conflict 
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: conflict,
 		Memo:                     map[string]any{"source": in.Source},
+		StaticSummary:            in.StaticSummary(),
 	}
 }
 

@@ -19,9 +19,9 @@ import (
 var iamPolicies = map[string][]string{
 	"worker-router.json":    {"internal/router/poll.go", "internal/router/process.go", "internal/workerapp/queues.go", "internal/workerapp/run.go", "activities/selfcheck.go"},
 	"glacier-retrieve.json": {"activities/glacier.go", "activities/glacier_download.go", "activities/sinks.go"},
-	"s3-restore.json":       {"activities/s3restore.go", "activities/s3deliver.go", "activities/sinks.go"},
+	"s3-restore.json":       {"activities/s3restore.go", "activities/s3deliver.go", "activities/s3copy.go", "activities/s3copy_stream.go", "activities/sinks.go"},
 	"batch.json":            {"activities/s3.go", "activities/sqs.go"},
-	"s3-reprocess.json":     {"activities/s3object.go", "activities/s3object_exec.go", "activities/s3object_processors.go", "activities/s3sweep.go"},
+	"s3-reprocess.json":     {"activities/s3object.go", "activities/s3object_move.go", "activities/s3copy.go", "activities/s3copy_stream.go", "activities/s3object_exec.go", "activities/s3object_processors.go", "activities/s3sweep.go"},
 	"backup.json":           {"activities/backup.go", "activities/backup_restore.go", "activities/backup_source.go", "activities/backup_store.go"},
 	"setup.json":            {"internal/setup/glacier.go", "internal/setup/s3events.go", "internal/setup/setup.go", "starter/glacier.go", "starter/s3.go"},
 }

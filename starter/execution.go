@@ -11,11 +11,13 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/cli"
 	"github.com/vigilops/vigil/workflows"
 )
@@ -213,4 +215,40 @@ func (a *app) describeError(id string, err error) error {
 		return errors.New("interrupted")
 	}
 	return fmt.Errorf("describing workflow %q: %s", id, oneLine(err.Error()))
+}
+
+// queryLiveStatus is queryStatus with the live progress of a pending
+// transfer activity merged in (workflows.MergeHeartbeat): its last
+// heartbeat, from DescribeWorkflowExecution. When the describe fails, the
+// query's answer stands alone.
+func (a *app) queryLiveStatus(ctx context.Context, c client.Client, id, runID string) (workflows.Status, error) {
+	st, err := queryStatus(ctx, c, id, runID, a.queryTimeout)
+	if err != nil {
+		return st, err
+	}
+	desc, err := c.DescribeWorkflowExecution(ctx, id, runID)
+	if err != nil {
+		return st, nil
+	}
+	return a.mergeHeartbeats(st, desc.GetPendingActivities()), nil
+}
+
+// mergeHeartbeats merges the heartbeat details of the pending activities
+// that heartbeat their progress into st.
+func (a *app) mergeHeartbeats(st workflows.Status, pending []*workflowpb.PendingActivityInfo) workflows.Status {
+	dc := a.dataConverter
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
+	for _, pa := range pending {
+		name := pa.GetActivityType().GetName()
+		if !workflows.HeartbeatsProgress(name) || len(pa.GetHeartbeatDetails().GetPayloads()) == 0 {
+			continue
+		}
+		var p activities.UploadProgress
+		if err := dc.FromPayloads(pa.GetHeartbeatDetails(), &p); err == nil {
+			st = st.MergeHeartbeat(name, p)
+		}
+	}
+	return st
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/vigilops/vigil/internal/cli"
 	"github.com/vigilops/vigil/internal/codec"
 	"github.com/vigilops/vigil/internal/version"
-	"github.com/vigilops/vigil/workflows"
 )
 
 // The operational side of the CLI: logs, payload encryption, the codec
@@ -258,26 +257,4 @@ func (a *app) runCodecServer(ctx context.Context, o codecServerOptions, listenin
 		}
 		return nil
 	}
-}
-
-// staticSummary is the one-line summary the Web UI shows for a run that
-// starter starts: what it acts on and where it delivers.
-func staticSummary(input any) string {
-	switch in := input.(type) {
-	case workflows.GlacierRetrieveInput:
-		what := "Glacier archive " + in.ArchiveID
-		if in.Inventory {
-			what = "Glacier inventory"
-		}
-		return fmt.Sprintf("%s from %s → %s", what, in.Vault, in.Destination)
-	case workflows.S3RestoreInput:
-		dest := in.Destination
-		if dest == "" {
-			dest = "restore only"
-		}
-		return fmt.Sprintf("S3 restore s3://%s/%s → %s", in.Bucket, in.Key, dest)
-	case workflows.BatchJobInput:
-		return fmt.Sprintf("batch job %s (%s)", in.Job.Name, in.Job.Kind)
-	}
-	return ""
 }

@@ -15,7 +15,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/vigilops/vigil/internal/codec"
-	"github.com/vigilops/vigil/workflows"
 )
 
 // mapEnv is an envconfig.EnvLookup over a map.
@@ -138,18 +137,5 @@ func TestCodecServer(t *testing.T) {
 	var s string
 	if err := converter.GetDefaultDataConverter().FromPayload(dec.Payloads[0], &s); err != nil || s != "secret value" {
 		t.Fatalf("decode: %q %v", s, err)
-	}
-}
-
-func TestStaticSummary(t *testing.T) {
-	got := staticSummary(workflows.GlacierRetrieveInput{Vault: "demo-vault", ArchiveID: "A1", Destination: "file:///tmp/x"})
-	if got != "Glacier archive A1 from demo-vault → file:///tmp/x" {
-		t.Errorf("glacier: %q", got)
-	}
-	if got := staticSummary(workflows.S3RestoreInput{Bucket: "b", Key: "k"}); got != "S3 restore s3://b/k → restore only" {
-		t.Errorf("s3: %q", got)
-	}
-	if got := staticSummary(42); got != "" {
-		t.Errorf("unknown input: %q", got)
 	}
 }

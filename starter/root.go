@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/vigilops/vigil/internal/cli"
 	"github.com/vigilops/vigil/internal/tclient"
@@ -58,6 +59,9 @@ type app struct {
 	// namespace and address are the ones actually used, known after
 	// connect.
 	namespace, address string
+	// dataConverter decodes payloads the way the client does (with the
+	// payload codec), known after connect.
+	dataConverter converter.DataConverter
 	// ranCommand is set once a command's RunE starts: errors before that
 	// point come from parsing and validation, so they are usage errors.
 	ranCommand bool
@@ -225,6 +229,7 @@ func (a *app) connect(ctx context.Context) (client.Client, error) {
 		return nil, err
 	}
 	a.namespace, a.address = co.Namespace, co.HostPort
+	a.dataConverter = pc.DataConverter()
 	c, err := a.dial(ctx, co)
 	var de *tclient.DialError
 	switch {

@@ -34,7 +34,13 @@ var s3TestTiers = map[string]time.Duration{"Expedited": 300 * time.Millisecond, 
 // notification router consuming the default queue.
 func newS3Harness(t *testing.T) (*harness, *localcloud.Cloud, *awsconf.Clients) {
 	t.Helper()
-	cloud, awsc := stacktest.Cloud(t, localcloud.Options{TierDelays: s3TestTiers})
+	return newS3HarnessWith(t, localcloud.Options{TierDelays: s3TestTiers})
+}
+
+// newS3HarnessWith is newS3Harness with the local cloud's options given.
+func newS3HarnessWith(t *testing.T, opts localcloud.Options) (*harness, *localcloud.Cloud, *awsconf.Clients) {
+	t.Helper()
+	cloud, awsc := stacktest.Cloud(t, opts)
 	t.Setenv("AWS_ENDPOINT_URL", cloud.URL())
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")

@@ -156,12 +156,15 @@ func (a *app) s3BindingsCommand() *cobra.Command {
 
 func (a *app) s3UnbindCommand() *cobra.Command {
 	var bucket, prefix string
+	var keepEvents bool
 	cmd := &cobra.Command{
 		Use:   "unbind --bucket BUCKET --prefix PREFIX",
-		Short: "Remove a bucket/prefix binding (the bucket's notifications stay)",
-		Long: `unbind removes the binding; workers stop starting runs for it within seconds. Events still
-sent for the prefix are then left on the queue (logged) until its redrive policy moves them to the
-dead-letter queue: remove the bucket's queue configuration too if the prefix is retired.`,
+		Short: "Remove a bucket/prefix binding and the bucket notification setup-events added",
+		Long: `unbind first removes the bucket's queue configuration that setup-events added for the prefix
+(other configurations, the queue and its policy stay; already removed is fine), so S3 stops sending
+events for it, then the binding; workers stop starting runs for it within seconds. With
+--keep-events the notification stays: events still sent for the prefix are then left on the queue
+(logged) until its redrive policy moves them to the dead-letter queue.`,
 		Example: `  starter s3 unbind --bucket reports-inbox --prefix incoming/`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -169,6 +172,21 @@ dead-letter queue: remove the bucket's queue configuration too if the prefix is 
 				return err
 			}
 			ctx := cmd.Context()
+			if !keepEvents {
+				aw, err := a.awsClients(ctx)
+				if err != nil {
+					return err
+				}
+				rep, err := setup.RemoveS3Events(ctx, aw, setup.ObjectCreatedEvents(bucket, prefix, ""))
+				if err != nil {
+					return setupFailed(err)
+				}
+				if a.format != cli.FormatJSON {
+					for _, s := range rep.Steps {
+						fmt.Fprintf(a.stdout, "%-8s %s %s\n", s.Action, s.Resource, s.Name)
+					}
+				}
+			}
 			c, err := a.connect(ctx)
 			if err != nil {
 				return err
@@ -189,6 +207,7 @@ dead-letter queue: remove the bucket's queue configuration too if the prefix is 
 	}
 	cmd.Flags().StringVar(&bucket, "bucket", "", "bucket name (required)")
 	cmd.Flags().StringVar(&prefix, "prefix", "", "the bound prefix")
+	cmd.Flags().BoolVar(&keepEvents, "keep-events", false, "leave the bucket's notification configuration as it is")
 	return cmd
 }
 

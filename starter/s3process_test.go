@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/vigilops/vigil/internal/localcloud/s3lite"
+	"github.com/vigilops/vigil/internal/setup"
 	"github.com/vigilops/vigil/internal/testenv"
 )
 
@@ -118,14 +119,41 @@ func TestS3ProcessCommands(t *testing.T) {
 		t.Fatalf("process of an archived object: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 
-	if r := h.runWithin(30*time.Second, "s3", "unbind", "--bucket", "inbox", "--prefix", "incoming/"); r.code != 0 {
+	// unbind removes the notification setup-events added and keeps the
+	// bucket's others.
+	if _, err := setup.S3Events(ctx, awsc, setup.RestoreEvents("inbox", "")); err != nil {
+		t.Fatal(err)
+	}
+	notificationIDs := func() []string {
+		cur, err := awsc.S3.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String("inbox")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, qc := range cur.QueueConfigurations {
+			ids = append(ids, aws.ToString(qc.Id))
+		}
+		return ids
+	}
+	if ids := notificationIDs(); len(ids) != 2 {
+		t.Fatalf("notifications before unbind: %v", ids)
+	}
+	if r := h.runWithin(30*time.Second, "s3", "unbind", "--bucket", "inbox", "--prefix", "incoming/"); r.code != 0 ||
+		!strings.Contains(r.stdout, "removed  bucket notification inbox/vigil-objects-incoming") {
 		t.Fatalf("unbind: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if ids := notificationIDs(); strings.Join(ids, ",") != "vigil-restore" {
+		t.Fatalf("notifications after unbind: %v, want only vigil-restore", ids)
 	}
 	testenv.Eventually(t, 10*time.Second, 100*time.Millisecond, "binding gone", func() bool {
 		r := h.runWithin(30*time.Second, "-o", "json", "s3", "bindings")
 		return r.code == 0 && strings.TrimSpace(r.stdout) == "[]"
 	})
-	if r := h.runWithin(30*time.Second, "s3", "unbind", "--bucket", "inbox", "--prefix", "incoming/"); r.code != 1 || !strings.Contains(r.stderr, "no such binding") {
+	if r := h.runWithin(30*time.Second, "s3", "unbind", "--bucket", "inbox", "--prefix", "incoming/"); r.code != 1 || !strings.Contains(r.stderr, "no such binding") ||
+		!strings.Contains(r.stdout, "absent   bucket notification inbox/vigil-objects-incoming") {
 		t.Fatalf("unbind again: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if ids := notificationIDs(); strings.Join(ids, ",") != "vigil-restore" {
+		t.Fatalf("notifications after a second unbind: %v", ids)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/internal/cli"
+	"github.com/vigilops/vigil/workflows"
 )
 
 // attach are the start options of flows whose ID names what they act on:
@@ -35,7 +36,7 @@ func (a *app) startFlowChecked(ctx context.Context, opts client.StartWorkflowOpt
 	id := opts.ID
 	opts.TaskQueue = a.flags.taskQueue
 	if opts.StaticSummary == "" {
-		opts.StaticSummary = staticSummary(input)
+		opts.StaticSummary = workflows.StaticSummary(input)
 	}
 	c, err := a.connect(ctx)
 	if err != nil {

@@ -117,6 +117,7 @@ func (a *app) runStatus(ctx context.Context, id, runID string) error {
 		}
 		rep.QueryError = qerr.Error()
 	} else {
+		st = a.mergeHeartbeats(st, desc.GetPendingActivities())
 		rep.Progress = &st
 		if rep.Flow == "" {
 			rep.Flow = st.Flow

@@ -94,7 +94,7 @@ func (a *app) waitWorkflow(ctx context.Context, c client.Client, id, runID strin
 		inFlight = true
 		go func() {
 			// The latest run, so that a run continuing as new is followed.
-			st, err := queryStatus(loopCtx, c, id, "", a.queryTimeout)
+			st, err := a.queryLiveStatus(loopCtx, c, id, "")
 			answers <- queryAnswer{st, err}
 		}()
 	}

@@ -81,7 +81,7 @@ func BackupWorkflow(ctx workflow.Context, in flowdata.BackupInput) (flowdata.Bac
 	}
 	abortUpload := func(dctx workflow.Context) {
 		var n int
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, ShortCallOptions()), activities.BackupAbortUploadsName,
+		if err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(dctx, ShortCallOptions()), "abort unfinished uploads of "+plan.key), activities.BackupAbortUploadsName,
 			activities.AbortUploadsInput{Bucket: plan.bucket, Key: plan.key}).Get(dctx, &n); err != nil {
 			workflow.GetLogger(ctx).Warn("aborting the upload failed", "key", plan.key, "error", err)
 		} else if n > 0 {
@@ -96,6 +96,7 @@ func BackupWorkflow(ctx workflow.Context, in flowdata.BackupInput) (flowdata.Bac
 	upOpts := TransferOptions()
 	// A cancelled run waits for the upload to abort itself.
 	upOpts.WaitForCancellation = true
+	upOpts.Summary = "upload " + redactSource(in.Source) + " → " + plan.key
 	if plan.local {
 		host, err := PickHost(ctx, in.Host)
 		if err != nil {
@@ -118,13 +119,13 @@ func BackupWorkflow(ctx workflow.Context, in flowdata.BackupInput) (flowdata.Bac
 		s.Details["sha256"] = up.SHA256
 	})
 	deleteObject := func(dctx workflow.Context) {
-		_ = workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, ShortCallOptions()), activities.BackupDeleteName,
+		_ = workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(dctx, ShortCallOptions()), "delete unverified "+plan.key), activities.BackupDeleteName,
 			activities.DeleteInput{Bucket: plan.bucket, Key: plan.key}).Get(dctx, nil)
 	}
 	obj := activities.ObjectRef{Bucket: plan.bucket, Key: plan.key, SHA256: up.SHA256, Size: up.Bytes}
 	if in.Verify {
 		st.SetPhase(PhaseVerifying)
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, TransferOptions()), activities.BackupVerifyName, obj).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, TransferOptions()), "verify SHA-256 of "+plan.key), activities.BackupVerifyName, obj).Get(ctx, nil); err != nil {
 			return fail(err, deleteObject)
 		}
 		res.Verified = true
@@ -133,14 +134,14 @@ func BackupWorkflow(ctx workflow.Context, in flowdata.BackupInput) (flowdata.Bac
 	st.SetPhase(PhasePublishing)
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	latest := flowdata.BackupLatest{Key: plan.key, SHA256: up.SHA256, Size: up.Bytes, Time: start.UTC(), Source: redactSource(in.Source), Version: activities.Version}
-	if err := workflow.ExecuteActivity(short, activities.BackupPublishName, activities.PublishInput{Bucket: plan.bucket, Dir: plan.dir, Latest: latest}).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(Summarized(short, "publish latest.json of "+plan.dir), activities.BackupPublishName, activities.PublishInput{Bucket: plan.bucket, Dir: plan.dir, Latest: latest}).Get(ctx, nil); err != nil {
 		// The object is complete and fine; it is not the latest, though.
 		return fail(err, func(workflow.Context) {})
 	}
 
 	if in.Keep > 0 || in.MaxAge > 0 {
 		st.SetPhase(PhasePruning)
-		err := workflow.ExecuteActivity(short, activities.BackupRetentionName, activities.RetentionInput{Bucket: plan.bucket, Dir: plan.dir,
+		err := workflow.ExecuteActivity(Summarized(short, "prune old backups of "+plan.dir), activities.BackupRetentionName, activities.RetentionInput{Bucket: plan.bucket, Dir: plan.dir,
 			Keep: in.Keep, MaxAge: in.MaxAge, Now: start, Newest: plan.key}).Get(ctx, &res.Deleted)
 		if err != nil {
 			// The backup is done: report the pruning failure, do not fail it.
@@ -160,12 +161,19 @@ func BackupWorkflow(ctx workflow.Context, in flowdata.BackupInput) (flowdata.Bac
 }
 
 // redactSource drops user info and query from an http source for the
-// records (latest.json, alerts).
+// records (latest.json, alerts, activity summaries).
 func redactSource(src string) string {
 	if loc, err := location.Parse(src); err == nil && (loc.Scheme == location.HTTP || loc.Scheme == location.HTTPS) {
-		if i := strings.IndexAny(loc.URL, "?#"); i >= 0 {
-			return loc.URL[:i]
+		u := loc.URL
+		if i := strings.IndexAny(u, "?#"); i >= 0 {
+			u = u[:i]
 		}
+		if scheme, rest, ok := strings.Cut(u, "://"); ok {
+			if at := strings.LastIndex(rest, "@"); at >= 0 && at < strings.IndexByte(rest+"/", '/') {
+				u = scheme + "://" + rest[at+1:]
+			}
+		}
+		return u
 	}
 	return src
 }

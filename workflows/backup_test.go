@@ -35,7 +35,7 @@ func newBackupEnv(t *testing.T) *backupCalls {
 	env := newBatchEnv(t)
 	// A loaded CI machine can stall the first workflow task past the
 	// default 1 s deadlock detection; the workflow code blocks on nothing.
-	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: 30 * time.Second})
+	env.SetWorkerOptions(summaryChecked(t, worker.Options{DeadlockDetectionTimeout: 30 * time.Second}))
 	(&activities.Backup{}).Register(env)
 	(&activities.Host{}).Register(env)
 	b := &backupCalls{env: env}

@@ -137,6 +137,7 @@ func runJobAttempt(ctx workflow.Context, job flowdata.BatchJob, jc activities.Jo
 		StartToCloseTimeout: min(remaining, time.Minute),
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 		WaitForCancellation: true,
+		Summary:             fmt.Sprintf("run batch job %s (%s), attempt %d", job.Name, job.Kind, jc.Attempt),
 	}
 	var out activities.JobOutput
 	var f workflow.Future

@@ -24,8 +24,7 @@ func httpJob(retry *flowdata.JobRetry) flowdata.BatchJob {
 }
 
 func newBatchEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv(t)
 	(&activities.HTTPJob{}).Register(env)
 	(&activities.Exec{}).Register(env)
 	(&activities.S3{}).Register(env)

@@ -19,6 +19,7 @@ func cleanUp(ctx workflow.Context, st *Tracker, host string, prep activities.Pre
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	opts := ShortCallOptions()
 	opts.RetryPolicy.MaximumAttempts = 5
+	opts.Summary = "clean up " + redactSource(prep.Dest.String())
 	var ctxOn workflow.Context
 	if host != "" {
 		ctxOn = OnHost(dctx, host, opts)

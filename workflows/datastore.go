@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -87,12 +88,13 @@ func (r *datastoreRun) run(ctx workflow.Context, startActivity string, in activi
 	// ExportEntities has a 60 s client timeout: leave it room.
 	opts := ShortCallOptions()
 	opts.StartToCloseTimeout = 2 * time.Minute
+	opts.Summary = datastoreStartSummary(r.action, in)
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), startActivity, in).Get(ctx, &r.op); err != nil {
 		return r.finish(ctx, err)
 	}
 	r.observe(ctx, r.op)
 	err := completionWait{
-		st: r.st, signals: workflow.GetSignalChannel(ctx, DatastoreOperationSignal),
+		st: r.st, what: "Datastore " + r.action + " operation", signals: workflow.GetSignalChannel(ctx, DatastoreOperationSignal),
 		plan: pollPlan{first: pollInitial(r.poll)},
 		backoff: func(prev time.Duration) time.Duration {
 			return nextPoll(r.poll, prev, workflow.Now(ctx).Sub(r.start), r.op.State)
@@ -126,6 +128,7 @@ func (r *datastoreRun) getOperation(ctx workflow.Context) error {
 	var op flowdata.DatastoreOp
 	opts := SlowPollOptions()
 	opts.ScheduleToCloseTimeout = max(r.start.Add(r.deadline).Sub(workflow.Now(ctx)), time.Minute)
+	opts.Summary = "poll Datastore " + r.action + " operation"
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts),
 		activities.GetDatastoreOperationName, r.op.Name).Get(ctx, &op); err != nil {
 		return err
@@ -208,7 +211,7 @@ func (r *datastoreRun) finish(ctx workflow.Context, err error) (flowdata.Datasto
 // cancelOperation cancels the run's operation (by name, or by the run's
 // label when the start never reported one) and reads its final state.
 func (r *datastoreRun) cancelOperation(ctx workflow.Context) {
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ShortCallOptions()), activities.CancelDatastoreOperationName,
+	if err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, ShortCallOptions()), "cancel Datastore "+r.action+" operation"), activities.CancelDatastoreOperationName,
 		activities.DatastoreCancelInput{Name: r.op.Name, Project: r.project, RunID: r.runID}).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("cannot cancel the Datastore operation", "operation", r.op.Name, "error", err)
 		return
@@ -229,6 +232,7 @@ func (r *datastoreRun) sendReport(ctx workflow.Context, res flowdata.DatastoreRe
 	opts := ShortCallOptions()
 	opts.ScheduleToCloseTimeout = 24 * time.Hour
 	opts.RetryPolicy.MaximumInterval = 5 * time.Minute
+	opts.Summary = "post Datastore " + r.action + " report to Slack"
 	info := workflow.GetInfo(ctx)
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.ReportDatastoreName, activities.DatastoreReportInput{
 		Action: r.action, Outcome: res.Outcome, Project: r.project, Op: r.op, Error: msg, Started: r.start,
@@ -242,4 +246,16 @@ func (r *datastoreRun) sendReport(ctx workflow.Context, res flowdata.DatastoreRe
 	}
 	r.st.Update(func(s *Status) { s.Details["report"] = "posted" })
 	return true
+}
+
+// datastoreStartSummary names the start of an export or import.
+func datastoreStartSummary(action string, in activities.DatastoreStartInput) string {
+	what := "all kinds"
+	if len(in.Kinds) > 0 {
+		what = "kinds " + strings.Join(in.Kinds, ",")
+	}
+	if in.InputURL != "" {
+		what += " from " + in.InputURL
+	}
+	return "start Datastore " + action + " of " + what + " in " + in.Project
 }

@@ -47,9 +47,8 @@ type dsFake struct {
 }
 
 func newDatastoreEnv(t *testing.T, states ...string) *dsFake {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
-	env.SetWorkerOptions(tolerantWorker)
+	env := newTestEnv(t)
+	env.SetWorkerOptions(summaryChecked(t, tolerantWorker))
 	(&activities.Datastore{}).Register(env)
 	f := &dsFake{t: t, env: env, states: states, begin: env.Now()}
 	snap := func(state string) flowdata.DatastoreOp {

@@ -102,6 +102,15 @@ const retrievalChange = "retrieval-production"
 // retrievalVersion is the version of new runs.
 const retrievalVersion workflow.Version = 1
 
+// prepareEarlyChange is the workflow.GetVersion change ID of preparing a
+// file destination before the wait (version 1) rather than after the
+// notification: the notification then starts the range downloads at once,
+// one activity round trip through the host's task queue sooner, and a
+// destination the host cannot write fails the run before the retrieval
+// costs anything. Earlier runs replay with DefaultVersion and prepare after
+// the wait.
+const prepareEarlyChange = "glacier-prepare-early"
+
 // GlacierRetrieveWorkflow initiates a Glacier job (once, even across worker
 // crashes), waits for the completion notification with a polling fallback
 // and a deadline, then downloads the output in verified ranges to the
@@ -137,11 +146,16 @@ func glacierRetrieve(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput,
 		if in.Destination, err = dl.pickHost(ctx, st, in.Destination); err != nil {
 			return res, err
 		}
+		if workflow.GetVersion(ctx, prepareEarlyChange, workflow.DefaultVersion, 1) >= 1 {
+			if err := dl.prepareEarly(ctx, st, in); err != nil {
+				return res, err
+			}
+		}
 	}
 	for res.Initiations = 1; ; res.Initiations++ {
 		st.SetPhase(PhaseInitiating)
 		var js flowdata.GlacierJobState
-		err := workflow.ExecuteActivity(short, activities.InitiateJobName, activities.InitiateJobInput{
+		err := workflow.ExecuteActivity(Summarized(short, "initiate Glacier job for archive "+abbrev(in.ArchiveID)), activities.InitiateJobName, activities.InitiateJobInput{
 			Job: job, ArchiveID: in.ArchiveID, Tier: in.Tier, ByteRange: in.ByteRange, Description: id, SNSTopic: in.SNSTopic,
 		}).Get(ctx, &js)
 		if err != nil {
@@ -240,10 +254,10 @@ func glacierPollPlan(in GlacierRetrieveInput) pollPlan {
 // timer as a fallback, and fails at the deadline.
 func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChannel, job flowdata.GlacierJob,
 	js flowdata.GlacierJobState, deadline time.Time, plan pollPlan) (flowdata.GlacierJobState, error) {
-	poll := workflow.WithActivityOptions(ctx, SlowPollOptions())
+	poll := Summarized(workflow.WithActivityOptions(ctx, SlowPollOptions()), "poll Glacier job "+abbrev(job.JobID))
 	polls := 0
 	err := completionWait{
-		st: st, signals: sig, plan: plan, deadline: deadline,
+		st: st, what: "Glacier job " + abbrev(job.JobID), signals: sig, plan: plan, deadline: deadline,
 		done: func() bool { return js.Completed },
 		onSignal: func(c workflow.ReceiveChannel) {
 			var n flowdata.GlacierJobState

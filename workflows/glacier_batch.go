@@ -109,6 +109,7 @@ func (d *download) fetchBatches(ctx workflow.Context, st *Tracker, in GlacierRet
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID:          fmt.Sprintf("%s/ranges/%d", workflow.GetInfo(ctx).WorkflowExecution.ID, d.children),
 			WaitForCancellation: true,
+			StaticSummary:       fmt.Sprintf("download ranges %d-%d of %d", first+1, min(first+glacierBatchRanges, total), total),
 		})
 		var b activities.BatchSummary
 		if err := workflow.ExecuteChildWorkflow(cctx, GlacierBatchName, GlacierBatchInput{Fetch: fetch, First: first,

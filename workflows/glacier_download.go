@@ -37,6 +37,9 @@ type download struct {
 	batches []activities.BatchSummary
 	// children counts the batch workflows started (it names them).
 	children int
+	// early is set while a file destination prepared before the wait
+	// (prepareEarly) waits for the output's size.
+	early bool
 }
 
 // splitRanges cuts size bytes into chunk-sized ranges.
@@ -83,12 +86,19 @@ func (d *download) prepare(ctx workflow.Context, st *Tracker, in GlacierRetrieve
 			return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, nil)
 		}
 	}
-	var prep activities.Prepared
-	if err := d.call(ctx, st, ShortCallOptions(), activities.PrepareDestinationName, &prep, activities.PrepareInput{Dest: dest, Size: js.OutputSize,
-		Owner: workflow.GetInfo(ctx).WorkflowExecution.ID}); err != nil {
-		return err
+	if d.early {
+		// Prepared before the wait: the ranges grow the partial file.
+		d.early = false
+		d.prep.Size = js.OutputSize
+	} else {
+		var prep activities.Prepared
+		if err := d.call(ctx, st, summarized(ShortCallOptions(), "prepare "+redactSource(dest)), activities.PrepareDestinationName, &prep, activities.PrepareInput{Dest: dest, Size: js.OutputSize,
+			Owner: workflow.GetInfo(ctx).WorkflowExecution.ID}); err != nil {
+			return err
+		}
+		d.prep = &prep
 	}
-	d.prep, d.size, d.treeHash, d.chunk = &prep, js.OutputSize, js.TreeHash, chunk
+	d.size, d.treeHash, d.chunk = js.OutputSize, js.TreeHash, chunk
 	n := rangeCount(js.OutputSize, chunk)
 	d.parts, d.batches = nil, nil
 	if d.version >= 1 && n > glacierBatchRanges {
@@ -96,6 +106,25 @@ func (d *download) prepare(ctx workflow.Context, st *Tracker, in GlacierRetrieve
 	} else {
 		d.parts = make([]activities.RangePart, n)
 	}
+	return nil
+}
+
+// prepareEarly prepares a file destination (on its host) before the wait,
+// when the output's size is not known yet; prepare completes it once the
+// job is done. An S3 destination is still prepared after the wait: its
+// multipart upload would otherwise stay open for hours, long enough for a
+// bucket lifecycle rule to abort it, and it is not host-pinned, so its
+// activities start eagerly anyway.
+func (d *download) prepareEarly(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput) error {
+	if d.host == "" {
+		return nil
+	}
+	var prep activities.Prepared
+	if err := d.call(ctx, st, summarized(ShortCallOptions(), "prepare "+redactSource(in.Destination)), activities.PrepareDestinationName, &prep, activities.PrepareInput{Dest: in.Destination,
+		Owner: workflow.GetInfo(ctx).WorkflowExecution.ID}); err != nil {
+		return err
+	}
+	d.prep, d.early = &prep, true
 	return nil
 }
 
@@ -126,7 +155,7 @@ func (d *download) pickHost(ctx workflow.Context, st *Tracker, dest string) (str
 // and publishes it. Ranges the finish finds lost (written before the
 // worker host restarted, and not on disk) are downloaded again.
 func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput, job flowdata.GlacierJob, js flowdata.GlacierJobState) (activities.FinishResult, error) {
-	if d.prep == nil || d.size != js.OutputSize || d.treeHash != js.TreeHash {
+	if d.prep == nil || d.early || d.size != js.OutputSize || d.treeHash != js.TreeHash {
 		if err := d.prepare(ctx, st, in, js); err != nil {
 			return activities.FinishResult{}, err
 		}
@@ -148,7 +177,7 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 			fi.Parts = d.parts
 		}
 		var fin activities.FinishResult
-		err := d.call(ctx, st, finishOpts, activities.FinishDestinationName, &fin, fi)
+		err := d.call(ctx, st, summarized(finishOpts, "finish "+redactSource(fi.Prepared.Dest.String())), activities.FinishDestinationName, &fin, fi)
 		var lost []int
 		var appErr *temporal.ApplicationError
 		if err == nil || round == maxLostRounds || !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeRangesLost ||
@@ -238,7 +267,7 @@ func (r rangeFetch) run(ctx workflow.Context, st *Tracker, parts []activities.Ra
 				continue
 			}
 			pending++
-			f := workflow.ExecuteActivity(tctx, activities.DownloadRangeName, activities.DownloadRangeInput{Job: r.Job, Index: first + i,
+			f := workflow.ExecuteActivity(Summarized(tctx, fmt.Sprintf("download range %d/%d", first+i+1, first+len(parts))), activities.DownloadRangeName, activities.DownloadRangeInput{Job: r.Job, Index: first + i,
 				Range: nthRange(first+i, r.Size, r.Chunk), Prepared: r.Prepared, Fsync: r.Fsync})
 			sel.AddFuture(f, func(f workflow.Future) {
 				pending--

@@ -11,7 +11,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/activities"
@@ -135,8 +134,7 @@ func TestGlacierCancelCleansUp(t *testing.T) {
 // for the host and the activity is scheduled again; it then succeeds and
 // the message is cleared.
 func TestCallOnHostWaitsForTheHost(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv(t)
 	calls := 0
 	var seen []string
 	var st *Tracker
@@ -152,7 +150,7 @@ func TestCallOnHostWaitsForTheHost(t *testing.T) {
 	env.RegisterWorkflowWithOptions(func(ctx workflow.Context) (string, error) {
 		st = NewTracker(ctx, "test", "t")
 		var out string
-		err := CallOnHost(ctx, st, "db-01", ShortCallOptions(), "Probe1", &out)
+		err := CallOnHost(ctx, st, "db-01", summarized(ShortCallOptions(), "probe db-01"), "Probe1", &out)
 		return out + "|" + st.Status().Message, err
 	}, workflow.RegisterOptions{Name: "callOnHostTest"})
 	env.ExecuteWorkflow("callOnHostTest")

@@ -35,6 +35,8 @@ type glacierFake struct {
 	aborted    []activities.Prepared
 	queues     map[string]map[string]bool // activity → task queues it ran on
 	rangeDelay time.Duration              // each DownloadRange takes this long
+	order      []string                   // InitiateJob and PrepareDestination calls, in order
+	prepareErr error                      // PrepareDestination fails with it
 }
 
 // ranOn records the task queue an activity ran on.
@@ -66,11 +68,12 @@ func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironm
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.initiated++
+		f.order = append(f.order, activities.InitiateJobName)
 		if in.Description != "glacier/v/a1" {
 			t.Errorf("JobDescription = %q, want the workflow ID", in.Description)
 		}
 		return flowdata.GlacierJobState{JobID: "job-" + string(rune('0'+f.initiated)), StatusCode: "InProgress"}, nil
-	})
+	}).Maybe()
 	env.OnActivity(ga.DescribeJob, mock.Anything, mock.Anything).Return(func(_ context.Context, j flowdata.GlacierJob) (flowdata.GlacierJobState, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -86,6 +89,10 @@ func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironm
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.ranOn(ctx, activities.PrepareDestinationName)
+		f.order = append(f.order, activities.PrepareDestinationName)
+		if f.prepareErr != nil {
+			return activities.Prepared{}, f.prepareErr
+		}
 		dest, err := location.Parse(in.Dest)
 		return activities.Prepared{Dest: dest, Size: in.Size}, err
 	}).Maybe()
@@ -291,5 +298,24 @@ func TestGlacierWarnsWhenOutputIsAboutToExpire(t *testing.T) {
 	}
 	if st.Details["outputExpires"] == "" {
 		t.Errorf("status details %v lack outputExpires", st.Details)
+	}
+}
+
+// TestGlacierManyRangesRunInChildBatches: an output of more than
+// glacierBatchRanges ranges is downloaded by GlacierBatch children, each
+// range once (and every child and activity carries a summary, which
+// newTestEnv checks).
+func TestGlacierManyRangesRunInChildBatches(t *testing.T) {
+	f := &glacierFake{completeAt: 1, state: succeeded((glacierBatchRanges + 1) * mib)}
+	env := newGlacierEnv(t, f)
+	in := glacierInput()
+	in.ChunkSize = mib
+	startGlacier(env, in)
+	var res GlacierRetrieveResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.downloads) != glacierBatchRanges+1 {
+		t.Errorf("%d ranges downloaded, want %d", len(f.downloads), glacierBatchRanges+1)
 	}
 }

@@ -29,7 +29,10 @@ func HostTaskQueue(taskQueue, host string) string { return taskQueue + hostQueue
 // HostWaitTimeout is how long a host-pinned activity waits in its host's
 // queue before the run reports that it is waiting for the host (and goes on
 // waiting: a run never delivers to another host than the one it chose).
-const HostWaitTimeout = time.Minute
+// It is a variable only so that tests in this process can shorten it before
+// their worker starts; it is recorded in each scheduled activity, so a
+// change never affects the replay of a running workflow.
+var HostWaitTimeout = time.Minute
 
 // PickHost returns host when it is set; otherwise the host of the worker
 // that picks up a WorkerHost activity from ctx's task queue.
@@ -38,7 +41,7 @@ func PickHost(ctx workflow.Context, host string) (string, error) {
 		return host, nil
 	}
 	var picked string
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ShortCallOptions()), activities.WorkerHostName).Get(ctx, &picked)
+	err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, ShortCallOptions()), "pick a worker host"), activities.WorkerHostName).Get(ctx, &picked)
 	return picked, err
 }
 

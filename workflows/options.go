@@ -49,3 +49,30 @@ func SlowPollOptions() workflow.ActivityOptions {
 		},
 	}
 }
+
+// Summarized is ctx with summary as the Summary of the activities it
+// schedules (the options already on ctx kept): the Web UI's timeline shows
+// it in place of the activity type, so the timeline reads as the flow's
+// steps. The summary is user metadata of the ActivityTaskScheduled event;
+// replay does not compare it, so adding one needs no GetVersion.
+func Summarized(ctx workflow.Context, summary string) workflow.Context {
+	o := workflow.GetActivityOptions(ctx)
+	o.Summary = summary
+	return workflow.WithActivityOptions(ctx, o)
+}
+
+// summarized is opts with summary as their Summary, for the helpers that
+// take options rather than a context (CallOnHost, download.call).
+func summarized(opts workflow.ActivityOptions, summary string) workflow.ActivityOptions {
+	opts.Summary = summary
+	return opts
+}
+
+// abbrev shortens a long opaque ID (a Glacier archive or job ID) for a
+// summary.
+func abbrev(id string) string {
+	if len(id) <= 16 {
+		return id
+	}
+	return id[:16] + "…"
+}

@@ -38,6 +38,22 @@ func init() {
 				}
 				return run, nil
 			}},
+		// Version 1 of glacier-prepare-early: the file is prepared before
+		// the wait; expiry and lost ranges keep that preparation.
+		replayCase{file: "glacier-v2-prepare-early.json", name: GlacierRetrieveName, workflow: GlacierRetrieveWorkflow,
+			register: func(w worker.Worker) { registerGlacierStubs(w, glacierStubs{expireRange: 1, lost: []int{0}}) },
+			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+				startHostWorker(c, o.TaskQueue, "h4", glacierStubs{expireRange: 1, lost: []int{0}})
+				run, err := c.ExecuteWorkflow(ctx, o, GlacierRetrieveName, GlacierRetrieveInput{Vault: "v", ArchiveID: "a",
+					Destination: "file://h4/x", PollInterval: flowdata.Duration(time.Hour), ChunkSize: 1 << 20, Parallel: 2})
+				if err != nil {
+					return nil, err
+				}
+				for _, job := range []string{"j1", "j2"} {
+					go signalUntilDone(ctx, c, o.ID, job)
+				}
+				return run, nil
+			}},
 		replayCase{file: "glacier-v1-any-host-cancel.json", name: GlacierRetrieveName, workflow: GlacierRetrieveWorkflow,
 			register: func(w worker.Worker) { registerGlacierStubs(w, glacierStubs{host: "h2", slow: true}) },
 			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {

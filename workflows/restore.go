@@ -46,7 +46,7 @@ func RestoreWorkflow(ctx workflow.Context, in flowdata.RestoreInput) (flowdata.R
 	}
 	st.SetPhase(PhaseResolving)
 	var obj activities.ObjectRef
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ShortCallOptions()), activities.BackupResolveName,
+	if err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, ShortCallOptions()), "resolve backup "+redactSource(in.From)), activities.BackupResolveName,
 		activities.ResolveInput{From: in.From, At: in.At}).Get(ctx, &obj); err != nil {
 		return fail(err)
 	}
@@ -60,6 +60,7 @@ func RestoreWorkflow(ctx workflow.Context, in flowdata.RestoreInput) (flowdata.R
 	var out activities.RestoreStreamResult
 	opts := TransferOptions()
 	opts.WaitForCancellation = true
+	opts.Summary = "restore s3://" + obj.Bucket + "/" + obj.Key + " → " + redactSource(in.To)
 	if dest.Scheme == location.File || dest.Scheme == location.Dir {
 		host, err := PickHost(ctx, in.Host)
 		if err != nil {

@@ -33,6 +33,10 @@ type S3ObjectResult struct {
 	Location string `json:"location,omitempty"`
 	// Summary is the processor's one-line summary.
 	Summary string `json:"summary,omitempty"`
+	// SourceKept: archived, but the source key was not deleted because a
+	// newer version replaced it after the copy (that version has its own
+	// run).
+	SourceKept bool `json:"sourceKept,omitempty"`
 }
 
 // S3ObjectWorkflow takes one object version through its pipeline: check it
@@ -50,7 +54,7 @@ func S3ObjectWorkflow(ctx workflow.Context, in flowdata.S3ObjectInput) (S3Object
 	})
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	var chk activities.S3ObjectCheck
-	if err := workflow.ExecuteActivity(short, activities.CheckObjectName, activities.S3ObjectCheckInput{
+	if err := workflow.ExecuteActivity(Summarized(short, "check "+objectURL(o)), activities.CheckObjectName, activities.S3ObjectCheckInput{
 		Object: o, Archive: p.Archive, DeadLetter: p.DeadLetter}).Get(ctx, &chk); err != nil {
 		st.Fail(err)
 		return S3ObjectResult{}, err
@@ -87,7 +91,7 @@ func S3ObjectWorkflow(ctx workflow.Context, in flowdata.S3ObjectInput) (S3Object
 	st.SetPhase(s3ObjectArchivingPhase)
 	b, k := p.Archive.Resolve(o.Bucket, o.Key, flowdata.DefaultArchivePrefix)
 	var mv activities.MoveObjectResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, moveOptions()), activities.MoveObjectName,
+	if err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, moveOptions()), "archive "+objectURL(o)+" → s3://"+b+"/"+k), activities.MoveObjectName,
 		activities.MoveObjectInput{Object: o, DestBucket: b, DestKey: k}).Get(ctx, &mv); err != nil {
 		if isObjectChanged(err) {
 			// Replaced after processing: this version is done, the new
@@ -97,9 +101,14 @@ func S3ObjectWorkflow(ctx workflow.Context, in flowdata.S3ObjectInput) (S3Object
 		st.Fail(err)
 		return S3ObjectResult{Outcome: OutcomeProcessed, Summary: out.Summary}, err
 	}
-	st.Update(func(s *Status) { s.Message = "archived to " + mv.Location })
+	st.Update(func(s *Status) {
+		s.Message = "archived to " + mv.Location
+		if mv.SourceKept {
+			s.Message += "; source kept: a newer version replaced it after the copy"
+		}
+	})
 	st.SetPhase(PhaseDone)
-	return S3ObjectResult{Outcome: OutcomeProcessed, Location: mv.Location, Summary: out.Summary}, nil
+	return S3ObjectResult{Outcome: OutcomeProcessed, Location: mv.Location, Summary: out.Summary, SourceKept: mv.SourceKept}, nil
 }
 
 // runProcessor runs the pipeline's processor with its retry policy. An exec
@@ -117,23 +126,24 @@ func runProcessor(ctx workflow.Context, st *Tracker, o flowdata.S3ObjectRef, p f
 		}
 		st.Update(func(s *Status) { s.Details["host"] = host })
 		var dl activities.DownloadResult
-		if err := CallOnHost(ctx, st, host, TransferOptions(), activities.DownloadObjectName, &dl, activities.DownloadInput{Object: o}); err != nil {
+		if err := CallOnHost(ctx, st, host, summarized(TransferOptions(), "download "+objectURL(o)+" to "+host), activities.DownloadObjectName, &dl, activities.DownloadInput{Object: o}); err != nil {
 			return out, err
 		}
 		defer func() {
 			// Clean up even when the run is being cancelled.
 			dctx, _ := workflow.NewDisconnectedContext(ctx)
-			if err := CallOnHost(dctx, nil, host, ShortCallOptions(), activities.RemoveDownloadName, nil, dl.Path); err != nil {
+			if err := CallOnHost(dctx, nil, host, summarized(ShortCallOptions(), "remove local copy of "+objectURL(o)+" on "+host), activities.RemoveDownloadName, nil, dl.Path); err != nil {
 				workflow.GetLogger(ctx).Warn("removing the local copy failed", "host", host, "path", dl.Path, "error", err)
 			}
 		}()
 		opts.StartToCloseTimeout = orDefault(p.Processor.Exec.Timeout.D(), 10*time.Minute) + time.Minute
 		opts.HeartbeatTimeout = 10 * activities.ExecHeartbeatInterval
+		opts.Summary = "run exec processor on " + objectURL(o)
 		err = CallOnHost(ctx, st, host, opts, activities.RunObjectCommandName, &out,
 			activities.RunObjectCommandInput{Object: o, Path: dl.Path, Exec: *p.Processor.Exec})
 		return out, err
 	default:
-		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.ProcessObjectName,
+		err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, opts), "run "+p.Processor.Kind+" processor on "+objectURL(o)), activities.ProcessObjectName,
 			activities.ProcessObjectInput{Object: o, Processor: p.Processor}).Get(ctx, &out)
 		return out, err
 	}
@@ -156,10 +166,15 @@ func processorOptions(p flowdata.Pipeline) workflow.ActivityOptions {
 	}
 }
 
-// moveOptions suit a server-side copy, a HEAD and a DELETE.
+// moveOptions suit a server-side copy, a HEAD and a DELETE. The move
+// heartbeats while S3 copies and after each part of a copy in parts, so a
+// dead worker is noticed within HeartbeatTimeout; StartToCloseTimeout only
+// bounds a copy that still makes progress (an object of hundreds of GiB
+// copied in parts takes far longer than a single CopyObject).
 func moveOptions() workflow.ActivityOptions {
 	o := ShortCallOptions()
-	o.StartToCloseTimeout = 10 * time.Minute
+	o.StartToCloseTimeout = 4 * time.Hour
+	o.HeartbeatTimeout = time.Minute
 	return o
 }
 
@@ -169,7 +184,7 @@ func deadLetter(ctx workflow.Context, st *Tracker, o flowdata.S3ObjectRef, p flo
 	msg := errorText(procErr)
 	b, k := p.DeadLetter.Resolve(o.Bucket, o.Key, flowdata.DefaultDeadLetterPrefix)
 	var mv activities.MoveObjectResult
-	moveErr := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, moveOptions()), activities.MoveObjectName,
+	moveErr := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, moveOptions()), "dead-letter "+objectURL(o)+" → s3://"+b+"/"+k), activities.MoveObjectName,
 		activities.MoveObjectInput{Object: o, DestBucket: b, DestKey: k, Error: msg}).Get(ctx, &mv)
 	if isObjectChanged(moveErr) {
 		st.SetPhase(PhaseDone)
@@ -203,3 +218,6 @@ func isObjectChanged(err error) bool {
 	var appErr *temporal.ApplicationError
 	return errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeObjectChanged
 }
+
+// objectURL names o in summaries.
+func objectURL(o flowdata.S3ObjectRef) string { return "s3://" + o.Bucket + "/" + o.Key }

@@ -35,10 +35,9 @@ type s3ObjEnv struct {
 }
 
 func newS3ObjEnv(t *testing.T, check activities.S3ObjectCheck) *s3ObjEnv {
-	var s testsuite.WorkflowTestSuite
-	e := &s3ObjEnv{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), check: check, queues: map[string]string{}}
+	e := &s3ObjEnv{TestWorkflowEnvironment: newTestEnv(t), check: check, queues: map[string]string{}}
 	// The machine is shared: a slow first workflow task is no deadlock.
-	e.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: 10 * time.Second})
+	e.SetWorkerOptions(summaryChecked(t, worker.Options{DeadlockDetectionTimeout: 10 * time.Second}))
 	(&activities.S3Object{}).Register(e)
 	(&activities.Slack{}).Register(e)
 	(&activities.Host{Name: "h1"}).Register(e)
@@ -262,8 +261,7 @@ func TestS3ObjectNoneArchivesOnly(t *testing.T) {
 
 // sweepEnv mocks SweepPages with a listing of pages of fixed counts.
 func sweepEnv(t *testing.T, pages []flowdata.S3SweepCounts, firstToken string) (*testsuite.TestWorkflowEnvironment, *[]string, *[]activities.SlackMessage) {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv(t)
 	(&activities.S3Object{}).Register(env)
 	(&activities.Slack{}).Register(env)
 	var tokens []string
@@ -345,8 +343,7 @@ func TestS3SweepNoMissedEventsNoSlack(t *testing.T) {
 }
 
 func TestS3BindingsKeepsOnePerPrefix(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv(t)
 	p := testPipeline(flowdata.ProcessorNone)
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(BindSignal, flowdata.S3Binding{Bucket: "b", Prefix: "incoming/", Pipeline: p})

@@ -90,14 +90,15 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	st.SetPhase(PhaseInitiating)
 	var rs flowdata.S3RestoreState
-	if err := workflow.ExecuteActivity(short, activities.RestoreObjectName, activities.RestoreInput{
+	obj := "s3://" + in.Bucket + "/" + in.Key
+	if err := workflow.ExecuteActivity(Summarized(short, "request restore of "+obj), activities.RestoreObjectName, activities.RestoreInput{
 		Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID, Days: in.Days, Tier: in.Tier}).Get(ctx, &rs); err != nil {
 		st.Fail(err)
 		return S3RestoreResult{}, err
 	}
 	size := rs.Size
 	err := completionWait{
-		st: st, signals: workflow.GetSignalChannel(ctx, S3RestoreSignal),
+		st: st, what: "restore of " + obj, signals: workflow.GetSignalChannel(ctx, S3RestoreSignal),
 		plan:     glacierPollPlan(GlacierRetrieveInput{Tier: in.Tier, PollInterval: in.PollInterval}),
 		deadline: start.Add(in.Deadline.D()),
 		done:     func() bool { return rs.Restored },
@@ -117,7 +118,7 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 		},
 		poll: func() error {
 			var head flowdata.S3RestoreState
-			if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, SlowPollOptions()), activities.HeadRestoreName,
+			if err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, SlowPollOptions()), "poll restore of "+obj), activities.HeadRestoreName,
 				activities.HeadRestoreInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID}).Get(ctx, &head); err != nil {
 				return err
 			}
@@ -148,7 +149,7 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 		var fin activities.FinishResult
 		var err error
 		if v == workflow.DefaultVersion {
-			err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, TransferOptions()), activities.DeliverObjectName, deliver).Get(ctx, &fin)
+			err = workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, TransferOptions()), deliverSummary(deliver)), activities.DeliverObjectName, deliver).Get(ctx, &fin)
 		} else {
 			fin, res.Host, err = deliverPinned(ctx, st, deliver)
 		}
@@ -178,8 +179,14 @@ func deliverPinned(ctx workflow.Context, st *Tracker, in activities.DeliverObjec
 	opts := TransferOptions()
 	opts.WaitForCancellation = true
 	opts.HeartbeatTimeout = 20 * time.Second
+	opts.Summary = deliverSummary(in)
 	if err := dl.call(ctx, st, opts, activities.DeliverObjectName, &fin, in); err != nil {
 		return fin, dl.host, cleanUp(ctx, st, dl.host, activities.Prepared{Dest: loc}, err)
 	}
 	return fin, dl.host, nil
+}
+
+// deliverSummary names a delivery in the Web UI's timeline.
+func deliverSummary(in activities.DeliverObjectInput) string {
+	return "deliver s3://" + in.Bucket + "/" + in.Key + " → " + redactSource(in.Dest)
 }

@@ -51,6 +51,10 @@ type S3SweepInput struct {
 	PageSize         int32 `json:"pageSize,omitempty"`
 	PagesPerActivity int   `json:"pagesPerActivity,omitempty"`
 	ActivitiesPerRun int   `json:"activitiesPerRun,omitempty"`
+	// RunTaskQueue is the task queue of the S3Object runs the sweep
+	// starts; empty is the sweep's own (a dedicated processing fleet, or
+	// a benchmark measuring the sweep alone, sets it).
+	RunTaskQueue string `json:"runTaskQueue,omitempty"`
 }
 
 // S3SweepResult is what the sweep found.
@@ -91,12 +95,16 @@ func S3SweepWorkflow(ctx workflow.Context, in S3SweepInput) (S3SweepResult, erro
 		st.Update(func(s *Status) { s.Details = sweepDetails(in.Counts) })
 	}
 	publish()
+	runQueue := in.RunTaskQueue
+	if runQueue == "" {
+		runQueue = workflow.GetInfo(ctx).TaskQueueName
+	}
 	for i := 0; i < runs; i++ {
 		var prog activities.SweepProgress
-		if err := workflow.ExecuteActivity(actx, activities.SweepPagesName, activities.SweepInput{
+		if err := workflow.ExecuteActivity(Summarized(actx, fmt.Sprintf("list s3://%s/%s pages %d-%d", in.Bucket, in.Prefix, in.Counts.Pages+1, in.Counts.Pages+int64(pages))), activities.SweepPagesName, activities.SweepInput{
 			Bucket: in.Bucket, Prefix: in.Prefix, Exclude: exclude, Cutoff: in.Cutoff, Pipeline: in.Pipeline,
 			Token: in.Token, MaxPages: pages, PageSize: in.PageSize,
-			WorkflowType: S3ObjectName, TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
+			WorkflowType: S3ObjectName, TaskQueue: runQueue,
 		}).Get(ctx, &prog); err != nil {
 			st.Fail(err)
 			return S3SweepResult{S3SweepCounts: in.Counts, MissedEvents: in.Counts.Started}, err

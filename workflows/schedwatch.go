@@ -50,7 +50,7 @@ func ScheduleWatchWorkflow(ctx workflow.Context, in ScheduleWatchInput) error {
 	if interval <= 0 {
 		interval = time.Minute
 	}
-	actx := workflow.WithActivityOptions(ctx, ShortCallOptions())
+	actx := Summarized(workflow.WithActivityOptions(ctx, ShortCallOptions()), "check schedule "+in.ScheduleID)
 	seen := in.Seen
 	for turn := 0; turn < watchTurnsPerRun; turn++ {
 		st.SetPhase(PhaseRunning)

@@ -16,7 +16,7 @@ func SelfCheckWorkflow(ctx workflow.Context) (activities.ProbeResult, error) {
 	st := NewTracker(ctx, SelfCheckFlow, "worker")
 	st.SetPhase(PhaseRunning)
 	var res activities.ProbeResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ShortCallOptions()), activities.ProbeName, activities.ProbeInput{}).Get(ctx, &res)
+	err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, ShortCallOptions()), "probe cloud access"), activities.ProbeName, activities.ProbeInput{}).Get(ctx, &res)
 	if err != nil {
 		st.Fail(err)
 		return res, err

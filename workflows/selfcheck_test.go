@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/vigilops/vigil/activities"
 )
@@ -24,8 +23,7 @@ func TestSelfCheckWorkflow(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var s testsuite.WorkflowTestSuite
-			env := s.NewTestWorkflowEnvironment()
+			env := newTestEnv(t)
 			sc.Register(env)
 			env.OnActivity(sc.Probe, mock.Anything, mock.Anything).Return(tc.res, tc.err)
 			env.ExecuteWorkflow(SelfCheckWorkflow)

@@ -10,7 +10,7 @@ import (
 func notify(ctx workflow.Context, m activities.SlackMessage) {
 	opts := ShortCallOptions()
 	opts.RetryPolicy.MaximumAttempts = 5
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.SlackNotifyName, m).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, opts), "post alert to Slack"), activities.SlackNotifyName, m).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("Slack alert failed", "error", err)
 	}
 }

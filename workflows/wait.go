@@ -14,7 +14,9 @@ type pollPlan struct{ first, every time.Duration }
 // polling fallback on a timer, and a deadline — the pattern every
 // long-running flow uses instead of sleeping.
 type completionWait struct {
-	st       *Tracker
+	st *Tracker
+	// what names the awaited job in the Web UI summary of each wait.
+	what     string
 	signals  workflow.ReceiveChannel
 	plan     pollPlan
 	deadline time.Time
@@ -41,7 +43,9 @@ func (w completionWait) run(ctx workflow.Context) error {
 			return w.expired()
 		}
 		timerCtx, cancelTimer := workflow.WithCancel(ctx)
-		timer := workflow.NewTimer(timerCtx, min(next, remaining))
+		wait := min(next, remaining)
+		timer := workflow.NewTimerWithOptions(timerCtx, wait, workflow.TimerOptions{
+			Summary: "wait for notification of " + w.what + ", else poll in " + wait.String()})
 		fired := false
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(w.signals, func(c workflow.ReceiveChannel, _ bool) { w.onSignal(c) })

@@ -45,7 +45,7 @@ func StartWorker(ctx context.Context, c client.Client, clients *awsconf.Clients,
 	}
 	deps := &workerapp.Deps{Temporal: c, AWS: clients, Logger: opts.Logger, Getenv: opts.Getenv, Host: activities.DefaultHostName()}
 	rt := router.New(clients.SQS, router.Options{Logger: opts.Logger, WaitTimeSeconds: 1})
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w := worker.New(c, workflows.TaskQueue, workerapp.WorkerOptions(deps))
 	workerapp.RegisterFlows(w, rt, deps)
 	hw := workerapp.NewHostWorker(c, workflows.TaskQueue, deps)
 	if opts.Override != nil {

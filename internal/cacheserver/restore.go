@@ -38,7 +38,7 @@ func (s *Server) Restore(ctx context.Context, o RestoreOptions) error {
 	in := flowdata.RestoreInput{From: o.From, To: o.SelfURL + "/snapshot",
 		Auth: &flowdata.HTTPAuth{BasicAuth: &flowdata.BasicAuth{User: o.User, PasswordEnv: o.PasswordEnv}}}
 	id := workflows.RestoreWorkflowID(o.From, o.SelfURL, time.Now())
-	run, err := o.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: o.TaskQueue}, workflows.RestoreName, in)
+	run, err := o.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: o.TaskQueue, StaticSummary: in.StaticSummary()}, workflows.RestoreName, in)
 	if err != nil {
 		return fmt.Errorf("starting the restore: %w", err)
 	}

@@ -256,6 +256,20 @@ func (s *Server) serverOptions(sqlConf *config.SQL, ports []int) []temporal.Serv
 		dynamicconfig.MakeKey("frontend.persistenceMaxQPS"):                     10000,
 		dynamicconfig.MakeKey("history.persistenceMaxQPS"):                      45000,
 		dynamicconfig.MakeKey("history.hostLevelCacheMaxSize"):                  8096,
+		// One partition per task queue, as Temporal's own dev server: with the
+		// default four, a task written to a partition no poller waits on is
+		// forwarded or persisted first, 20-50 ms per workflow or activity task
+		// (measured with the glacier-notify bench).
+		dynamicconfig.MakeKey("matching.numTaskqueueReadPartitions"):  1,
+		dynamicconfig.MakeKey("matching.numTaskqueueWritePartitions"): 1,
+		// The one history shard's queues are read at most 20 times a second
+		// by default (a cluster spreads its load over hundreds of shards):
+		// every workflow and activity task then waits up to 50 ms before
+		// matching sees it, a timer as long to fire, a run as long to show
+		// in visibility. 1000 reads a second on one shard.
+		dynamicconfig.MakeKey("history.transferProcessorMaxPollRPS"):   1000,
+		dynamicconfig.MakeKey("history.timerProcessorMaxPollRPS"):      1000,
+		dynamicconfig.MakeKey("history.visibilityProcessorMaxPollRPS"): 1000,
 	}
 	hosts := map[primitives.ServiceName]static.Hosts{
 		primitives.FrontendService: static.SingleLocalHost(addr(ports[0])),

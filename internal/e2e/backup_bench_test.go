@@ -6,16 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.temporal.io/sdk/client"
 
-	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/benchkit"
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud"
@@ -41,10 +38,7 @@ func BenchmarkBackupRestore(b *testing.B) {
 	if _, err := clients.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bench")}); err != nil {
 		b.Fatal(err)
 	}
-	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-		_, _ = io.Copy(w, detdata.New(9, size))
-	}))
+	src := benchkit.DataServer(9, size)
 	defer src.Close()
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.Copy(io.Discard, r.Body); err != nil {
@@ -65,7 +59,11 @@ func BenchmarkBackupRestore(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		i++
-		rawUp = append(rawUp, rawUpload(b, clients.S3, size, fmt.Sprintf("raw/%d.bin", i)))
+		d, err := benchkit.RawS3Upload(ctx, clients.S3, "bench", fmt.Sprintf("raw/%d.bin", i), detdata.New(9, size))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rawUp = append(rawUp, d)
 		start := time.Now()
 		var res flowdata.BackupResult
 		runFlow(b, c, workflows.BackupName, flowdata.BackupInput{Name: fmt.Sprintf("bench%d", i), Source: src.URL, Target: "s3://bench/"}, &res)
@@ -104,20 +102,6 @@ func runFlow(b *testing.B, c client.Client, name string, in, out any) {
 	if err := run.Get(context.Background(), out); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// rawUpload streams the same bytes through the SDK's upload manager with
-// vigil's default part size and concurrency.
-func rawUpload(b *testing.B, api *s3.Client, size int64, key string) time.Duration {
-	start := time.Now()
-	u := manager.NewUploader(api, func(u *manager.Uploader) {
-		u.PartSize, u.Concurrency = activities.DefaultBackupPartSize, activities.DefaultBackupConcurrency
-	})
-	if _, err := u.Upload(context.Background(), &s3.PutObjectInput{Bucket: aws.String("bench"), Key: aws.String(key),
-		Body: io.NopCloser(detdata.New(9, size))}); err != nil {
-		b.Fatal(err)
-	}
-	return time.Since(start)
 }
 
 // rawGet streams the object into a PUT to the sink.

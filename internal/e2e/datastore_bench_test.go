@@ -21,7 +21,7 @@ import (
 // sink, polling every 100 ms: the pipeline's own overhead (poll activity,
 // report activity, webhook POST) plus at most one 100 ms poll interval.
 // The policy's share of the latency is measured separately with time
-// skipping (workflows.BenchmarkDatastoreDoneToReport).
+// skipping (the datastore-export scenario of internal/bench).
 func BenchmarkDatastoreDoneToSlack(b *testing.B) {
 	s := newDSStackOn(b, testenv.NewTemporalB(b))
 	stacktest.StartWorker(b, s.ts, s.aws, s.getenv)

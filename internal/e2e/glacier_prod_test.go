@@ -211,17 +211,28 @@ func TestGlacierFileOnNamedHost(t *testing.T) {
 	hostLocal := map[string]bool{activities.PrepareDestinationName: true, activities.DownloadRangeName: true,
 		activities.FinishDestinationName: true, activities.AbortDestinationName: true}
 	scheduled := map[string]int{}
+	names := map[int64]string{} // scheduled event ID → activity
+	ranOn := map[string]map[string]bool{}
 	iter := c.GetWorkflowHistory(ctx, id, run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for iter.HasNext() {
 		ev, err := iter.Next()
 		if err != nil {
 			t.Fatal(err)
 		}
+		if st := ev.GetActivityTaskStartedEventAttributes(); st != nil {
+			// The worker's identity is pid@host@vigil (workerapp.WorkerOptions).
+			name := names[st.GetScheduledEventId()]
+			if ranOn[name] == nil {
+				ranOn[name] = map[string]bool{}
+			}
+			ranOn[name][strings.Split(st.GetIdentity(), "@")[1]] = true
+		}
 		a := ev.GetActivityTaskScheduledEventAttributes()
 		if a == nil {
 			continue
 		}
 		name, q := a.GetActivityType().GetName(), a.GetTaskQueue().GetName()
+		names[ev.GetEventId()] = name
 		scheduled[name]++
 		if want := workflows.HostTaskQueue(workflows.TaskQueue, "hostB"); hostLocal[name] && q != want {
 			t.Errorf("%s scheduled on %s, want %s", name, q, want)
@@ -232,5 +243,15 @@ func TestGlacierFileOnNamedHost(t *testing.T) {
 	}
 	if scheduled[activities.DownloadRangeName] < 5 || scheduled[activities.FinishDestinationName] != 1 {
 		t.Errorf("scheduled activities %v", scheduled)
+	}
+	for name := range hostLocal {
+		if ran := ranOn[name]; len(ran) > 0 && (len(ran) != 1 || !ran["hostB"]) {
+			t.Errorf("%s ran on hosts %v (worker identities), want only hostB", name, ran)
+		}
+	}
+	for _, name := range []string{activities.PrepareDestinationName, activities.DownloadRangeName, activities.FinishDestinationName} {
+		if !ranOn[name]["hostB"] {
+			t.Errorf("no %s started on hostB; started on %v", name, ranOn[name])
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/temporaltest"
 
 	"github.com/vigilops/vigil/internal/benchkit"
 	"github.com/vigilops/vigil/internal/detdata"
@@ -29,11 +30,9 @@ import (
 // in flight (the emulator holds the 3rd GetJobOutput), a new process is
 // started, and the retrieval finishes with the right bytes and exactly one
 // Glacier job in the vault. The in-flight range is retried only after its
-// heartbeat timeout (1 min), hence VIGIL_LONG=1.
+// heartbeat timeout (1 min), hence VIGIL_LONG_TESTS=1.
 func TestGlacierWorkerProcessKilled(t *testing.T) {
-	if os.Getenv("VIGIL_LONG") == "" {
-		t.Skip("takes over a minute (the killed range waits for its heartbeat timeout); set VIGIL_LONG=1")
-	}
+	testenv.Long(t, "takes over a minute (the killed range waits for its heartbeat timeout)")
 	ts := testenv.NewTemporal(t)
 	reached := make(chan struct{})
 	var once sync.Once
@@ -70,21 +69,7 @@ func TestGlacierWorkerProcessKilled(t *testing.T) {
 	if _, err := setup.Glacier(ctx, awsc, setup.GlacierOptions{Vault: "kill-vault"}); err != nil {
 		t.Fatal(err)
 	}
-	bin, err := benchkit.BuildWorker(t.TempDir(), "nodev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	startProc := func() *benchkit.WorkerProcess {
-		p, err := benchkit.StartWorkerProcess(bin, ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), cloud.URL(), nil, os.Stderr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(p.Stop)
-		if err := benchkit.WaitForPoller(ctx, c, p.Cmd.Process.Pid); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	startProc := workerProcesses(ctx, t, ts, c, cloud.URL(), nil)
 	first := startProc()
 	dest := filepath.Join(t.TempDir(), "out.bin")
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GlacierWorkflowID("kill-vault", archive), TaskQueue: workflows.TaskQueue},
@@ -119,5 +104,28 @@ func TestGlacierWorkerProcessKilled(t *testing.T) {
 		if k > 1 {
 			t.Errorf("range %s fetched %d times: finished ranges must not be fetched again", rng, k)
 		}
+	}
+}
+
+// workerProcesses builds the lean worker once and returns a function that
+// starts one more process of it against ts and the cloud at cloudURL (env
+// adds KEY=value variables), stopped at the end of the test, once it polls.
+func workerProcesses(ctx context.Context, t *testing.T, ts *temporaltest.TestServer, c client.Client, cloudURL string, env []string) func() *benchkit.WorkerProcess {
+	t.Helper()
+	bin, err := benchkit.BuildWorker(t.TempDir(), "nodev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() *benchkit.WorkerProcess {
+		t.Helper()
+		p, err := benchkit.StartWorkerProcess(bin, ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), cloudURL, env, os.Stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Stop)
+		if err := benchkit.WaitForPoller(ctx, c, p.Cmd.Process.Pid); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }

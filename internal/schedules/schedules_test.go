@@ -99,6 +99,10 @@ func TestApplyIsIdempotentAndPrunes(t *testing.T) {
 	if desc.Schedule.Spec.TimeZoneName != "Asia/Tokyo" || desc.Schedule.State.Paused {
 		t.Errorf("nightly-dump = %+v %+v", desc.Schedule.Spec, desc.Schedule.State)
 	}
+	// Its runs carry the Web UI summary of their input.
+	if a, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction); !ok || a.StaticSummary != "batch job nightly-dump (http)" {
+		t.Errorf("nightly-dump action = %+v, want the static summary of its job", desc.Schedule.Action)
+	}
 
 	// Editing the referenced job file is a change too.
 	if err := os.WriteFile(filepath.Join(dir, "jobs", "nightly-dump.yaml"), []byte(strings.Replace(jobYAML, "5000", "5001", 1)), 0o644); err != nil {

@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilops/vigil/internal/catalog"
+	"github.com/vigilops/vigil/workflows"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -190,7 +191,8 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 	if err != nil {
 		return fail("%v", err)
 	}
-	hash, err := hashSpec(s, in.Args)
+	summary := staticSummary(in.Args)
+	hash, err := hashSpec(s, in.Args, summary)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -203,6 +205,8 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 			Args:      in.Args,
 			TaskQueue: taskQueue,
 			Memo:      map[string]any{SpecMemo: hash},
+			// The runs' one-line summary in the Web UI.
+			StaticSummary: summary,
 		},
 		Overlap:        overlap,
 		CatchupWindow:  s.CatchupWindow.D(),
@@ -225,16 +229,26 @@ func parseTime(key, v string) (time.Time, error) {
 	return t, nil
 }
 
-// hashSpec hashes everything that defines the schedule: the spec fields and
-// the resolved input (so an edited job file counts as a change).
-func hashSpec(s Spec, args []any) (string, error) {
+// hashSpec hashes everything that defines the schedule: the spec fields,
+// the resolved input (so an edited job file counts as a change) and the
+// runs' static summary (so schedules made before summaries get them).
+func hashSpec(s Spec, args []any, summary string) (string, error) {
 	b, err := json.Marshal(struct {
-		Spec Spec
-		Args []any
-	}{s, args})
+		Spec    Spec
+		Args    []any
+		Summary string `json:",omitempty"`
+	}{s, args, summary})
 	if err != nil {
 		return "", errors.New("cannot hash the schedule: " + err.Error())
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8]), nil
+}
+
+// staticSummary is the summary of a schedule's single input ("" for none).
+func staticSummary(args []any) string {
+	if len(args) != 1 {
+		return ""
+	}
+	return workflows.StaticSummary(args[0])
 }

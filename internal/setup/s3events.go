@@ -102,3 +102,33 @@ func ObjectCreatedEvents(bucket, prefix, queue string) S3EventsOptions {
 	return S3EventsOptions{Bucket: bucket, ID: "vigil-objects-" + strings.TrimSuffix(strings.ReplaceAll(prefix, "/", "-"), "-"),
 		Events: []s3types.Event{"s3:ObjectCreated:*"}, Prefix: prefix, QueueName: queue}
 }
+
+// RemoveS3Events removes the bucket's queue configuration with the ID o
+// names (as S3Events made it), keeping every other configuration; the
+// queue and its policy stay (other buckets and flows use them). A
+// configuration already gone is reported "absent": running it again
+// changes nothing.
+func RemoveS3Events(ctx context.Context, c *awsconf.Clients, o S3EventsOptions) (Report, error) {
+	var rep Report
+	cur, err := c.S3.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String(o.Bucket)})
+	if err != nil {
+		var api interface{ ErrorCode() string }
+		if errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket" {
+			return rep, &NotFoundError{Kind: "bucket", Name: o.Bucket}
+		}
+		return rep, fmt.Errorf("reading bucket notifications: %w", err)
+	}
+	keep := slices.DeleteFunc(slices.Clone(cur.QueueConfigurations), func(qc s3types.QueueConfiguration) bool { return aws.ToString(qc.Id) == o.ID })
+	if len(keep) == len(cur.QueueConfigurations) {
+		rep.add("absent", "bucket notification", o.Bucket+"/"+o.ID)
+		return rep, nil
+	}
+	cfg := &s3types.NotificationConfiguration{QueueConfigurations: keep, TopicConfigurations: cur.TopicConfigurations,
+		LambdaFunctionConfigurations: cur.LambdaFunctionConfigurations, EventBridgeConfiguration: cur.EventBridgeConfiguration}
+	if _, err := c.S3.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{
+		Bucket: aws.String(o.Bucket), NotificationConfiguration: cfg}); err != nil {
+		return rep, fmt.Errorf("setting bucket notifications: %w", err)
+	}
+	rep.add("removed", "bucket notification", o.Bucket+"/"+o.ID)
+	return rep, nil
+}

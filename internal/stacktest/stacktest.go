@@ -80,7 +80,7 @@ func StartWorkerOnHost(t testing.TB, ts *temporaltest.TestServer, clients *awsco
 	c := testenv.NewClient(t, ts)
 	deps := &workerapp.Deps{Temporal: c, AWS: clients, Logger: testenv.TestLogger(t, slog.LevelInfo), Getenv: getenv, Host: host}
 	rt := router.New(clients.SQS, router.Options{Logger: deps.Logger, WaitTimeSeconds: 1})
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w := worker.New(c, workflows.TaskQueue, workerapp.WorkerOptions(deps))
 	workerapp.RegisterFlows(w, rt, deps)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -148,4 +149,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// LongTestsEnv names the environment variable that turns on the long
+// variants of the tests (minutes each: heartbeat timeouts, 10,000 objects).
+const LongTestsEnv = "VIGIL_LONG_TESTS"
+
+// Long skips t, saying why and how to run it, unless LongTestsEnv is set.
+func Long(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv(LongTestsEnv) == "" {
+		t.Skipf("%s; set %s=1 to run it", why, LongTestsEnv)
+	}
 }

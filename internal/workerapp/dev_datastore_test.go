@@ -4,14 +4,11 @@ package workerapp
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/vigilops/vigil/internal/localcloud/slacksink"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -32,22 +29,7 @@ func checkDemoDatastore(t *testing.T, c client.Client, ep Endpoints) {
 	if _, err := c.ScheduleClient().GetHandle(ctx, "demo-datastore-export-daily").Describe(ctx); err != nil {
 		t.Errorf("daily export schedule: %v", err)
 	}
-	resp, err := http.Get(ep.CloudURL + slacksink.MessagesPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var msgs []slacksink.Message
-	if err := json.NewDecoder(resp.Body).Decode(&msgs); err != nil {
-		t.Fatal(err)
-	}
-	green := 0
-	for _, m := range msgs {
-		p, _ := m.Decode()
-		if len(p.Attachments) > 0 && p.Attachments[0].Color == "good" && p.Attachments[0].Title == "Datastore export of "+DemoDatastoreProject+" succeeded" {
-			green++
-		}
-	}
+	green := greenReports(t, ep.CloudURL, "")
 	if green != 1 {
 		t.Errorf("%d green Datastore reports in the Slack sink, want 1", green)
 	}

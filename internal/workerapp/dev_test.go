@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,20 @@ import (
 // endpoints and a stop function that waits for a clean exit.
 func devRun(t *testing.T, dir string) (Endpoints, func()) {
 	t.Helper()
-	cfg, err := ParseFlags([]string{"--dev", "--data-dir", dir, "--temporal-port", "0", "--ui-port", "0", "--cloud-port", "0", "--datastore-port", "0", "--log-level", "warn"}, io.Discard)
+	return devRunOn(t, dir, devPorts{})
+}
+
+// devPorts are the ports of a dev stack; 0 picks a free one.
+type devPorts struct {
+	Temporal, UI, Cloud, Datastore int
+}
+
+// devRunOn is devRun on the given ports.
+func devRunOn(t *testing.T, dir string, p devPorts) (Endpoints, func()) {
+	t.Helper()
+	port := strconv.Itoa
+	cfg, err := ParseFlags([]string{"--dev", "--data-dir", dir, "--temporal-port", port(p.Temporal), "--ui-port", port(p.UI),
+		"--cloud-port", port(p.Cloud), "--datastore-port", port(p.Datastore), "--log-level", "warn"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,12 +45,14 @@ func installDatastoreFixtures(ctx context.Context, c client.Client, taskQueue st
 	if err := applyDemoSchedules(ctx, c, demoDatastoreSchedules, taskQueue, logger); err != nil {
 		return fmt.Errorf("datastore demo schedule: %w", err)
 	}
+	in := flowdata.DatastoreExportInput{
+		Project: DemoDatastoreProject, Bucket: DemoDatastoreBucket, Labels: map[string]string{"started-by": "vigil-dev"},
+	}
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: DemoDatastoreExportID, TaskQueue: taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.DatastoreExportName, flowdata.DatastoreExportInput{
-		Project: DemoDatastoreProject, Bucket: DemoDatastoreBucket, Labels: map[string]string{"started-by": "vigil-dev"},
-	})
+		StaticSummary:            in.StaticSummary(),
+	}, workflows.DatastoreExportName, in)
 	if err != nil {
 		return fmt.Errorf("datastore demo export: %w", err)
 	}

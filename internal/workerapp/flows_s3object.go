@@ -47,6 +47,9 @@ func s3ObjectFlow(w worker.Registry, r *router.Router, d *Deps) {
 		}
 	}
 	a.Register(w)
+	// Local copies an earlier worker on this host left behind (killed
+	// mid-download or mid-command).
+	a.StartupCleanDownloads(d.Logger)
 	h := &s3ObjectHandler{d: d, bindings: &s3bind.Cache{Client: d.Temporal}}
 	r.Register(router.KindS3Event, h.handle)
 }

@@ -149,7 +149,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 
 	deps := &Deps{Temporal: c, AWS: awsconf.NewClients(awsCfg), Logger: logger, Getenv: getenv, Host: cfg.Host, TaskQueue: cfg.TaskQueue}
 	rt := router.New(deps.AWS.SQS, router.Options{Logger: logger.With("component", "router")})
-	w := worker.New(c, cfg.TaskQueue, worker.Options{})
+	w := worker.New(c, cfg.TaskQueue, WorkerOptions(deps))
 	RegisterFlows(w, rt, deps)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("starting worker on task queue %q: %w", cfg.TaskQueue, err)
@@ -205,7 +205,9 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 // activities as the shared queue's worker (no workflows), for the
 // activities that runs pin to this host.
 func NewHostWorker(c client.Client, taskQueue string, d *Deps) worker.Worker {
-	hw := worker.New(c, workflows.HostTaskQueue(taskQueue, d.Host), worker.Options{DisableWorkflowWorker: true})
+	opts := WorkerOptions(d)
+	opts.DisableWorkflowWorker = true
+	hw := worker.New(c, workflows.HostTaskQueue(taskQueue, d.Host), opts)
 	// The router is a throwaway: notifications are handled by the shared
 	// queue's registration.
 	RegisterFlows(activitiesOnly{hw}, router.New(nil, router.Options{}), d)

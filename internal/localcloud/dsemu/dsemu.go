@@ -8,7 +8,9 @@
 // Operations are computed lazily from the emulator's clock: an operation
 // is INITIALIZING for the first 10% of its duration, PROCESSING until 85%,
 // FINALIZING until 100%, then SUCCESSFUL (or FAILED). Nothing sleeps;
-// tests inject a clock and durations.
+// tests inject a clock and durations. With Options.DataDir the operations
+// are kept on disk with their absolute start times, so a restarted
+// emulator reports the progress it would have reported had it kept running.
 //
 // Labels on the request choose the outcome (for demos and tests):
 //
@@ -77,6 +79,11 @@ type Options struct {
 	Entities int64
 	// Logger receives one line per started operation; nil discards.
 	Logger *slog.Logger
+	// DataDir, when set, is where the emulator keeps its operations (and
+	// the entity counts of finished exports) as JSON, saved after every
+	// change and loaded by New, so a restarted emulator still answers for
+	// the operations it started. Empty keeps them in memory only.
+	DataDir string
 }
 
 // Server is the emulator's state and gRPC services.
@@ -111,8 +118,9 @@ type operation struct {
 	entities  int64
 }
 
-// New returns an emulator without operations.
-func New(opts Options) *Server {
+// New returns an emulator holding the operations saved in opts.DataDir, or
+// none.
+func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -128,7 +136,11 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{opts: opts, ops: map[string]*operation{}, exported: map[string]int64{}}
+	s := &Server{opts: opts, ops: map[string]*operation{}, exported: map[string]int64{}}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Register adds both services to g.
@@ -146,11 +158,15 @@ type Listener struct {
 
 // Listen serves a new emulator on addr (host:port; port 0 picks one).
 func Listen(addr string, opts Options) (*Listener, error) {
+	srv, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("datastore emulator: %w", err)
 	}
-	l := &Listener{Server: New(opts), grpc: grpc.NewServer(), addr: ln.Addr().String()}
+	l := &Listener{Server: srv, grpc: grpc.NewServer(), addr: ln.Addr().String()}
 	l.Register(l.grpc)
 	go func() { _ = l.grpc.Serve(ln) }()
 	return l, nil
@@ -191,6 +207,7 @@ func (s *Server) ExportEntities(_ context.Context, req *adminpb.ExportEntitiesRe
 		op.outputURL = "gs://" + bucket + "/" + folder + "/" + folder + ".overall_export_metadata"
 	}
 	s.opts.Logger.Info("datastore export started", "operation", op.name, "output", op.outputURL)
+	s.saveLocked()
 	return s.render(op), nil
 }
 
@@ -217,6 +234,7 @@ func (s *Server) ImportEntities(_ context.Context, req *adminpb.ImportEntitiesRe
 	op := s.newOperation(req.GetProjectId(), adminpb.OperationType_IMPORT_ENTITIES, req.GetLabels(), req.GetEntityFilter())
 	op.inputURL, op.entities = req.GetInputUrl(), entities
 	s.opts.Logger.Info("datastore import started", "operation", op.name, "input", op.inputURL)
+	s.saveLocked()
 	return s.render(op), nil
 }
 
@@ -313,6 +331,7 @@ func (s *Server) CancelOperation(_ context.Context, req *longrunningpb.CancelOpe
 		return nil, status.Errorf(codes.FailedPrecondition, "operation %s is already done (%s)", op.name, st)
 	}
 	op.cancelled = s.opts.Now()
+	s.saveLocked()
 	return &emptypb.Empty{}, nil
 }
 
@@ -325,6 +344,7 @@ func (s *Server) DeleteOperation(_ context.Context, req *longrunningpb.DeleteOpe
 		return nil, err
 	}
 	delete(s.ops, op.name)
+	s.saveLocked()
 	return &emptypb.Empty{}, nil
 }
 
@@ -403,7 +423,10 @@ func (s *Server) render(op *operation) *longrunningpb.Operation {
 	switch st {
 	case adminpb.CommonMetadata_SUCCESSFUL:
 		if op.kind == adminpb.OperationType_EXPORT_ENTITIES {
-			s.exported[op.outputURL] = op.entities
+			if n, seen := s.exported[op.outputURL]; !seen || n != op.entities {
+				s.exported[op.outputURL] = op.entities
+				s.saveLocked()
+			}
 			out.Result = &longrunningpb.Operation_Response{Response: mustAny(&adminpb.ExportEntitiesResponse{OutputUrl: op.outputURL})}
 		} else {
 			out.Result = &longrunningpb.Operation_Response{Response: mustAny(&emptypb.Empty{})}
@@ -417,9 +440,11 @@ func (s *Server) render(op *operation) *longrunningpb.Operation {
 	return out
 }
 
+// mustAny packs m with deterministic marshalling, so the same operation read
+// twice (or after a restart) carries the same bytes whatever its map order.
 func mustAny(m proto.Message) *anypb.Any {
-	a, err := anypb.New(m)
-	if err != nil {
+	a := new(anypb.Any)
+	if err := anypb.MarshalFrom(a, m, proto.MarshalOptions{Deterministic: true}); err != nil {
 		panic(err) // only on a message that cannot be marshalled
 	}
 	return a

@@ -41,7 +41,8 @@ func (s *Service) storageClass(bucket, key string) (class string, size int64, et
 }
 
 // precheck refuses what gofakes3 would wrongly accept: an invalid storage
-// class, and reading (or copying) an archived object that is not restored.
+// class, a copy whose x-amz-copy-source-if-(none-)match does not hold, and
+// reading (or copying) an archived object that is not restored.
 // On a copy without a storage class it asks for STANDARD, as S3 does,
 // instead of gofakes3's inheriting the source's class.
 func (s *Service) precheck(o op, r *http.Request, bucket, key string) error {
@@ -59,6 +60,11 @@ func (s *Service) precheck(o op, r *http.Request, bucket, key string) error {
 			r.Header.Set(storageClassHeader, classStandard)
 		}
 		if sb, sk, ok := parseCopySource(src); ok {
+			if _, _, etag, ok := s.storageClass(sb, sk); ok {
+				if err := copyConditions(r.Header, etag); err != nil {
+					return err
+				}
+			}
 			return s.readable(sb, sk)
 		}
 	case opGet:

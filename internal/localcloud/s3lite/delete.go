@@ -49,3 +49,22 @@ func (d *multiDelete) keys(response []byte) []string {
 	}
 	return keys
 }
+
+// serveConditionalDelete is DeleteObject with If-Match (current version
+// only, as in S3): 204 and ObjectRemoved:Delete when the ETag matches,
+// 412 PreconditionFailed when it differs, 404 NoSuchKey when there is no
+// object.
+func (s *Service) serveConditionalDelete(w http.ResponseWriter, r *http.Request, bucket, key string) {
+	if err := s.bucketExists(bucket); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := s.index.deleteIfMatch(bucket, key, r.Header.Get("If-Match")); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	setRequestID(w)
+	w.WriteHeader(http.StatusNoContent)
+	s.forgetRestore(bucket, key)
+	s.emit(bucket, event{name: "ObjectRemoved:Delete", key: key, req: requestInfoOf(r, w.Header())})
+}

@@ -15,6 +15,7 @@ type s3Error struct {
 	Message      string   `xml:"Message"`
 	Resource     string   `xml:"Resource,omitempty"`
 	StorageClass string   `xml:"StorageClass,omitempty"`
+	Condition    string   `xml:"Condition,omitempty"`
 	RequestID    string   `xml:"RequestId"`
 }
 
@@ -55,6 +56,14 @@ func errMalformedXML(err error) *s3Error {
 
 func errInvalidArgument(format string, args ...any) *s3Error {
 	return newError(http.StatusBadRequest, "InvalidArgument", format, args...)
+}
+
+// errPreconditionFailed is a conditional request's 412, naming the
+// header that did not hold.
+func errPreconditionFailed(header string) *s3Error {
+	e := newError(http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
+	e.Condition = header
+	return e
 }
 
 func errInvalidObjectState(class string) *s3Error {

@@ -146,10 +146,10 @@ func (s *Service) emit(bucket string, ev event) {
 	s.seq++
 	seq := s.seq
 	s.mu.Unlock()
-	copies, delay := 1, time.Duration(0)
+	copies, delay, hold := 1, time.Duration(0), false
 	if strings.HasPrefix(ev.name, "ObjectCreated:") {
 		var drop bool
-		if drop, copies, delay = s.faultPlan(bucket, ev.key); drop {
+		if drop, copies, delay, hold = s.faultPlan(bucket, ev.key); drop {
 			s.log.Debug("S3 event dropped (simulated loss)", "bucket", bucket, "key", ev.key, "event", ev.name)
 			return
 		}
@@ -173,10 +173,12 @@ func (s *Service) emit(bucket string, ev event) {
 			continue
 		}
 		for range copies {
-			s.later(delay, func() {
-				if err := s.deliver(t, string(body)); err != nil {
-					s.log.Warn("S3 event not delivered", "bucket", bucket, "key", ev.key, "event", ev.name, "destination", t.arn, "error", err)
-				}
+			s.holdOrSend(hold, func() {
+				s.later(delay, func() {
+					if err := s.deliver(t, string(body)); err != nil {
+						s.log.Warn("S3 event not delivered", "bucket", bucket, "key", ev.key, "event", ev.name, "destination", t.arn, "error", err)
+					}
+				})
 			})
 		}
 	}

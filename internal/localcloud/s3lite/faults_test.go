@@ -49,4 +49,23 @@ func TestEventFaults(t *testing.T) {
 	if s.Dropped != 1 || s.Duplicated != 1 || s.Delayed != 1 || s.Pending != 0 || len(s.DroppedKeys["flaky"]) != 1 || s.DroppedKeys["flaky"][0] != "lost" {
 		t.Errorf("stats %+v", s)
 	}
+
+	// Held: not sent until released, then sent once.
+	st.svc.SetEventFaults(EventFaults{HoldRate: 1})
+	st.put(t, "flaky", "held", "x", "")
+	if body := st.receive(t, u, 1); body != "" {
+		t.Errorf("held event sent: %s", body)
+	}
+	if s := st.svc.EventStats(); s.Held != 1 {
+		t.Errorf("held %d, want 1", s.Held)
+	}
+	if n := st.svc.ReleaseHeldEvents(); n != 1 {
+		t.Errorf("released %d, want 1", n)
+	}
+	if rec := st.record(t, u); rec.S3.Object.Key != "held" {
+		t.Fatalf("record %+v", rec.S3.Object)
+	}
+	if body := st.receive(t, u, 1); body != "" || st.svc.EventStats().Held != 0 {
+		t.Errorf("held event sent twice or still held: %s", body)
+	}
 }

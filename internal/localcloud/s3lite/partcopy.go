@@ -39,9 +39,13 @@ func (s *Service) servePartCopy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	_, size, _, ok := s.storageClass(srcBucket, srcKey)
+	_, size, etag, ok := s.storageClass(srcBucket, srcKey)
 	if !ok {
 		writeError(w, r, errNoSuchKey(srcKey))
+		return
+	}
+	if err := copyConditions(r.Header, etag); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	start, end, err := copyRange(r.Header.Get("X-Amz-Copy-Source-Range"), size)
@@ -69,6 +73,15 @@ func (s *Service) servePartCopy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, newError(http.StatusInternalServerError, "InternalError", "reading the copy source: HTTP %d", st))
 		return
 	}
+	if got := strings.Trim(src.header.Get("ETag"), `"`); got != etag {
+		// Replaced between the check and the read: check the version
+		// being read.
+		if err := copyConditions(r.Header, got); err != nil {
+			pr.CloseWithError(err)
+			writeError(w, r, err)
+			return
+		}
+	}
 	put, err := http.NewRequestWithContext(r.Context(), http.MethodPut, r.URL.String(), pr)
 	if err != nil {
 		pr.CloseWithError(err)
@@ -90,6 +103,19 @@ func (s *Service) servePartCopy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeXML(w, copyPartResult{LastModified: time.Now().UTC().Format(time.RFC3339), ETag: rec.Header().Get("ETag")})
+}
+
+// copyConditions checks x-amz-copy-source-if-match and
+// x-amz-copy-source-if-none-match against the source's ETag as S3 does:
+// 412 PreconditionFailed when one does not hold.
+func copyConditions(h http.Header, etag string) error {
+	if m := h.Get("X-Amz-Copy-Source-If-Match"); m != "" && !etagMatches(m, etag) {
+		return errPreconditionFailed("x-amz-copy-source-If-Match")
+	}
+	if m := h.Get("X-Amz-Copy-Source-If-None-Match"); m != "" && etagMatches(m, etag) {
+		return errPreconditionFailed("x-amz-copy-source-If-None-Match")
+	}
+	return nil
 }
 
 // copyRange parses x-amz-copy-source-range ("bytes=first-last"; empty is

@@ -88,6 +88,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveRestore(w, r, bucket, key)
 		return
 	}
+	if isListV2(r, bucket, key, q) {
+		s.serveListV2(w, r, bucket, q)
+		return
+	}
 	if isPartCopy(r, q) {
 		s.servePartCopy(w, r)
 		return
@@ -95,6 +99,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o := classify(r.Method, bucket, key, q)
 	if err := s.precheck(o, r, bucket, key); err != nil {
 		writeError(w, r, err)
+		return
+	}
+	if o == opDelete && r.Header.Get("If-Match") != "" && q.Get("versionId") == "" {
+		s.serveConditionalDelete(w, r, bucket, key)
 		return
 	}
 	if isListUploads(r, bucket, key) {

@@ -53,6 +53,8 @@ type Options struct {
 // Service is the S3 emulator.
 type Service struct {
 	backend gofakes3.Backend
+	// index is backend's key index (listings, conditional deletes).
+	index   *indexedBackend
 	handler http.Handler
 	log     *slog.Logger
 	opts    Options
@@ -87,10 +89,14 @@ func New(opts Options) (*Service, error) {
 		if err != nil {
 			return nil, fmt.Errorf("S3 store in %s: %w", opts.DataDir, err)
 		}
-		backend = pagingBackend{b}
+		backend = b
+	}
+	backend, index, err := newIndexed(backend)
+	if err != nil {
+		return nil, fmt.Errorf("S3 key index: %w", err)
 	}
 	f := gofakes3.New(backend, gofakes3.WithAutoBucket(false), gofakes3.WithTimeSkewLimit(0))
-	s := &Service{backend: backend, handler: f.Server(), log: opts.Logger, opts: opts,
+	s := &Service{backend: backend, index: index, handler: f.Server(), log: opts.Logger, opts: opts,
 		restores: map[string]*restoreState{}, notifs: map[string]*notificationConfiguration{},
 		timers: map[string]*time.Timer{}, seq: uint64(time.Now().UnixNano())}
 	if s.log == nil {

@@ -1,13 +1,13 @@
 package s3lite
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -34,40 +34,13 @@ func isSelfCopy(o op, r *http.Request, bucket, key string) bool {
 	return ok && sb == bucket && sk == key
 }
 
-// serveSelfCopy rewrites an object's metadata: the content is spooled to
-// a temporary file and stored again under the request's metadata. As in
-// S3, a self-copy that changes nothing (no REPLACE) is an InvalidRequest.
+// serveSelfCopy rewrites an object's metadata. As in S3, a self-copy that
+// changes nothing (no REPLACE) is an InvalidRequest. The answer's ETag is
+// the content's MD5, as for any single-part copy.
 func (s *Service) serveSelfCopy(w http.ResponseWriter, r *http.Request, bucket, key string) {
 	if !strings.EqualFold(r.Header.Get("X-Amz-Metadata-Directive"), "REPLACE") {
 		writeError(w, r, newError(http.StatusBadRequest, "InvalidRequest",
 			"This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."))
-		return
-	}
-	obj, err := s.backend.GetObject(bucket, key, nil)
-	if err != nil {
-		var ge *gofakes3.ErrorResponse
-		if errors.As(err, &ge) && ge.Code == gofakes3.ErrNoSuchKey {
-			writeError(w, r, errNoSuchKey(key))
-			return
-		}
-		writeError(w, r, err)
-		return
-	}
-	defer obj.Contents.Close()
-	tmp, err := os.CreateTemp("", "s3lite-selfcopy-*")
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	h := md5.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), obj.Contents)
-	if err == nil {
-		_, err = tmp.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		writeError(w, r, err)
 		return
 	}
 	now := time.Now().UTC()
@@ -80,13 +53,46 @@ func (s *Service) serveSelfCopy(w http.ResponseWriter, r *http.Request, bucket, 
 			meta[hk] = hv[0]
 		}
 	}
-	if _, err := s.backend.PutObject(bucket, key, meta, tmp, n, nil); err != nil {
+	var sum []byte
+	err := s.index.write(bucket, key, func() (err error) {
+		if s.opts.DataDir != "" {
+			sum, err = s.replaceMetadata(bucket, key, meta)
+		} else {
+			sum, err = s.rewriteInMemory(bucket, key, meta)
+		}
+		return err
+	})
+	if err != nil {
+		var ge *gofakes3.ErrorResponse
+		if errors.As(err, &ge) && ge.Code == gofakes3.ErrNoSuchKey {
+			err = errNoSuchKey(key)
+		}
 		writeError(w, r, err)
 		return
 	}
 	s.forgetRestore(bucket, key)
-	writeXML(w, copyResult{LastModified: now.Format("2006-01-02T15:04:05.000Z"), ETag: `"` + hex.EncodeToString(h.Sum(nil)) + `"`})
+	writeXML(w, copyResult{LastModified: now.Format("2006-01-02T15:04:05.000Z"), ETag: `"` + hex.EncodeToString(sum) + `"`})
 	s.emitObject(bucket, key, "ObjectCreated:Copy", requestInfoOf(r, w.Header()))
+}
+
+// rewriteInMemory stores an object of the in-memory backend again under
+// meta (the backend merges the metadata the request leaves out). The
+// caller holds the key's lock. It returns the content's MD5.
+func (s *Service) rewriteInMemory(bucket, key string, meta map[string]string) ([]byte, error) {
+	obj, err := s.index.Backend.GetObject(bucket, key, nil)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(obj.Contents)
+	obj.Contents.Close()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.index.Backend.PutObject(bucket, key, meta, bytes.NewReader(body), int64(len(body)), nil); err != nil {
+		return nil, err
+	}
+	sum := md5.Sum(body)
+	return sum[:], nil
 }
 
 // isListUploads tells a ListMultipartUploads request.

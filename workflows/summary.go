@@ -1,0 +1,42 @@
+package workflows
+
+import "fmt"
+
+// StaticSummary is the one-line summary the Web UI shows for a run whose
+// input is input (a flow's input type, or a pointer to one): what it acts
+// on and where it delivers. Every starter of vigil runs sets it as the
+// run's StaticSummary. It is "" for an input of no flow.
+func StaticSummary(input any) string {
+	if s, ok := input.(interface{ StaticSummary() string }); ok {
+		return s.StaticSummary()
+	}
+	return ""
+}
+
+// StaticSummary names the archive (or inventory), vault and destination.
+func (in GlacierRetrieveInput) StaticSummary() string {
+	what := "Glacier archive " + in.ArchiveID
+	if in.Inventory {
+		what = "Glacier inventory"
+	}
+	return fmt.Sprintf("%s from %s → %s", what, in.Vault, in.Destination)
+}
+
+// StaticSummary names the object and the destination.
+func (in S3RestoreInput) StaticSummary() string {
+	dest := in.Destination
+	if dest == "" {
+		dest = "restore only"
+	}
+	return fmt.Sprintf("S3 restore s3://%s/%s → %s", in.Bucket, in.Key, dest)
+}
+
+// StaticSummary names the job and its kind.
+func (in BatchJobInput) StaticSummary() string {
+	return fmt.Sprintf("batch job %s (%s)", in.Job.Name, in.Job.Kind)
+}
+
+// StaticSummary names the swept prefix and the pipeline.
+func (in S3SweepInput) StaticSummary() string {
+	return fmt.Sprintf("S3 sweep of s3://%s/%s → pipeline %s", in.Bucket, in.Prefix, in.Pipeline.Name)
+}
