@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -113,28 +112,9 @@ func TestGlacierEndToEnd(t *testing.T) {
 // without fetching finished ranges again.
 func TestGlacierWorkerCrashResumes(t *testing.T) {
 	ts := testenv.NewTemporal(t)
-	var once sync.Once
-	reached := make(chan struct{})
-	outputs := 0
-	var mu sync.Mutex
-	hold := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasSuffix(r.URL.Path, "/output") {
-				mu.Lock()
-				outputs++
-				block := outputs == 4
-				mu.Unlock()
-				if block {
-					// Hold the 4th range until the worker dies and gives up.
-					once.Do(func() { close(reached) })
-					<-r.Context().Done()
-					return
-				}
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-	cloud, aws := stacktest.Cloud(t, localcloud.Options{TierDelays: fastTiers, Wrap: hold})
+	// Hold the 4th range until the worker dies and gives up.
+	hold := holdNth(4, func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/output") })
+	cloud, aws := stacktest.Cloud(t, localcloud.Options{TierDelays: fastTiers, Wrap: hold.Wrap})
 	w1 := stacktest.StartWorker(t, ts, aws, os.Getenv)
 	c := testenv.NewClient(t, ts)
 	ctx := context.Background()
@@ -154,7 +134,7 @@ func TestGlacierWorkerCrashResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-reached:
+	case <-hold.reached:
 	case <-time.After(2 * time.Minute):
 		t.Fatal("download never reached the 4th range")
 	}
@@ -170,8 +150,7 @@ func TestGlacierWorkerCrashResumes(t *testing.T) {
 		t.Fatalf("restored file hash %s (%d bytes), want %s", got, n, wantHash)
 	}
 	calls := cloud.Glacier.GetJobOutputCalls(res.JobID)
-	mu.Lock()
-	defer mu.Unlock()
+	outputs := hold.Seen()
 	seen := map[string]int{}
 	for _, rng := range calls {
 		seen[rng]++

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,22 +27,10 @@ import (
 func TestBackupWorkerProcessKilledMidMultipart(t *testing.T) {
 	testenv.Long(t, "takes over a minute (the killed upload waits for its heartbeat timeout)")
 	ts := testenv.NewTemporal(t)
-	reached := make(chan struct{})
-	var once sync.Once
-	hold := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			held := false
-			if r.Method == http.MethodPut && r.URL.Query().Get("partNumber") == "3" {
-				once.Do(func() { held = true; close(reached) })
-			}
-			if held {
-				<-r.Context().Done() // until the worker dies
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-	cloud, awsc := stacktest.Cloud(t, localcloud.Options{Wrap: hold})
+	hold := holdNth(1, func(r *http.Request) bool {
+		return r.Method == http.MethodPut && r.URL.Query().Get("partNumber") == "3"
+	})
+	cloud, awsc := stacktest.Cloud(t, localcloud.Options{Wrap: hold.Wrap})
 	c := testenv.NewClient(t, ts)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -61,7 +48,7 @@ func TestBackupWorkerProcessKilledMidMultipart(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-reached:
+	case <-hold.reached:
 	case <-ctx.Done():
 		t.Fatal("the upload never reached its 3rd part")
 	}

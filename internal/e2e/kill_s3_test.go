@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,23 +31,11 @@ import (
 func TestS3SweepWorkerProcessKilled(t *testing.T) {
 	testenv.Long(t, "takes over a minute (killed activities wait for their heartbeat timeouts)")
 	ts := testenv.NewTemporal(t)
-	held := make(chan struct{})
-	var once sync.Once
-	hold := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "" && strings.HasPrefix(r.URL.Path, "/kill-inbox/bak/") {
-				first := false
-				once.Do(func() { first = true })
-				if first {
-					close(held)
-					<-r.Context().Done() // the worker dies with the copy in flight
-					return
-				}
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-	cloud, awsc := stacktest.Cloud(t, localcloud.Options{Wrap: hold})
+	// The worker dies with the first archive copy in flight.
+	hold := holdNth(1, func(r *http.Request) bool {
+		return r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "" && strings.HasPrefix(r.URL.Path, "/kill-inbox/bak/")
+	})
+	cloud, awsc := stacktest.Cloud(t, localcloud.Options{Wrap: hold.Wrap})
 	c := testenv.NewClient(t, ts)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
@@ -75,7 +62,7 @@ func TestS3SweepWorkerProcessKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-held:
+	case <-hold.reached:
 	case <-ctx.Done():
 		t.Fatal("no archive copy was ever attempted")
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,27 +33,8 @@ import (
 func TestGlacierWorkerProcessKilled(t *testing.T) {
 	testenv.Long(t, "takes over a minute (the killed range waits for its heartbeat timeout)")
 	ts := testenv.NewTemporal(t)
-	reached := make(chan struct{})
-	var once sync.Once
-	var mu sync.Mutex
-	outputs := 0
-	hold := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasSuffix(r.URL.Path, "/output") {
-				mu.Lock()
-				outputs++
-				block := outputs == 3
-				mu.Unlock()
-				if block {
-					once.Do(func() { close(reached) })
-					<-r.Context().Done()
-					return
-				}
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-	cloud, awsc := stacktest.Cloud(t, localcloud.Options{TierDelays: fastTiers, Wrap: hold})
+	hold := holdNth(3, func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/output") })
+	cloud, awsc := stacktest.Cloud(t, localcloud.Options{TierDelays: fastTiers, Wrap: hold.Wrap})
 	c := testenv.NewClient(t, ts)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -79,7 +59,7 @@ func TestGlacierWorkerProcessKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-reached:
+	case <-hold.reached:
 	case <-ctx.Done():
 		t.Fatal("the download never reached its 3rd range")
 	}
