@@ -12,8 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -162,11 +160,27 @@ func getBody(t *testing.T, c *s3.Client, bucket, key string) string {
 	return string(b)
 }
 
-// fakeStarter records the objects a sweep starts; every third is already
-// running, every fifth already done.
+// fakeStarter records the objects a sweep starts and its last
+// checkpoint; every third object is already running, every fifth already
+// done.
 type fakeStarter struct {
+	checkpoints
 	mu   sync.Mutex
 	seen map[string]int
+}
+
+// checkpoints keeps a sweep's last checkpoint.
+type checkpoints struct {
+	cmu  sync.Mutex
+	last *activities.SweepProgress
+}
+
+func (c *checkpoints) Checkpoint(_ context.Context, details any) error {
+	p := details.(activities.SweepProgress)
+	c.cmu.Lock()
+	defer c.cmu.Unlock()
+	c.last = &p
+	return nil
 }
 
 func (f *fakeStarter) StartObject(_ context.Context, wt, tq string, in flowdata.S3ObjectInput) (string, error) {
@@ -214,16 +228,14 @@ func TestSweepPagesResumesFromHeartbeat(t *testing.T) {
 		if hb != nil {
 			env.SetHeartbeatDetails(*hb)
 		}
-		var last converter.EncodedValues
-		env.SetOnActivityHeartbeatListener(func(_ *activity.Info, d converter.EncodedValues) { last = d })
 		if _, err := env.ExecuteActivity(activities.SweepPagesName, in); err != nil {
 			t.Fatal(err)
 		}
-		var p activities.SweepProgress
-		if last == nil || last.Get(&p) != nil || p.Done || p.Counts.Pages != int64(i+1) {
-			t.Fatalf("heartbeat after page %d: %+v", i+1, p)
+		p := starter.last
+		if p == nil || p.Done || p.Pending != nil || p.Counts.Pages != int64(i+1) {
+			t.Fatalf("checkpoint after page %d: %+v", i+1, p)
 		}
-		hb = &p
+		hb = p
 	}
 	if hb.Counts.Listed != 10 || !strings.HasPrefix(hb.Token, "t:") {
 		t.Fatalf("after two pages %+v", hb)
@@ -257,5 +269,91 @@ func TestSweepPagesResumesFromHeartbeat(t *testing.T) {
 		if n != 1 || !strings.HasPrefix(k, "incoming/obj-") {
 			t.Errorf("%s started %d times", k, n)
 		}
+	}
+}
+
+// crashStarter starts runs the way a Temporal server would (a second start
+// of the same object finds the run; a run records the sweep that started
+// it) and keeps the last checkpoint; it fails every start after failAfter,
+// as if the worker process had died there.
+type crashStarter struct {
+	checkpoints
+	mu        sync.Mutex
+	sweptBy   map[string]string
+	failAfter int
+	calls     int
+}
+
+func (f *crashStarter) StartObject(_ context.Context, _, _ string, in flowdata.S3ObjectInput) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.failAfter > 0 && f.calls > f.failAfter {
+		return "", errors.New("worker killed")
+	}
+	by, ok := f.sweptBy[in.Object.Key]
+	switch {
+	case !ok:
+		f.sweptBy[in.Object.Key] = in.SweptBy
+		return activities.StartedRun, nil
+	case by == in.SweptBy && in.SweptBy != "":
+		return activities.StartedRun, nil
+	}
+	return activities.AlreadyDone, nil
+}
+
+// TestSweepPagesFinishesPendingPage: the attempt that dies after starting
+// some of a page's runs leaves the page in its checkpoint; those runs then
+// archive their objects, so listing the page again would not show them.
+// The retry starts the recorded objects instead and counts every object of
+// the page once, the ones the lost attempt started as started.
+func TestSweepPagesFinishesPendingPage(t *testing.T) {
+	_, c := stacktest.Cloud(t, localcloud.Options{})
+	ctx := context.Background()
+	if _, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("inbox")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 15 {
+		putObject(t, c.S3, "inbox", fmt.Sprintf("incoming/obj-%02d", i), "x")
+	}
+	starter := &crashStarter{sweptBy: map[string]string{"incoming/obj-14": "an event"}, failAfter: 4}
+	var suite testsuite.WorkflowTestSuite
+	in := activities.SweepInput{Bucket: "inbox", Prefix: "incoming/", Cutoff: time.Now().Add(time.Hour),
+		MaxPages: 100, PageSize: 10, WorkflowType: "S3ObjectWorkflow", TaskQueue: "vigil"}
+	env := suite.NewTestActivityEnvironment()
+	(&activities.S3Object{Client: c.S3, Starter: starter}).Register(env)
+	if _, err := env.ExecuteActivity(activities.SweepPagesName, in); err == nil {
+		t.Fatal("the first attempt did not fail")
+	}
+	cp := starter.last
+	if cp == nil || cp.Pending == nil || len(cp.Pending.Stale) != 10 || cp.Counts.Found != 0 {
+		t.Fatalf("checkpoint before the first page's starts: %+v", cp)
+	}
+	// The runs the lost attempt started archive their objects.
+	for k := range starter.sweptBy {
+		if _, err := c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("inbox"), Key: aws.String(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	starter.failAfter = 0
+	env = suite.NewTestActivityEnvironment()
+	(&activities.S3Object{Client: c.S3, Starter: starter}).Register(env)
+	env.SetHeartbeatDetails(*cp)
+	v, err := env.ExecuteActivity(activities.SweepPagesName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res activities.SweepProgress
+	if err := v.Get(&res); err != nil || !res.Done || res.Pending != nil {
+		t.Fatalf("retried activity %+v %v", res, err)
+	}
+	// obj-14 was started by an event (and archived): gone from the listing,
+	// it is not the sweep's to count. The other 14 are found and started.
+	want := flowdata.S3SweepCounts{Listed: 14, Found: 14, Started: 14, Pages: 2}
+	if res.Counts != want {
+		t.Errorf("counts %+v, want %+v", res.Counts, want)
+	}
+	if len(starter.sweptBy) != 15 {
+		t.Errorf("%d runs, want 15", len(starter.sweptBy))
 	}
 }

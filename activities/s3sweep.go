@@ -10,10 +10,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -25,15 +27,31 @@ const (
 	AlreadyDone    = "done"
 )
 
-// ObjectStarter starts S3Object runs for sweeps.
+// ObjectStarter starts S3Object runs for sweeps and records their
+// progress.
 type ObjectStarter interface {
 	// StartObject starts the run of in's object version unless one exists;
-	// it answers StartedRun, AlreadyRunning or AlreadyDone.
+	// it answers StartedRun, AlreadyRunning or AlreadyDone. A run that
+	// exists but was started by the same sweep (in.SweptBy, before a
+	// crash) answers StartedRun.
 	StartObject(ctx context.Context, workflowType, taskQueue string, in flowdata.S3ObjectInput) (string, error)
+	// Checkpoint records details as the calling activity's heartbeat
+	// durably: the server holds them before Checkpoint returns, so they
+	// survive the worker process being killed right after (the SDK's own
+	// heartbeats are throttled and may still be in memory).
+	Checkpoint(ctx context.Context, details any) error
 }
 
 // TemporalStarter is the ObjectStarter of a worker: its Temporal client.
-type TemporalStarter struct{ Client client.Client }
+type TemporalStarter struct {
+	Client client.Client
+	// DataConverter decodes memos the way Client encodes them (with the
+	// payload codec); nil is the SDK's default.
+	DataConverter converter.DataConverter
+}
+
+// sweptByMemo is the memo key naming the sweep that started a run.
+const sweptByMemo = "sweptBy"
 
 // S3ObjectStartOptions are the start options of an S3Object run. The ID is
 // the object version's (flowdata.S3ObjectWorkflowID). REJECT_DUPLICATE: a
@@ -44,18 +62,22 @@ type TemporalStarter struct{ Client client.Client }
 // does while the run is open: USE_EXISTING attaches (the router), FAIL
 // makes the start an AlreadyStarted error (the sweep, which counts it).
 func S3ObjectStartOptions(taskQueue string, in flowdata.S3ObjectInput, conflict enumspb.WorkflowIdConflictPolicy) client.StartWorkflowOptions {
+	memo := map[string]any{"source": in.Source}
+	if in.SweptBy != "" {
+		memo[sweptByMemo] = in.SweptBy
+	}
 	return client.StartWorkflowOptions{
 		ID:                       flowdata.S3ObjectWorkflowID(in.Object.Bucket, in.Object.Key, in.Object.ETag),
 		TaskQueue:                taskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: conflict,
-		Memo:                     map[string]any{"source": in.Source},
+		Memo:                     memo,
 		StaticSummary:            in.StaticSummary(),
 	}
 }
 
 // StartObject starts the run, or tells whether the existing one is running
-// or closed.
+// or closed (or was started by this same sweep before a crash).
 func (s TemporalStarter) StartObject(ctx context.Context, workflowType, taskQueue string, in flowdata.S3ObjectInput) (string, error) {
 	opts := S3ObjectStartOptions(taskQueue, in, enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL)
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
@@ -71,10 +93,36 @@ func (s TemporalStarter) StartObject(ctx context.Context, workflowType, taskQueu
 	if err != nil {
 		return "", err
 	}
-	if d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+	info := d.GetWorkflowExecutionInfo()
+	if in.SweptBy != "" && s.sweptBy(info.GetMemo().GetFields()[sweptByMemo]) == in.SweptBy {
+		return StartedRun, nil
+	}
+	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		return AlreadyRunning, nil
 	}
 	return AlreadyDone, nil
+}
+
+// sweptBy decodes a run's sweptBy memo ("" when absent or unreadable).
+func (s TemporalStarter) sweptBy(p *commonpb.Payload) string {
+	if p == nil {
+		return ""
+	}
+	dc := s.DataConverter
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
+	var v string
+	if err := dc.FromPayload(p, &v); err != nil {
+		return ""
+	}
+	return v
+}
+
+// Checkpoint records details as the calling activity's heartbeat with a
+// direct call to the server.
+func (s TemporalStarter) Checkpoint(ctx context.Context, details any) error {
+	return s.Client.RecordActivityHeartbeat(ctx, activity.GetInfo(ctx).TaskToken, details)
 }
 
 // SweepInput is one sweep activity: a bounded number of listing pages.
@@ -108,16 +156,35 @@ type SweepProgress struct {
 	// StartedKeys names up to 10 objects the sweep started (for logs and
 	// the Slack summary).
 	StartedKeys []string `json:"startedKeys,omitempty"`
+	// Pending is the listed page whose runs were being started when the
+	// heartbeat was taken (Counts do not include it yet). A retry starts
+	// exactly these objects rather than listing the page again, which
+	// would no longer show the ones the lost attempt's runs had
+	// already archived.
+	Pending *SweepPage `json:"pending,omitempty"`
+}
+
+// SweepPage is one listed page: its stale objects and where the listing
+// goes on.
+type SweepPage struct {
+	Stale []flowdata.S3ObjectRef `json:"stale,omitempty"`
+	// Listed counts the page's objects outside the excluded prefixes.
+	Listed int64  `json:"listed"`
+	Next   string `json:"next,omitempty"`
+	Done   bool   `json:"done,omitempty"`
 }
 
 // startConcurrency bounds the starts in flight per sweep page.
 const startConcurrency = 8
 
 // SweepPages lists up to MaxPages pages of the incoming prefix and starts
-// (or finds) the S3Object run of every stale object. It heartbeats its
-// progress after each page and, when retried after a crash, resumes from
-// the last heartbeat's token and counts (a page half done is listed
-// again: its started runs then count as already running).
+// (or finds) the S3Object run of every stale object. Before it starts a
+// page's runs it checkpoints the page (the heartbeat, recorded durably
+// when the starter is a Checkpointer), and it heartbeats its progress
+// after each page; a retry after a crash resumes from the last heartbeat:
+// it finishes the pending page from its recorded objects, counting the
+// runs the lost attempt started as started (their memo names this
+// sweep), then lists on from the page's continuation token.
 func (a *S3Object) SweepPages(ctx context.Context, in SweepInput) (SweepProgress, error) {
 	if a.Starter == nil {
 		return SweepProgress{}, BadInput("this worker has no Temporal starter for sweeps")
@@ -127,59 +194,91 @@ func (a *S3Object) SweepPages(ctx context.Context, in SweepInput) (SweepProgress
 		var hb SweepProgress
 		if err := activity.GetHeartbeatDetails(ctx, &hb); err == nil {
 			prog = hb
-			activity.GetLogger(ctx).Info("sweep resumes from its last heartbeat", "pages", hb.Counts.Pages, "token", hb.Token)
+			activity.GetLogger(ctx).Info("sweep resumes from its last heartbeat", "pages", hb.Counts.Pages, "token", hb.Token, "pendingObjects", pendingLen(hb.Pending))
 		}
 	}
-	size := in.PageSize
-	if size <= 0 || size > 1000 {
-		size = 1000
-	}
+	heartbeat := func(p SweepProgress) error { return a.Starter.Checkpoint(ctx, p) }
+	info := activity.GetInfo(ctx)
+	sweptBy := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID
 	for pages := 0; pages < in.MaxPages && !prog.Done; pages++ {
-		req := &s3.ListObjectsV2Input{Bucket: aws.String(in.Bucket), Prefix: aws.String(in.Prefix), MaxKeys: aws.Int32(size)}
-		switch {
-		case strings.HasPrefix(prog.Token, "t:"):
-			req.ContinuationToken = aws.String(prog.Token[2:])
-		case strings.HasPrefix(prog.Token, "a:"):
-			req.StartAfter = aws.String(prog.Token[2:])
-		}
-		out, err := a.Client.ListObjectsV2(ctx, req)
-		if err != nil {
-			return prog, Classify("S3 ListObjectsV2 s3://"+in.Bucket+"/"+in.Prefix, err)
-		}
-		var stale []flowdata.S3ObjectRef
-		var last string
-		for _, o := range out.Contents {
-			key := aws.ToString(o.Key)
-			last = key
-			if excluded(key, in.Exclude) {
-				continue
+		if prog.Pending == nil {
+			page, err := a.listPage(ctx, in, prog.Token)
+			if err != nil {
+				return prog, err
 			}
-			prog.Counts.Listed++
-			if o.LastModified != nil && o.LastModified.Before(in.Cutoff) {
-				stale = append(stale, flowdata.S3ObjectRef{Bucket: in.Bucket, Key: key, ETag: unquote(aws.ToString(o.ETag)), Size: aws.ToInt64(o.Size)})
+			prog.Pending = page
+			if len(page.Stale) > 0 {
+				if err := heartbeat(prog); err != nil {
+					return prog, fmt.Errorf("recording the sweep's page before starting its runs: %w", err)
+				}
 			}
 		}
-		if err := a.startAll(ctx, in, stale, &prog); err != nil {
+		page := prog.Pending
+		if err := a.startAll(ctx, in, sweptBy, page.Stale, &prog); err != nil {
 			return prog, err
 		}
+		prog.Counts.Listed += page.Listed
 		prog.Counts.Pages++
-		switch p := excludedPrefix(last, in.Exclude); {
-		case p != "":
-			// The page ended inside an excluded prefix (e.g. bak/ under
-			// incoming/): skip the rest of it instead of listing it.
-			prog.Token = "a:" + p + "\U0010FFFF"
-		case aws.ToBool(out.IsTruncated):
-			prog.Token = "t:" + aws.ToString(out.NextContinuationToken)
-		default:
-			prog.Token, prog.Done = "", true
+		prog.Token, prog.Done, prog.Pending = page.Next, page.Done, nil
+		if err := heartbeat(prog); err != nil {
+			return prog, fmt.Errorf("recording the sweep's progress: %w", err)
 		}
-		activity.RecordHeartbeat(ctx, prog)
 	}
 	return prog, nil
 }
 
+// listPage lists one page from token and picks its stale objects.
+func (a *S3Object) listPage(ctx context.Context, in SweepInput, token string) (*SweepPage, error) {
+	size := in.PageSize
+	if size <= 0 || size > 1000 {
+		size = 1000
+	}
+	req := &s3.ListObjectsV2Input{Bucket: aws.String(in.Bucket), Prefix: aws.String(in.Prefix), MaxKeys: aws.Int32(size)}
+	switch {
+	case strings.HasPrefix(token, "t:"):
+		req.ContinuationToken = aws.String(token[2:])
+	case strings.HasPrefix(token, "a:"):
+		req.StartAfter = aws.String(token[2:])
+	}
+	out, err := a.Client.ListObjectsV2(ctx, req)
+	if err != nil {
+		return nil, Classify("S3 ListObjectsV2 s3://"+in.Bucket+"/"+in.Prefix, err)
+	}
+	page := &SweepPage{}
+	var last string
+	for _, o := range out.Contents {
+		key := aws.ToString(o.Key)
+		last = key
+		if excluded(key, in.Exclude) {
+			continue
+		}
+		page.Listed++
+		if o.LastModified != nil && o.LastModified.Before(in.Cutoff) {
+			page.Stale = append(page.Stale, flowdata.S3ObjectRef{Bucket: in.Bucket, Key: key, ETag: unquote(aws.ToString(o.ETag)), Size: aws.ToInt64(o.Size)})
+		}
+	}
+	switch p := excludedPrefix(last, in.Exclude); {
+	case p != "":
+		// The page ended inside an excluded prefix (e.g. bak/ under
+		// incoming/): skip the rest of it instead of listing it.
+		page.Next = "a:" + p + "\U0010FFFF"
+	case aws.ToBool(out.IsTruncated):
+		page.Next = "t:" + aws.ToString(out.NextContinuationToken)
+	default:
+		page.Done = true
+	}
+	return page, nil
+}
+
+func pendingLen(p *SweepPage) int {
+	if p == nil {
+		return 0
+	}
+	return len(p.Stale)
+}
+
 // startAll starts the runs of a page's stale objects, a few at a time.
-func (a *S3Object) startAll(ctx context.Context, in SweepInput, objs []flowdata.S3ObjectRef, prog *SweepProgress) error {
+func (a *S3Object) startAll(ctx context.Context, in SweepInput, sweptBy string, objs []flowdata.S3ObjectRef, prog *SweepProgress) error {
 	var mu sync.Mutex
 	var firstErr error
 	sem := make(chan struct{}, startConcurrency)
@@ -188,7 +287,7 @@ func (a *S3Object) startAll(ctx context.Context, in SweepInput, objs []flowdata.
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			res, err := a.Starter.StartObject(ctx, in.WorkflowType, in.TaskQueue, flowdata.S3ObjectInput{Object: o, Pipeline: in.Pipeline, Source: flowdata.SourceSweep})
+			res, err := a.Starter.StartObject(ctx, in.WorkflowType, in.TaskQueue, flowdata.S3ObjectInput{Object: o, Pipeline: in.Pipeline, Source: flowdata.SourceSweep, SweptBy: sweptBy})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

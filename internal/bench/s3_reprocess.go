@@ -10,8 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
@@ -39,7 +37,7 @@ func (s3Reprocess) Describe() string {
 		"the none processor (check, archive copy, verify, conditional delete), started as a sweep starts them, 8 at a " +
 		"time, on an in-process worker, against bare one-activity workflows on the same worker. RSS: an S3Sweep of the " +
 		"100k incoming/ objects (quick: 200) by a separately started lean worker process (`-tags nodev`); the runs it " +
-		"starts go to a task queue where an in-process stub completes them, so the figure is the sweep's own (listing, " +
+		"starts go to a task queue nobody polls, so the figure is the sweep's own (listing, " +
 		"heartbeats, 100k starts); VmHWM after the sweep."
 }
 
@@ -184,16 +182,11 @@ func s3Throughput(env *Env, cloud *localcloud.Cloud, clients *awsconf.Clients) (
 
 // s3SweepRSS sweeps incoming/ of bench-sweep (n objects) with a separate
 // lean worker process and returns its VmHWM in KiB. The runs the sweep
-// starts go to a drain queue where a stub workflow completes them.
+// starts go to a task queue nobody polls: executing them would not touch
+// the worker process, and would make the embedded server's SQLite the
+// bottleneck of the run (100k executions take most of an hour there).
 func s3SweepRSS(env *Env, cloud *localcloud.Cloud, n int) (int64, error) {
-	drainQueue := fmt.Sprintf("bench-s3-drain-%d", env.Round)
-	drain := worker.New(env.Server.Client, drainQueue, worker.Options{})
-	drain.RegisterWorkflowWithOptions(func(workflow.Context, flowdata.S3ObjectInput) error { return nil },
-		workflow.RegisterOptions{Name: workflows.S3ObjectName})
-	if err := drain.Start(); err != nil {
-		return 0, errorf("drain worker", err)
-	}
-	defer drain.Stop()
+	parkQueue := fmt.Sprintf("bench-s3-parked-%d-%d", time.Now().UnixNano(), env.Round)
 	bucket := "bench-sweep"
 	if n != env.pick(100_000, 2_000) {
 		// A smaller sweep (quick mode) lists a bucket of its own.
@@ -218,7 +211,7 @@ func s3SweepRSS(env *Env, cloud *localcloud.Cloud, n int) (int64, error) {
 	zero := flowdata.Duration(0)
 	run, err := env.Server.Client.ExecuteWorkflow(env.Ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-s3-sweep-%d-%d", time.Now().UnixNano(), env.Round),
 		TaskQueue: workflows.TaskQueue}, workflows.S3SweepName, workflows.S3SweepInput{Bucket: bucket, Prefix: "incoming/", OlderThan: &zero,
-		Pipeline: flowdata.Pipeline{Name: "bench", Processor: flowdata.Processor{Kind: flowdata.ProcessorNone}}, RunTaskQueue: drainQueue})
+		Pipeline: flowdata.Pipeline{Name: "bench", Processor: flowdata.Processor{Kind: flowdata.ProcessorNone}}, RunTaskQueue: parkQueue})
 	if err != nil {
 		return 0, errorf("start sweep", err)
 	}

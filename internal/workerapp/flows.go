@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/activities"
@@ -16,6 +17,9 @@ import (
 type Deps struct {
 	// Temporal is the worker's client (router handlers signal through it).
 	Temporal client.Client
+	// DataConverter is Temporal's (with the payload codec), for decoding
+	// memos the client returns; nil is the SDK's default.
+	DataConverter converter.DataConverter
 	// AWS holds the service clients.
 	AWS *awsconf.Clients
 	// Logger is the worker's logger.

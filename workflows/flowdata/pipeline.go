@@ -209,6 +209,10 @@ type S3ObjectInput struct {
 	Pipeline Pipeline    `json:"pipeline"`
 	// Source says who started the run: event, sweep or manual.
 	Source string `json:"source,omitempty"`
+	// SweptBy names the sweep that started the run ("<workflow ID>/<run
+	// ID>"); it goes to the run's memo, where the sweep, retried after a
+	// crash, recognizes the runs it started before.
+	SweptBy string `json:"sweptBy,omitempty"`
 }
 
 // Sources of S3Object runs.
