@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
@@ -215,9 +217,24 @@ func s3SweepRSS(env *Env, cloud *localcloud.Cloud, n int) (int64, error) {
 	if err != nil {
 		return 0, errorf("start sweep", err)
 	}
+	// A 100k-run sweep loads the embedded server for most of half an
+	// hour; a long poll that times out there is waited out, not fatal.
 	var res workflows.S3SweepResult
-	if err := run.Get(env.Ctx, &res); err != nil {
-		return 0, errorf("sweep", err)
+	for {
+		err := env.Server.Client.GetWorkflow(env.Ctx, run.GetID(), run.GetRunID()).Get(env.Ctx, &res)
+		var closed *temporal.WorkflowExecutionError
+		if err == nil {
+			break
+		}
+		if errors.As(err, &closed) || env.Ctx.Err() != nil {
+			return 0, errorf("sweep", err)
+		}
+		env.Log.Warn("s3-reprocess: waiting for the sweep again", "error", err)
+		select {
+		case <-env.Ctx.Done():
+			return 0, errorf("sweep", env.Ctx.Err())
+		case <-time.After(time.Second):
+		}
 	}
 	if res.Found != int64(n) {
 		return 0, fmt.Errorf("sweep found %d stale objects, want %d", res.Found, n)
