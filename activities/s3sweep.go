@@ -179,9 +179,9 @@ const startConcurrency = 8
 
 // SweepPages lists up to MaxPages pages of the incoming prefix and starts
 // (or finds) the S3Object run of every stale object. Before it starts a
-// page's runs it checkpoints the page (the heartbeat, recorded durably
-// when the starter is a Checkpointer), and it heartbeats its progress
-// after each page; a retry after a crash resumes from the last heartbeat:
+// page's runs it checkpoints the page (a heartbeat the server holds
+// before any run starts: Starter.Checkpoint), and it checkpoints its
+// progress after each page; a retry after a crash resumes from the last heartbeat:
 // it finishes the pending page from its recorded objects, counting the
 // runs the lost attempt started as started (their memo names this
 // sweep), then lists on from the page's continuation token.
@@ -197,7 +197,6 @@ func (a *S3Object) SweepPages(ctx context.Context, in SweepInput) (SweepProgress
 			activity.GetLogger(ctx).Info("sweep resumes from its last heartbeat", "pages", hb.Counts.Pages, "token", hb.Token, "pendingObjects", pendingLen(hb.Pending))
 		}
 	}
-	heartbeat := func(p SweepProgress) error { return a.Starter.Checkpoint(ctx, p) }
 	info := activity.GetInfo(ctx)
 	sweptBy := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID
 	for pages := 0; pages < in.MaxPages && !prog.Done; pages++ {
@@ -208,7 +207,7 @@ func (a *S3Object) SweepPages(ctx context.Context, in SweepInput) (SweepProgress
 			}
 			prog.Pending = page
 			if len(page.Stale) > 0 {
-				if err := heartbeat(prog); err != nil {
+				if err := a.Starter.Checkpoint(ctx, prog); err != nil {
 					return prog, fmt.Errorf("recording the sweep's page before starting its runs: %w", err)
 				}
 			}
@@ -220,7 +219,7 @@ func (a *S3Object) SweepPages(ctx context.Context, in SweepInput) (SweepProgress
 		prog.Counts.Listed += page.Listed
 		prog.Counts.Pages++
 		prog.Token, prog.Done, prog.Pending = page.Next, page.Done, nil
-		if err := heartbeat(prog); err != nil {
+		if err := a.Starter.Checkpoint(ctx, prog); err != nil {
 			return prog, fmt.Errorf("recording the sweep's progress: %w", err)
 		}
 	}

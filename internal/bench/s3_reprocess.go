@@ -221,7 +221,7 @@ func s3SweepRSS(env *Env, cloud *localcloud.Cloud, n int) (int64, error) {
 	// hour; a long poll that times out there is waited out, not fatal.
 	var res workflows.S3SweepResult
 	for {
-		err := env.Server.Client.GetWorkflow(env.Ctx, run.GetID(), run.GetRunID()).Get(env.Ctx, &res)
+		err := run.Get(env.Ctx, &res)
 		var closed *temporal.WorkflowExecutionError
 		if err == nil {
 			break

@@ -26,8 +26,9 @@ import (
 // flight (the emulator holds that CopyObject) and the sweep is between
 // pages. A new process finishes both: the sweep resumes from its
 // checkpoint and counts every object once as started (a missed event),
-// and every object ends up in bak/ exactly once with incoming/ empty. The killed activities wait for
-// their heartbeat timeouts (about a minute), hence VIGIL_LONG_TESTS=1.
+// and every object ends up in bak/ exactly once with incoming/ empty. The
+// killed activities wait for their heartbeat timeouts (about a minute),
+// hence VIGIL_LONG_TESTS=1.
 func TestS3SweepWorkerProcessKilled(t *testing.T) {
 	testenv.Long(t, "takes over a minute (killed activities wait for their heartbeat timeouts)")
 	ts := testenv.NewTemporal(t)
