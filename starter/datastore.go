@@ -49,7 +49,7 @@ func (o *datastoreFlags) add(cmd *cobra.Command) {
 	f.StringSliceVar(&o.namespaces, "namespaces", nil, "namespace ids, comma-separated (default all; '' is the default namespace)")
 	f.StringArrayVar(&o.labels, "label", nil, "operation label key=value (repeatable); "+
 		"the emulator fails or slows a run labelled vigil-emulator=fail or vigil-emulator=slow")
-	f.DurationVar(&o.deadline, "deadline", workflows.DefaultDatastoreDeadline, "report orange if the operation is not done by then")
+	f.DurationVar(&o.deadline, "deadline", workflows.DefaultDatastoreDeadline, "report orange if the operation is not done by then"+deadlineMaxHelp)
 	f.StringVar(&o.zone, "tz", activities.DefaultDatastoreTimeZone, "time zone of the times in the Slack report")
 	f.StringVar(&o.webhookEnv, "webhook-env", "", "worker env var holding the Slack webhook URL (default "+activities.DefaultSlackWebhookEnv+")")
 	f.BoolVar(&o.noSlack, "no-slack", false, "do not post a Slack report")
@@ -69,6 +69,9 @@ func (o *datastoreFlags) common(a *app) (labels map[string]string, report flowda
 	}
 	if o.deadline <= 0 {
 		return nil, report, cli.Usagef("--deadline must be > 0 (got %s)", o.deadline)
+	}
+	if err := checkWaitFlags(o.deadline, 0); err != nil {
+		return nil, report, err
 	}
 	for _, k := range o.kinds {
 		if strings.TrimSpace(k) == "" {

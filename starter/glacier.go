@@ -129,8 +129,8 @@ Ctrl-C detaches without cancelling.`,
 	f.StringVar(&o.in.Tier, "tier", flowdata.TierStandard, "retrieval tier: Expedited (1-5 min), Standard (3-5 h) or Bulk (5-12 h)")
 	f.StringVar(&o.in.ByteRange, "byte-range", "", "part of the archive, start-end in bytes (MiB aligned)")
 	f.StringVar(&o.in.Destination, "to", "", "destination: file:///abs/path or s3://bucket/key (required)")
-	f.DurationVar(&o.deadline, "deadline", workflows.DefaultGlacierDeadline, "fail if the job is not complete by then")
-	f.DurationVar(&o.pollEvery, "poll-interval", 0, "fixed polling-fallback interval (default: adapted to the tier)")
+	f.DurationVar(&o.deadline, "deadline", workflows.DefaultGlacierDeadline, "fail if the job is not complete by then"+deadlineMaxHelp)
+	f.DurationVar(&o.pollEvery, "poll-interval", 0, "fixed polling-fallback interval (default: adapted to the tier"+pollFloorHelp+")")
 	f.Int64Var(&o.chunkMiB, "chunk-size", 0, "download range size in MiB, a power of two (default 64 for a file; for S3 sized to fit 10,000 parts of at least 8 MiB)")
 	f.IntVar(&o.in.Parallel, "parallel", workflows.DefaultGlacierParallel, "ranges downloaded at once")
 	f.BoolVar(&o.in.Fsync, "fsync", false, "file destination: sync every range and the finished file to disk before counting them done (slower; see BENCHMARKS.md)")
@@ -160,8 +160,9 @@ func (o *retrieveOptions) validate() error {
 		return cli.Usagef("--parallel %d: want 1 to 64", in.Parallel)
 	case o.deadline <= 0:
 		return cli.Usagef("--deadline must be positive")
-	case o.pollEvery < 0:
-		return cli.Usagef("--poll-interval must not be negative")
+	}
+	if err := checkWaitFlags(o.deadline, o.pollEvery); err != nil {
+		return err
 	}
 	if in.ByteRange != "" {
 		r, err := activities.ParseByteRange(in.ByteRange)

@@ -96,6 +96,9 @@ the restored copy's expiry.`,
 			case deadline <= 0:
 				return cli.Usagef("--deadline must be positive")
 			}
+			if err := checkWaitFlags(deadline, poll); err != nil {
+				return err
+			}
 			if in.Destination != "" {
 				if err := checkDestination(in.Destination); err != nil {
 					return err
@@ -132,8 +135,8 @@ the restored copy's expiry.`,
 	f.Int32Var(&in.Days, "days", 7, "days the restored copy stays available")
 	f.StringVar(&in.Tier, "tier", flowdata.TierStandard, "restore tier: Expedited, Standard or Bulk")
 	f.StringVar(&in.Destination, "to", "", "deliver to s3://bucket/key (copy) or file:///abs/path (download); empty restores only")
-	f.DurationVar(&deadline, "deadline", workflows.DefaultGlacierDeadline, "fail if the restore is not complete by then")
-	f.DurationVar(&poll, "poll-interval", 0, "fixed HeadObject polling interval (default: adapted to the tier)")
+	f.DurationVar(&deadline, "deadline", workflows.DefaultGlacierDeadline, "fail if the restore is not complete by then"+deadlineMaxHelp)
+	f.DurationVar(&poll, "poll-interval", 0, "fixed HeadObject polling interval (default: adapted to the tier"+pollFloorHelp+")")
 	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing progress")
 	return cmd
 }

@@ -29,7 +29,11 @@ const (
 // follows its operation on adaptive timers until it is done or the
 // deadline passes, and posts one Slack report of the outcome.
 func DatastoreExportWorkflow(ctx workflow.Context, in flowdata.DatastoreExportInput) (flowdata.DatastoreResult, error) {
-	r := newDatastoreRun(ctx, DatastoreExportFlow, "export", in.Project, in.Poll, in.Deadline, in.Report)
+	r := newDatastoreRun(ctx, DatastoreExportFlow, "export", in.Project, in.Poll, in.Deadline, in.Report, in.Resume)
+	r.cont = func(res *flowdata.DatastoreResume) error {
+		in.Resume = res
+		return workflow.NewContinueAsNewError(ctx, DatastoreExportName, in)
+	}
 	if err := in.ValidateShape(); err != nil {
 		return r.finish(ctx, activities.BadInput("datastore export: %v", err))
 	}
@@ -45,7 +49,11 @@ func DatastoreExportWorkflow(ctx workflow.Context, in flowdata.DatastoreExportIn
 // DatastoreImportWorkflow imports an export (its overall_export_metadata
 // URL) exactly once, followed and reported as an export is.
 func DatastoreImportWorkflow(ctx workflow.Context, in flowdata.DatastoreImportInput) (flowdata.DatastoreResult, error) {
-	r := newDatastoreRun(ctx, DatastoreImportFlow, "import", in.Project, in.Poll, in.Deadline, in.Report)
+	r := newDatastoreRun(ctx, DatastoreImportFlow, "import", in.Project, in.Poll, in.Deadline, in.Report, in.Resume)
+	r.cont = func(res *flowdata.DatastoreResume) error {
+		in.Resume = res
+		return workflow.NewContinueAsNewError(ctx, DatastoreImportName, in)
+	}
 	if err := in.ValidateShape(); err != nil {
 		return r.finish(ctx, activities.BadInput("datastore import: %v", err))
 	}
@@ -66,17 +74,27 @@ type datastoreRun struct {
 	report   flowdata.DatastoreReport
 	op       flowdata.DatastoreOp
 	polls    int
+	// resume is the state of the run this one continues (nil in the
+	// first run); cont continues this run as new with a state.
+	resume *flowdata.DatastoreResume
+	cont   func(*flowdata.DatastoreResume) error
 }
 
 func newDatastoreRun(ctx workflow.Context, flow, action, project string, poll flowdata.DatastorePollPolicy,
-	deadline flowdata.Duration, report flowdata.DatastoreReport) *datastoreRun {
+	deadline flowdata.Duration, report flowdata.DatastoreReport, resume *flowdata.DatastoreResume) *datastoreRun {
 	st := NewTracker(ctx, flow, project)
 	st.Update(func(s *Status) { s.Details = map[string]string{} })
 	if deadline <= 0 {
 		deadline = flowdata.Duration(DefaultDatastoreDeadline)
 	}
-	return &datastoreRun{st: st, action: action, project: project, runID: workflow.GetInfo(ctx).WorkflowExecution.RunID,
-		start: workflow.Now(ctx), poll: poll, deadline: deadline.D(), report: report}
+	r := &datastoreRun{st: st, action: action, project: project, runID: workflow.GetInfo(ctx).WorkflowExecution.RunID,
+		start: workflow.Now(ctx), poll: poll, deadline: deadline.D(), report: report, resume: resume}
+	if resume != nil {
+		// The first run's ID labels the operation; times count from its start.
+		r.runID, r.start, r.op, r.polls = resume.RunID, resume.Started, resume.Op, resume.Polls
+		restoreStatus(st, resume.WaitResume)
+	}
+	return r
 }
 
 // errDeadline marks the wait's expiry.
@@ -84,18 +102,25 @@ var errDeadline = errors.New("deadline passed")
 
 // run starts the operation, follows it and reports the outcome.
 func (r *datastoreRun) run(ctx workflow.Context, startActivity string, in activities.DatastoreStartInput) (flowdata.DatastoreResult, error) {
-	r.st.SetPhase(PhaseInitiating)
-	// ExportEntities has a 60 s client timeout: leave it room.
-	opts := ShortCallOptions()
-	opts.StartToCloseTimeout = 2 * time.Minute
-	opts.Summary = datastoreStartSummary(r.action, in)
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), startActivity, in).Get(ctx, &r.op); err != nil {
-		return r.finish(ctx, err)
+	var carry waitCarry
+	if r.resume != nil {
+		// Continued as new in the wait: the operation is started.
+		carry = resumeFrom(ctx, r.resume.WaitResume)
+	} else {
+		r.st.SetPhase(PhaseInitiating)
+		// ExportEntities has a 60 s client timeout: leave it room.
+		opts := ShortCallOptions()
+		opts.StartToCloseTimeout = 2 * time.Minute
+		opts.Summary = datastoreStartSummary(r.action, in)
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), startActivity, in).Get(ctx, &r.op); err != nil {
+			return r.finish(ctx, err)
+		}
+		r.observe(ctx, r.op)
+		carry = resumeFrom(ctx, flowdata.WaitResume{})
 	}
-	r.observe(ctx, r.op)
-	err := completionWait{
+	wait := &completionWait{
 		st: r.st, what: "Datastore " + r.action + " operation", signals: workflow.GetSignalChannel(ctx, DatastoreOperationSignal),
-		plan: pollPlan{first: pollInitial(r.poll)},
+		plan: pollPlan{first: carry.first(pollInitial(r.poll))}, bounded: carry.bounded,
 		backoff: func(prev time.Duration) time.Duration {
 			return nextPoll(r.poll, prev, workflow.Now(ctx).Sub(r.start), r.op.State)
 		},
@@ -110,7 +135,17 @@ func (r *datastoreRun) run(ctx workflow.Context, startActivity string, in activi
 		},
 		poll:    func() error { return r.getOperation(ctx) },
 		expired: func() error { return errDeadline },
-	}.run(ctx)
+	}
+	err := wait.run(ctx)
+	if errors.Is(err, errWaitContinue) {
+		carry.polls, carry.next = r.polls, wait.next
+		runs := 0
+		if r.resume != nil {
+			runs = r.resume.Runs
+		}
+		return flowdata.DatastoreResult{Operation: r.op, Polls: r.polls},
+			r.cont(&flowdata.DatastoreResume{WaitResume: resumeState(r.st, r.start, runs, carry), RunID: r.runID, Op: r.op})
+	}
 	if errors.Is(err, errDeadline) {
 		// One last look: the operation may have just finished, and the
 		// report shows the latest progress.

@@ -76,6 +76,8 @@ type GlacierRetrieveInput struct {
 	// AlertWebhookEnv, when set, names the worker env var of a Slack
 	// webhook that gets output-expiry warnings.
 	AlertWebhookEnv string `json:"alertWebhookEnv,omitempty"`
+	// Resume is set by a run that continues as new in its wait.
+	Resume *GlacierResume `json:"resume,omitempty"`
 }
 
 // GlacierRetrieveResult describes the delivered output.
@@ -122,6 +124,9 @@ func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (Gla
 	v := workflow.GetVersion(ctx, retrievalChange, workflow.DefaultVersion, retrievalVersion)
 	dl := &download{version: v}
 	res, err := glacierRetrieve(ctx, st, glacierDefaults(in, v), dl)
+	if continuesAsNew(err) {
+		return res, err
+	}
 	if err != nil && v >= 1 && dl.prep != nil {
 		err = cleanUp(ctx, st, dl.host, *dl.prep, err)
 	}
@@ -139,6 +144,14 @@ func glacierRetrieve(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput,
 	sig := workflow.GetSignalChannel(ctx, GlacierJobSignal)
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
 	res := GlacierRetrieveResult{}
+	resume := in.Resume
+	carry := waitCarry{}
+	first := 1
+	if resume != nil {
+		start, first, res.Downloading = resume.Started, resume.Initiations, resume.Downloading
+		carry = resumeFrom(ctx, resume.WaitResume)
+		restoreStatus(st, resume.WaitResume)
+	}
 	if dl.version >= 1 {
 		// Choose the file destination's host now: the status names it
 		// while the job runs, and the notification does not wait for it.
@@ -147,30 +160,50 @@ func glacierRetrieve(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput,
 			return res, err
 		}
 		if workflow.GetVersion(ctx, prepareEarlyChange, workflow.DefaultVersion, 1) >= 1 {
-			if err := dl.prepareEarly(ctx, st, in); err != nil {
+			if resume != nil {
+				dl.prep, dl.early = resume.Prepared, resume.Early
+			} else if err := dl.prepareEarly(ctx, st, in); err != nil {
 				return res, err
 			}
 		}
 	}
-	for res.Initiations = 1; ; res.Initiations++ {
-		st.SetPhase(PhaseInitiating)
+	if resume == nil {
+		carry = resumeFrom(ctx, flowdata.WaitResume{})
+	}
+	for res.Initiations = first; ; res.Initiations++ {
 		var js flowdata.GlacierJobState
-		err := workflow.ExecuteActivity(Summarized(short, "initiate Glacier job for archive "+abbrev(in.ArchiveID)), activities.InitiateJobName, activities.InitiateJobInput{
-			Job: job, ArchiveID: in.ArchiveID, Tier: in.Tier, ByteRange: in.ByteRange, Description: id, SNSTopic: in.SNSTopic,
-		}).Get(ctx, &js)
-		if err != nil {
-			return res, err
+		if resume != nil && res.Initiations == first {
+			// Continued as new in the wait: the job is initiated.
+			js = resume.Job
+		} else {
+			st.SetPhase(PhaseInitiating)
+			err := workflow.ExecuteActivity(Summarized(short, "initiate Glacier job for archive "+abbrev(in.ArchiveID)), activities.InitiateJobName, activities.InitiateJobInput{
+				Job: job, ArchiveID: in.ArchiveID, Tier: in.Tier, ByteRange: in.ByteRange, Description: id, SNSTopic: in.SNSTopic,
+			}).Get(ctx, &js)
+			if err != nil {
+				return res, err
+			}
+			st.Update(func(s *Status) {
+				s.Details = map[string]string{"jobId": js.JobID, "tier": in.Tier}
+				if dl.host != "" {
+					s.Details["host"] = dl.host
+				}
+			})
 		}
 		job.JobID = js.JobID
 		res.JobID = js.JobID
-		st.Update(func(s *Status) {
-			s.Details = map[string]string{"jobId": js.JobID, "tier": in.Tier}
-			if dl.host != "" {
-				s.Details["host"] = dl.host
-			}
-		})
 
-		js, err = waitGlacierJob(ctx, st, sig, job, js, start.Add(in.Deadline.D()), glacierPollPlan(in))
+		js, err := waitGlacierJob(ctx, st, sig, job, js, start.Add(in.Deadline.D()), glacierPollPlan(in), &carry)
+		if errors.Is(err, errWaitContinue) {
+			runs := 0
+			if resume != nil {
+				runs = resume.Runs
+			}
+			in.Resume = &GlacierResume{WaitResume: resumeState(st, start, runs, carry), Job: js, Initiations: res.Initiations,
+				Downloading: res.Downloading, Prepared: dl.prep, Early: dl.early}
+			return res, workflow.NewContinueAsNewError(ctx, GlacierRetrieveName, in)
+		}
+		carry = waitCarry{bounded: carry.bounded}
 		if err != nil {
 			return res, err
 		}
@@ -251,13 +284,16 @@ func glacierPollPlan(in GlacierRetrieveInput) pollPlan {
 }
 
 // waitGlacierJob waits for the completion signal, polls on the plan's
-// timer as a fallback, and fails at the deadline.
+// timer as a fallback, and fails at the deadline. A bounded carry ends the
+// wait with errWaitContinue when the run should continue as new, and
+// holds the polls and next interval then.
 func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChannel, job flowdata.GlacierJob,
-	js flowdata.GlacierJobState, deadline time.Time, plan pollPlan) (flowdata.GlacierJobState, error) {
+	js flowdata.GlacierJobState, deadline time.Time, plan pollPlan, carry *waitCarry) (flowdata.GlacierJobState, error) {
 	poll := Summarized(workflow.WithActivityOptions(ctx, SlowPollOptions()), "poll Glacier job "+abbrev(job.JobID))
-	polls := 0
-	err := completionWait{
-		st: st, what: "Glacier job " + abbrev(job.JobID), signals: sig, plan: plan, deadline: deadline,
+	polls := carry.polls
+	plan.first = carry.first(plan.first)
+	w := &completionWait{
+		st: st, what: "Glacier job " + abbrev(job.JobID), signals: sig, plan: plan, deadline: deadline, bounded: carry.bounded,
 		done: func() bool { return js.Completed },
 		onSignal: func(c workflow.ReceiveChannel) {
 			var n flowdata.GlacierJobState
@@ -286,7 +322,9 @@ func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChann
 			return temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("Glacier job %s not complete by the deadline (%d polls)", job.JobID, polls), "DeadlineExceeded", nil)
 		},
-	}.run(ctx)
+	}
+	err := w.run(ctx)
+	carry.polls, carry.next = polls, w.next
 	return js, err
 }
 

@@ -202,6 +202,9 @@ func recordHistories(t *testing.T) {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("recorded %s (%d events)", tc.file, len(hist.History.Events))
+		if err := appendManifest(tc.file); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("recorded %s (%d events), its digest added to %s", tc.file, len(hist.History.Events), replayManifest)
 	}
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -52,6 +53,8 @@ type S3RestoreInput struct {
 	PollInterval flowdata.Duration `json:"pollInterval,omitempty"`
 	// Deadline for the restore; 0 means 48h.
 	Deadline flowdata.Duration `json:"deadline,omitempty"`
+	// Resume is set by a run that continues as new in its wait.
+	Resume *S3RestoreResume `json:"resume,omitempty"`
 }
 
 // S3RestoreResult reports the restore.
@@ -88,20 +91,30 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 	}
 	start := workflow.Now(ctx)
 	short := workflow.WithActivityOptions(ctx, ShortCallOptions())
-	st.SetPhase(PhaseInitiating)
 	var rs flowdata.S3RestoreState
 	obj := "s3://" + in.Bucket + "/" + in.Key
-	if err := workflow.ExecuteActivity(Summarized(short, "request restore of "+obj), activities.RestoreObjectName, activities.RestoreInput{
-		Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID, Days: in.Days, Tier: in.Tier}).Get(ctx, &rs); err != nil {
-		st.Fail(err)
-		return S3RestoreResult{}, err
+	var carry waitCarry
+	if r := in.Resume; r != nil {
+		// Continued as new in the wait: the restore is requested.
+		start, rs = r.Started, r.State
+		carry = resumeFrom(ctx, r.WaitResume)
+		restoreStatus(st, r.WaitResume)
+	} else {
+		st.SetPhase(PhaseInitiating)
+		if err := workflow.ExecuteActivity(Summarized(short, "request restore of "+obj), activities.RestoreObjectName, activities.RestoreInput{
+			Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID, Days: in.Days, Tier: in.Tier}).Get(ctx, &rs); err != nil {
+			st.Fail(err)
+			return S3RestoreResult{}, err
+		}
+		carry = resumeFrom(ctx, flowdata.WaitResume{})
 	}
 	size := rs.Size
-	err := completionWait{
+	plan := glacierPollPlan(GlacierRetrieveInput{Tier: in.Tier, PollInterval: in.PollInterval})
+	plan.first = carry.first(plan.first)
+	wait := &completionWait{
 		st: st, what: "restore of " + obj, signals: workflow.GetSignalChannel(ctx, S3RestoreSignal),
-		plan:     glacierPollPlan(GlacierRetrieveInput{Tier: in.Tier, PollInterval: in.PollInterval}),
-		deadline: start.Add(in.Deadline.D()),
-		done:     func() bool { return rs.Restored },
+		plan: plan, deadline: start.Add(in.Deadline.D()), bounded: carry.bounded,
+		done: func() bool { return rs.Restored },
 		onSignal: func(c workflow.ReceiveChannel) {
 			var n flowdata.S3RestoreState
 			c.Receive(ctx, &n)
@@ -131,7 +144,18 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 		expired: func() error {
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("restore of s3://%s/%s not complete by the deadline", in.Bucket, in.Key), "DeadlineExceeded", nil)
 		},
-	}.run(ctx)
+	}
+	err := wait.run(ctx)
+	if errors.Is(err, errWaitContinue) {
+		carry.polls += wait.polls
+		carry.next = wait.next
+		runs := 0
+		if in.Resume != nil {
+			runs = in.Resume.Runs
+		}
+		in.Resume = &S3RestoreResume{WaitResume: resumeState(st, start, runs, carry), State: rs}
+		return S3RestoreResult{}, workflow.NewContinueAsNewError(ctx, S3RestoreName, in)
+	}
 	if err != nil {
 		st.Fail(err)
 		return S3RestoreResult{}, err

@@ -109,6 +109,8 @@ type DatastoreExportInput struct {
 	// Deadline after the start; 0 means 1h as in the replaced script.
 	Deadline Duration        `json:"deadline,omitempty"`
 	Report   DatastoreReport `json:"report,omitzero"`
+	// Resume is set by a run that continues as new in its wait.
+	Resume *DatastoreResume `json:"resume,omitempty"`
 }
 
 // DatastoreImportInput is the input of the datastore-import workflow.
@@ -123,6 +125,8 @@ type DatastoreImportInput struct {
 	// Deadline after the start; 0 means 1h.
 	Deadline Duration        `json:"deadline,omitempty"`
 	Report   DatastoreReport `json:"report,omitzero"`
+	// Resume is set by a run that continues as new in its wait.
+	Resume *DatastoreResume `json:"resume,omitempty"`
 }
 
 // DatastoreResult is the result of an export or import run (also the
@@ -216,8 +220,27 @@ func andZone(err error, r DatastoreReport) error {
 	return nil
 }
 
+// andBounds is err, or when nil the check of the wait's bounds (floors,
+// maximum deadline) and that no resume state is set. Only Validate checks
+// them: workflow code (ValidateShape) must accept the inputs of runs
+// started before the bounds existed.
+func andBounds(err error, deadline Duration, p DatastorePollPolicy, r *DatastoreResume) error {
+	switch {
+	case err != nil:
+		return err
+	case r != nil:
+		return errResumeSet
+	}
+	if err := CheckDeadline(deadline); err != nil {
+		return err
+	}
+	return p.CheckBounds()
+}
+
 // Validate checks an export input before anything is contacted.
-func (in DatastoreExportInput) Validate() error { return andZone(in.ValidateShape(), in.Report) }
+func (in DatastoreExportInput) Validate() error {
+	return andZone(andBounds(in.ValidateShape(), in.Deadline, in.Poll, in.Resume), in.Report)
+}
 
 // ValidateShape is Validate without the time-zone lookup (workflow code
 // must not read the zone database; the report activity falls back to UTC).
@@ -239,7 +262,9 @@ func (in DatastoreExportInput) ValidateShape() error {
 }
 
 // Validate checks an import input before anything is contacted.
-func (in DatastoreImportInput) Validate() error { return andZone(in.ValidateShape(), in.Report) }
+func (in DatastoreImportInput) Validate() error {
+	return andZone(andBounds(in.ValidateShape(), in.Deadline, in.Poll, in.Resume), in.Report)
+}
 
 // ValidateShape is Validate without the time-zone lookup.
 func (in DatastoreImportInput) ValidateShape() error {
