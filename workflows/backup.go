@@ -161,10 +161,12 @@ func BackupWorkflow(ctx workflow.Context, in flowdata.BackupInput) (flowdata.Bac
 }
 
 // redactSource drops user info and query from an http source for the
-// records (latest.json, alerts, activity summaries).
+// records (latest.json, alerts, activity summaries); any other location
+// is location.Redact'ed. It does not depend on the location parsing,
+// which refuses user info.
 func redactSource(src string) string {
-	if loc, err := location.Parse(src); err == nil && (loc.Scheme == location.HTTP || loc.Scheme == location.HTTPS) {
-		u := loc.URL
+	if scheme, _, _ := strings.Cut(src, "://"); strings.EqualFold(scheme, location.HTTP) || strings.EqualFold(scheme, location.HTTPS) {
+		u := src
 		if i := strings.IndexAny(u, "?#"); i >= 0 {
 			u = u[:i]
 		}
@@ -175,7 +177,7 @@ func redactSource(src string) string {
 		}
 		return u
 	}
-	return src
+	return location.Redact(src)
 }
 
 // alertBackup posts a failed backup to Slack.

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -14,9 +13,13 @@ import (
 )
 
 // RestoreWorkflowID derives a restore run's ID from where it restores
-// from and to, and when.
+// from and to, and when. Both ends are in their location.IDPart form: an
+// S3 source as bucket/key, a destination as its scheme and host (a file's
+// base name) and a digest of the full URL, so a URL's query (a presigned
+// URL, a token) never lands in an ID. Runs started before this form keep
+// their IDs.
 func RestoreWorkflowID(from, to string, at time.Time) string {
-	return "restore/" + strings.TrimPrefix(from, "s3://") + "->" + to + "/" + at.UTC().Format(flowdata.BackupTimeFormat)
+	return "restore/" + location.IDPart(from) + "->" + location.IDPart(to) + "/" + at.UTC().Format(flowdata.BackupTimeFormat)
 }
 
 // RestoreWorkflow restores a backup: it finds the object (latest.json, a
@@ -34,7 +37,7 @@ func RestoreWorkflow(ctx workflow.Context, in flowdata.RestoreInput) (flowdata.R
 			dctx, cancel := workflow.NewDisconnectedContext(ctx)
 			defer cancel()
 			notify(dctx, activities.SlackMessage{WebhookEnv: in.AlertWebhookEnv, Color: activities.SlackDanger,
-				Text:  fmt.Sprintf("vigil: restore of %s to %s failed", in.From, in.To),
+				Text:  fmt.Sprintf("vigil: restore of %s to %s failed", in.From, redactSource(in.To)),
 				Title: "Restore failed", Fields: []activities.SlackField{{Title: "Error", Value: errorText(err)}},
 				Footer: "starter status " + workflow.GetInfo(ctx).WorkflowExecution.ID})
 		}

@@ -1,6 +1,10 @@
 package workflows
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/vigilops/vigil/internal/location"
+)
 
 // StaticSummary is the one-line summary the Web UI shows for a run whose
 // input is input (a flow's input type, or a pointer to one): what it acts
@@ -19,7 +23,7 @@ func (in GlacierRetrieveInput) StaticSummary() string {
 	if in.Inventory {
 		what = "Glacier inventory"
 	}
-	return fmt.Sprintf("%s from %s → %s", what, in.Vault, in.Destination)
+	return fmt.Sprintf("%s from %s → %s", what, in.Vault, location.Redact(in.Destination))
 }
 
 // StaticSummary names the object and the destination.
@@ -28,7 +32,7 @@ func (in S3RestoreInput) StaticSummary() string {
 	if dest == "" {
 		dest = "restore only"
 	}
-	return fmt.Sprintf("S3 restore s3://%s/%s → %s", in.Bucket, in.Key, dest)
+	return fmt.Sprintf("S3 restore s3://%s/%s → %s", in.Bucket, in.Key, location.Redact(dest))
 }
 
 // StaticSummary names the job and its kind.

@@ -11,7 +11,10 @@
 // any host will do and the flow reports the one it chose.
 //
 // Relative paths, unknown schemes and invalid bucket names are rejected
-// with a message that says what is wrong.
+// with a message that says what is wrong. A URL with user info
+// (user:password@) is refused: credentials are named by environment
+// variable (see CredentialsHint). Error messages show the URL redacted
+// (Redact), as every record of a URL must.
 package location
 
 import (
@@ -71,43 +74,47 @@ func Parse(raw string) (Location, error) {
 	if raw == "" {
 		return Location{}, fmt.Errorf("empty location: want s3://bucket/key, gs://bucket/path, file:///abs/path, dir:/abs/path or http(s)://...")
 	}
+	if err := CheckURL(raw); err != nil {
+		return Location{}, err
+	}
+	shown := Redact(raw)
 	scheme, rest, ok := strings.Cut(raw, ":")
 	if !ok || scheme == "" || strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, ".") {
-		return Location{}, fmt.Errorf("%q is not a URL: write file://%s for a local file (absolute path)", raw, absHint(raw))
+		return Location{}, fmt.Errorf("%q is not a URL: write file://%s for a local file (absolute path)", shown, absHint(shown))
 	}
 	switch strings.ToLower(scheme) {
 	case S3, GS:
-		return parseBucketURL(strings.ToLower(scheme), raw, rest)
+		return parseBucketURL(strings.ToLower(scheme), shown, rest)
 	case File, Dir:
 		p, host := rest, ""
 		if strings.HasPrefix(p, "//") {
 			p = strings.TrimPrefix(p, "//")
 			if i := strings.Index(p, "/"); i != 0 {
 				if i < 0 {
-					return Location{}, fmt.Errorf("%q: want %s://HOST/abs/path or %s:///abs/path", raw, scheme, scheme)
+					return Location{}, fmt.Errorf("%q: want %s://HOST/abs/path or %s:///abs/path", shown, scheme, scheme)
 				}
 				host, p = p[:i], p[i:]
 				if !hostRE.MatchString(host) {
-					return Location{}, fmt.Errorf("%q: host %q may only hold letters, digits, dots, hyphens and underscores", raw, host)
+					return Location{}, fmt.Errorf("%q: host %q may only hold letters, digits, dots, hyphens and underscores", shown, host)
 				}
 			}
 		}
 		if !strings.HasPrefix(p, "/") {
-			return Location{}, fmt.Errorf("%q: path must be absolute (%s:///abs/path)", raw, scheme)
+			return Location{}, fmt.Errorf("%q: path must be absolute (%s:///abs/path)", shown, scheme)
 		}
 		unescaped, err := url.PathUnescape(p)
 		if err != nil {
-			return Location{}, fmt.Errorf("%q: %v", raw, err)
+			return Location{}, fmt.Errorf("%q: %v", shown, err)
 		}
 		return Location{Scheme: strings.ToLower(scheme), Path: path.Clean(unescaped), Host: host}, nil
 	case HTTP, HTTPS:
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
-			return Location{}, fmt.Errorf("%q is not a valid http(s) URL", raw)
+			return Location{}, fmt.Errorf("%q is not a valid http(s) URL", shown)
 		}
 		return Location{Scheme: strings.ToLower(scheme), URL: raw}, nil
 	default:
-		return Location{}, fmt.Errorf("%q: unknown scheme %q (want s3, gs, file, dir, http or https)", raw, scheme)
+		return Location{}, fmt.Errorf("%q: unknown scheme %q (want s3, gs, file, dir, http or https)", shown, scheme)
 	}
 }
 
@@ -162,3 +169,7 @@ func absHint(p string) string {
 	}
 	return "/abs/path/" + strings.TrimPrefix(p, "./")
 }
+
+// Redacted is l.String() with what may be a credential replaced (Redact):
+// the form for summaries, logs and messages.
+func (l Location) Redacted() string { return Redact(l.String()) }

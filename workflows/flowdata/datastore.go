@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/vigilops/vigil/internal/location"
 )
 
 // Datastore operation states, as google.datastore.admin.v1 names them.
@@ -162,9 +164,12 @@ func CheckProject(p string) error {
 
 // CheckGS checks a gs://bucket[/path] URL.
 func CheckGS(what, raw string) error {
+	if err := location.CheckURL(raw); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "gs" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%s %q: want gs://BUCKET[/PATH]", what, raw)
+		return fmt.Errorf("%s %q: want gs://BUCKET[/PATH]", what, location.Redact(raw))
 	}
 	return nil
 }
