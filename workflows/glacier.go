@@ -76,6 +76,9 @@ type GlacierRetrieveInput struct {
 	// AlertWebhookEnv, when set, names the worker env var of a Slack
 	// webhook that gets output-expiry warnings.
 	AlertWebhookEnv string `json:"alertWebhookEnv,omitempty"`
+	// HostWait bounds how long a file destination's host may be gone
+	// (0: DefaultHostWait); then the run fails with HostUnavailable.
+	HostWait flowdata.Duration `json:"hostWait,omitempty"`
 }
 
 // GlacierRetrieveResult describes the delivered output.
@@ -119,6 +122,7 @@ const prepareEarlyChange = "glacier-prepare-early"
 // so in its failure.
 func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (GlacierRetrieveResult, error) {
 	st := NewTracker(ctx, GlacierFlow, in.Vault)
+	ctx = WithHostWait(ctx, in.HostWait.D())
 	v := workflow.GetVersion(ctx, retrievalChange, workflow.DefaultVersion, retrievalVersion)
 	dl := &download{version: v}
 	res, err := glacierRetrieve(ctx, st, glacierDefaults(in, v), dl)
