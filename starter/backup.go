@@ -78,6 +78,7 @@ func (a *app) backupRunCommand() *cobra.Command {
 	var maxAge string
 	var partMiB int64
 	var wait, skipEnv bool
+	var hf hostFlags
 	cmd := &cobra.Command{
 		Use:   "run --name N --source URL --to s3://bucket/prefix/",
 		Short: "Back a source up now",
@@ -93,8 +94,14 @@ func (a *app) backupRunCommand() *cobra.Command {
 				return cli.Usagef("--max-age %q: %v", maxAge, err)
 			}
 			in.MaxAge, in.PartSize = flowdata.Duration(age), partMiB<<20
+			if in.HostWait, err = hf.hostWait(); err != nil {
+				return err
+			}
 			if err := catalog.ValidateBackup(in, envCheck(skipEnv)); err != nil {
 				return cli.Usagef("backup: %v", err)
+			}
+			if err := a.checkHosts(cmd.Context(), in, hf.allowUnknown); err != nil {
+				return err
 			}
 			id := workflows.BackupWorkflowID(in.Name, time.Now())
 			return a.startFlow(cmd.Context(), client.StartWorkflowOptions{ID: id}, workflows.BackupName, in, wait)
@@ -113,11 +120,12 @@ func (a *app) backupRunCommand() *cobra.Command {
 	f.StringVar(&in.SSE, "sse", "", "server-side encryption: AES256 or aws:kms")
 	f.StringVar(&in.KMSKeyID, "kms-key-id", "", "KMS key for --sse aws:kms")
 	f.StringVar(&in.StorageClass, "storage-class", "", "storage class of the objects (e.g. STANDARD_IA)")
-	f.StringVar(&in.Host, "host", "", "file/dir sources: the worker host that reads them (default: any one, for the whole run)")
+	f.StringVar(&in.Host, "host", "", "file/dir sources: the worker host that reads them (default: the host of file://HOST/path, else any one, for the whole run, named in the result)")
 	f.StringVar(&in.AlertWebhookEnv, "alert-webhook-env", "", "worker env var holding the Slack webhook for alerts (default "+activities.DefaultSlackWebhookEnv+")")
 	f.BoolVar(&in.NotifySuccess, "notify-success", false, "post a one-line Slack summary of a successful run too")
 	f.BoolVar(&skipEnv, "skip-env-check", false, "do not check here that the auth env vars are set (the worker runs elsewhere)")
 	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing progress")
+	hf.add(cmd, true)
 	af.add(cmd, "source")
 	return cmd
 }
@@ -126,6 +134,7 @@ func (a *app) backupRestoreCommand() *cobra.Command {
 	var in flowdata.RestoreInput
 	var af authFlags
 	var wait, skipEnv bool
+	var hf hostFlags
 	cmd := &cobra.Command{
 		Use:   "restore --from s3://bucket/prefix/name/ [--at TIMESTAMP] --to DEST",
 		Short: "Restore the latest backup (or the one of --at) to a file, a directory or an http endpoint",
@@ -142,8 +151,14 @@ when verified, a directory is extracted beside it and swapped in, an http body i
 				return err
 			}
 			in.Auth = auth
+			if in.HostWait, err = hf.hostWait(); err != nil {
+				return err
+			}
 			if err := catalog.ValidateRestore(in, envCheck(skipEnv)); err != nil {
 				return cli.Usagef("restore: %v", err)
+			}
+			if err := a.checkHosts(cmd.Context(), in, hf.allowUnknown); err != nil {
+				return err
 			}
 			id := workflows.RestoreWorkflowID(in.From, in.To, time.Now())
 			return a.startFlow(cmd.Context(), client.StartWorkflowOptions{ID: id}, workflows.RestoreName, in, wait)
@@ -154,10 +169,11 @@ when verified, a directory is extracted beside it and swapped in, an http body i
 	f.StringVar(&in.At, "at", "", "the backup of this UTC timestamp (e.g. 20261201T030000Z)")
 	f.StringVar(&in.To, "to", "", "file:///abs/path, dir:/abs/path or http(s)://... (required)")
 	f.StringVar(&in.Method, "method", "", "http destinations: PUT (default) or POST")
-	f.StringVar(&in.Host, "host", "", "file/dir destinations: the worker host to write on")
+	f.StringVar(&in.Host, "host", "", "file/dir destinations: the worker host to write on (default: the host of file://HOST/path, else any one, named in the result)")
 	f.StringVar(&in.AlertWebhookEnv, "alert-webhook-env", "", "worker env var holding the Slack webhook for alerts")
 	f.BoolVar(&skipEnv, "skip-env-check", false, "do not check here that the auth env vars are set")
 	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing progress")
+	hf.add(cmd, true)
 	af.add(cmd, "destination")
 	return cmd
 }

@@ -24,6 +24,7 @@ func (a *app) batchCommands() *cobra.Command {
 func (a *app) batchRunCommand() *cobra.Command {
 	var file, cron, id string
 	var wait bool
+	var hf hostFlags
 	cmd := &cobra.Command{
 		Use:   "run --job-file FILE [--cron EXPR] [--wait]",
 		Short: "Start a batch job now (or as a Temporal cron workflow with --cron)",
@@ -56,8 +57,12 @@ Temporal cron workflow, ID batch/<job name>/cron; prefer 'starter schedule' for 
 					id = "batch/" + job.Name + "/cron"
 				}
 			}
+			in := workflows.BatchJobInput{Job: job}
+			if err := a.checkHosts(cmd.Context(), in, hf.allowUnknown); err != nil {
+				return err
+			}
 			return a.startFlow(cmd.Context(), client.StartWorkflowOptions{ID: id, CronSchedule: cron},
-				workflows.BatchJobName, workflows.BatchJobInput{Job: job}, wait)
+				workflows.BatchJobName, in, wait)
 		},
 	}
 	f := cmd.Flags()
@@ -65,5 +70,6 @@ Temporal cron workflow, ID batch/<job name>/cron; prefer 'starter schedule' for 
 	f.StringVar(&cron, "cron", "", "run as a Temporal cron workflow on this 5-field cron expression")
 	f.StringVar(&id, "id", "", "workflow ID (default batch/<name>/<time>)")
 	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing the attempt and last error")
+	hf.add(cmd, false)
 	return cmd
 }

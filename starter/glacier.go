@@ -89,6 +89,7 @@ type retrieveOptions struct {
 
 func (a *app) glacierRetrieveCommand() *cobra.Command {
 	var o retrieveOptions
+	var hf hostFlags
 	cmd := &cobra.Command{
 		Use:   "retrieve --vault VAULT (--archive-id ID | --inventory) --to DEST",
 		Short: "Retrieve an archive or a vault inventory to a file or an S3 object",
@@ -107,7 +108,14 @@ Ctrl-C detaches without cancelling.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
+			var err error
+			if o.in.HostWait, err = hf.hostWait(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
+			if err := a.checkHosts(ctx, o.in, hf.allowUnknown); err != nil {
+				return err
+			}
 			aw, err := a.awsClients(ctx)
 			if err != nil {
 				return err
@@ -137,6 +145,7 @@ Ctrl-C detaches without cancelling.`,
 	f.StringVar(&o.in.SNSTopic, "sns-topic", "", "SNS topic ARN for this job's notification (default: the vault's)")
 	f.StringVar(&o.in.AlertWebhookEnv, "alert-webhook-env", "", "worker env var holding a Slack webhook URL for expiry warnings")
 	f.BoolVar(&o.wait, "wait", false, "wait for the outcome, showing progress")
+	hf.add(cmd, true)
 	return cmd
 }
 

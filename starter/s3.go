@@ -69,6 +69,7 @@ func (a *app) s3RestoreCommand() *cobra.Command {
 	var in workflows.S3RestoreInput
 	var deadline, poll time.Duration
 	var wait bool
+	var hf hostFlags
 	cmd := &cobra.Command{
 		Use:   "restore --bucket BUCKET --key KEY [--to DEST]",
 		Short: "Restore an archived object, wait for it, then copy or download it",
@@ -105,7 +106,14 @@ the restored copy's expiry.`,
 				}
 			}
 			in.Deadline, in.PollInterval = flowdata.Duration(deadline), flowdata.Duration(poll)
+			var err error
+			if in.HostWait, err = hf.hostWait(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
+			if err := a.checkHosts(ctx, in, hf.allowUnknown); err != nil {
+				return err
+			}
 			aw, err := a.awsClients(ctx)
 			if err != nil {
 				return err
@@ -138,6 +146,7 @@ the restored copy's expiry.`,
 	f.DurationVar(&deadline, "deadline", workflows.DefaultGlacierDeadline, "fail if the restore is not complete by then"+deadlineMaxHelp)
 	f.DurationVar(&poll, "poll-interval", 0, "fixed HeadObject polling interval (default: adapted to the tier"+pollFloorHelp+")")
 	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing progress")
+	hf.add(cmd, true)
 	return cmd
 }
 

@@ -96,6 +96,7 @@ func (f *specFlags) build(id, taskQueue string) (schedules.Built, error) {
 
 func (a *app) scheduleCreateCommand(update bool) *cobra.Command {
 	var f specFlags
+	var hf hostFlags
 	use, short := "create ID", "Create a schedule (and its watcher)"
 	if update {
 		use, short = "update ID", "Replace a schedule's definition with the flags given (a full spec, as for create)"
@@ -116,6 +117,9 @@ func (a *app) scheduleCreateCommand(update bool) *cobra.Command {
 				return err
 			}
 			defer c.Close()
+			if err := a.checkScheduleHosts(ctx, c, []schedules.Built{b}, hf.allowUnknown); err != nil {
+				return err
+			}
 			if update {
 				err = schedules.Replace(ctx, c, b)
 			} else {
@@ -133,6 +137,7 @@ func (a *app) scheduleCreateCommand(update bool) *cobra.Command {
 		},
 	}
 	f.bind(cmd)
+	hf.add(cmd, false)
 	return cmd
 }
 
@@ -151,6 +156,7 @@ func (a *app) ensureWatcher(ctx context.Context, c client.Client, b schedules.Bu
 func (a *app) scheduleApplyCommand() *cobra.Command {
 	var file string
 	var prune, dryRun bool
+	var hf hostFlags
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE [--prune] [--dry-run]",
 		Short: "Make the server's schedules match a schedules file",
@@ -175,6 +181,9 @@ vigil-managed schedules that are not in the file (never schedules vigil did not 
 				return err
 			}
 			defer c.Close()
+			if err := a.checkScheduleHosts(ctx, c, built, hf.allowUnknown); err != nil {
+				return err
+			}
 			steps, err := schedules.Plan(ctx, c, built, prune)
 			if err != nil {
 				return err
@@ -206,6 +215,7 @@ vigil-managed schedules that are not in the file (never schedules vigil did not 
 	cmd.Flags().StringVarP(&file, "file", "f", "", "schedules file (YAML)")
 	cmd.Flags().BoolVar(&prune, "prune", false, "delete vigil-managed schedules missing from the file")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan, change nothing")
+	hf.add(cmd, false)
 	return cmd
 }
 

@@ -23,6 +23,8 @@ func BackupWorkflowID(name string, at time.Time) string {
 type backupPlan struct {
 	bucket, dir, key string
 	local            bool
+	// urlHost is the host a file or dir source's URL names.
+	urlHost string
 }
 
 // planBackup validates the input and names the object:
@@ -52,17 +54,21 @@ func planBackup(in flowdata.BackupInput, now time.Time) (backupPlan, error) {
 	}
 	dir := prefix + in.Name + "/"
 	return backupPlan{bucket: tgt.Bucket, dir: dir, key: dir + now.UTC().Format(flowdata.BackupTimeFormat) + "." + ext,
-		local: src.Scheme == location.File || src.Scheme == location.Dir}, nil
+		local: src.Scheme == location.File || src.Scheme == location.Dir, urlHost: src.Host}, nil
 }
 
 // BackupWorkflow backs a source up into S3: one streaming upload (SHA-256
 // computed on the way, stored in the object's metadata), an optional
 // re-read that compares the SHA-256, then latest.json moves to the new
 // object, and only then retention deletes old backups (never the newest).
-// A file or dir source is read on one host from start to end. A failed or
-// cancelled run aborts its multipart upload and posts a Slack alert.
+// A file or dir source is read on one host from start to end: the one its
+// URL names (file://HOST/path), else in.Host, else whichever worker answers
+// (reported in the result); the run waits for that host at most
+// in.HostWait (DefaultHostWait), then fails with HostUnavailable. A failed
+// or cancelled run aborts its multipart upload and posts a Slack alert.
 func BackupWorkflow(ctx workflow.Context, in flowdata.BackupInput) (flowdata.BackupResult, error) {
 	st := NewTracker(ctx, BackupFlow, in.Name)
+	ctx = WithHostWait(ctx, in.HostWait.D())
 	start := workflow.Now(ctx)
 	plan, err := planBackup(in, start)
 	if err != nil {
@@ -98,10 +104,14 @@ func BackupWorkflow(ctx workflow.Context, in flowdata.BackupInput) (flowdata.Bac
 	upOpts.WaitForCancellation = true
 	upOpts.Summary = "upload " + redactSource(in.Source) + " → " + plan.key
 	if plan.local {
-		host, err := PickHost(ctx, in.Host)
+		host, err := pinnedHost(ctx, plan.urlHost, in.Host)
+		if err == nil {
+			host, err = PickHost(ctx, host)
+		}
 		if err != nil {
 			return fail(err, func(workflow.Context) {})
 		}
+		res.Host = host
 		st.Update(func(s *Status) { s.Details["host"] = host })
 		err = CallOnHost(ctx, st, host, upOpts, activities.BackupUploadName, &up, upIn)
 		if err != nil {

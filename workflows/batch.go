@@ -95,7 +95,7 @@ func BatchJobWorkflow(ctx workflow.Context, in BatchJobInput) (BatchJobResult, e
 		st.Update(func(s *Status) { s.Attempt = attempt; s.Message = "" })
 		jc.Attempt = attempt
 		res.Attempts = attempt
-		out, err := runJobAttempt(ctx, job, jc, remaining)
+		out, err := runJobAttempt(ctx, st, job, jc, remaining)
 		res.Output = out
 		if err == nil {
 			res.Status = "succeeded"
@@ -131,8 +131,10 @@ func BatchJobWorkflow(ctx workflow.Context, in BatchJobInput) (BatchJobResult, e
 }
 
 // runJobAttempt runs one attempt of the job's kind as a single activity
-// attempt (retries are the workflow's).
-func runJobAttempt(ctx workflow.Context, job flowdata.BatchJob, jc activities.JobContext, remaining time.Duration) (activities.JobOutput, error) {
+// attempt (retries are the workflow's). An exec job with a host runs on
+// that host's queue, waiting for the host at most its hostWait and never
+// past the job's timeout.
+func runJobAttempt(ctx workflow.Context, st *Tracker, job flowdata.BatchJob, jc activities.JobContext, remaining time.Duration) (activities.JobOutput, error) {
 	opts := workflow.ActivityOptions{
 		StartToCloseTimeout: min(remaining, time.Minute),
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
@@ -149,6 +151,15 @@ func runJobAttempt(ctx workflow.Context, job flowdata.BatchJob, jc activities.Jo
 	case flowdata.JobKindExec:
 		opts.StartToCloseTimeout = min(remaining, orDefault(job.Exec.Timeout.D(), 10*time.Minute)+10*time.Second)
 		opts.HeartbeatTimeout = 5 * activities.ExecHeartbeatInterval
+		host, err := pinnedHost(ctx, job.Exec.Host, "")
+		if err != nil {
+			return out, err
+		}
+		if host != "" {
+			st.Update(func(s *Status) { s.Details["host"] = host })
+			hctx := WithHostWait(ctx, min(orDefault(job.Exec.HostWait.D(), DefaultHostWait), remaining))
+			return out, jobOutput(CallOnHost(hctx, st, host, opts, activities.RunCommandName, &out, activities.ExecInput{Job: *job.Exec, Ctx: jc}), &out)
+		}
 		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.RunCommandName, activities.ExecInput{Job: *job.Exec, Ctx: jc})
 	case flowdata.JobKindS3Put:
 		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.PutJobObjectName, activities.S3PutJobInput{Job: *job.S3Put, Ctx: jc})
@@ -157,12 +168,17 @@ func runJobAttempt(ctx workflow.Context, job flowdata.BatchJob, jc activities.Jo
 	default:
 		return out, temporal.NewNonRetryableApplicationError("unknown job kind "+job.Kind, activities.ErrTypeBadInput, nil)
 	}
-	err := f.Get(ctx, &out)
+	return out, jobOutput(f.Get(ctx, &out), &out)
+}
+
+// jobOutput fills out from the details of a failed attempt's error and
+// returns the error.
+func jobOutput(err error, out *activities.JobOutput) error {
 	var appErr *temporal.ApplicationError
 	if err != nil && errors.As(err, &appErr) && appErr.HasDetails() {
-		_ = appErr.Details(&out)
+		_ = appErr.Details(out)
 	}
-	return out, err
+	return err
 }
 
 // alertJobFailure posts the failure to Slack; its own failure is logged.

@@ -78,6 +78,9 @@ type GlacierRetrieveInput struct {
 	AlertWebhookEnv string `json:"alertWebhookEnv,omitempty"`
 	// Resume is set by a run that continues as new in its wait.
 	Resume *GlacierResume `json:"resume,omitempty"`
+	// HostWait bounds how long a file destination's host may be gone
+	// (0: DefaultHostWait); then the run fails with HostUnavailable.
+	HostWait flowdata.Duration `json:"hostWait,omitempty"`
 }
 
 // GlacierRetrieveResult describes the delivered output.
@@ -121,6 +124,7 @@ const prepareEarlyChange = "glacier-prepare-early"
 // so in its failure.
 func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (GlacierRetrieveResult, error) {
 	st := NewTracker(ctx, GlacierFlow, in.Vault)
+	ctx = WithHostWait(ctx, in.HostWait.D())
 	v := workflow.GetVersion(ctx, retrievalChange, workflow.DefaultVersion, retrievalVersion)
 	dl := &download{version: v}
 	res, err := glacierRetrieve(ctx, st, glacierDefaults(in, v), dl)

@@ -254,6 +254,7 @@ func (r rangeFetch) run(ctx workflow.Context, st *Tracker, parts []activities.Ra
 	var firstErr error
 	pending, next := 0, 0
 	var again []int
+	var hw *hostWait // the wait for r.Host, from its first absence
 	launch := func() {
 		for (next < len(parts) || len(again) > 0) && pending < r.Parallel && firstErr == nil {
 			var i int
@@ -275,8 +276,14 @@ func (r rangeFetch) run(ctx workflow.Context, st *Tracker, parts []activities.Ra
 				err := f.Get(ctx, &part)
 				switch {
 				case err != nil && r.Host != "" && IsHostAbsent(err):
-					again = append(again, i)
-					st.Update(func(s *Status) { s.Message = waitingForHost(r.Host) })
+					if hw == nil {
+						hw = newHostWait(ctx, r.Host)
+					}
+					if herr := hw.absent(ctx, st); herr != nil && firstErr == nil {
+						firstErr = herr
+					} else if herr == nil {
+						again = append(again, i)
+					}
 				case err != nil:
 					if firstErr == nil {
 						firstErr = err
@@ -285,7 +292,7 @@ func (r rangeFetch) run(ctx workflow.Context, st *Tracker, parts []activities.Ra
 					parts[i] = part
 					st.Update(func(s *Status) {
 						s.BytesDone += part.Bytes
-						if s.Message == waitingForHost(r.Host) {
+						if IsWaitingForHost(s.Message, r.Host) {
 							s.Message = ""
 						}
 					})

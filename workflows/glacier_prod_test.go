@@ -161,7 +161,7 @@ func TestCallOnHostWaitsForTheHost(t *testing.T) {
 	if calls != 3 || out != "done|" {
 		t.Errorf("calls %d, result %q; want 3 calls and the message cleared", calls, out)
 	}
-	if len(seen) != 3 || seen[1] != "waiting for host db-01" || seen[2] != "waiting for host db-01" {
+	if len(seen) != 3 || !IsWaitingForHost(seen[1], "db-01") || !IsWaitingForHost(seen[2], "db-01") {
 		t.Errorf("status messages seen by the attempts: %q", seen)
 	}
 }

@@ -26,9 +26,13 @@ func RestoreWorkflowID(from, to string, at time.Time) string {
 // timestamp, or a key) and the SHA-256 recorded for it, then streams it to
 // a file, a directory or an http endpoint, checking the SHA-256 on the way;
 // a mismatch fails with the non-retryable ChecksumMismatch and leaves the
-// destination as it was. File and dir destinations are written on one host.
+// destination as it was. File and dir destinations are written on one host:
+// the one their URL names (file://HOST/path), else in.Host, else whichever
+// worker answers (reported in the result); the run waits for that host at
+// most in.HostWait (DefaultHostWait), then fails with HostUnavailable.
 func RestoreWorkflow(ctx workflow.Context, in flowdata.RestoreInput) (flowdata.RestoreResult, error) {
 	st := NewTracker(ctx, RestoreFlow, in.From)
+	ctx = WithHostWait(ctx, in.HostWait.D())
 	start := workflow.Now(ctx)
 	var res flowdata.RestoreResult
 	fail := func(err error) (flowdata.RestoreResult, error) {
@@ -46,6 +50,12 @@ func RestoreWorkflow(ctx workflow.Context, in flowdata.RestoreInput) (flowdata.R
 	dest, err := location.Parse(in.To)
 	if err != nil {
 		return fail(activities.BadInput("destination: %v", err))
+	}
+	host := in.Host
+	if dest.Scheme == location.File || dest.Scheme == location.Dir {
+		if host, err = pinnedHost(ctx, dest.Host, in.Host); err != nil {
+			return fail(err)
+		}
 	}
 	st.SetPhase(PhaseResolving)
 	var obj activities.ObjectRef
@@ -65,10 +75,11 @@ func RestoreWorkflow(ctx workflow.Context, in flowdata.RestoreInput) (flowdata.R
 	opts.WaitForCancellation = true
 	opts.Summary = "restore s3://" + obj.Bucket + "/" + obj.Key + " → " + redactSource(in.To)
 	if dest.Scheme == location.File || dest.Scheme == location.Dir {
-		host, err := PickHost(ctx, in.Host)
+		host, err := PickHost(ctx, host)
 		if err != nil {
 			return fail(err)
 		}
+		res.Host = host
 		st.Update(func(s *Status) { s.Details["host"] = host })
 		if err := CallOnHost(ctx, st, host, opts, activities.RestoreStreamName, &out, rin); err != nil {
 			return fail(err)

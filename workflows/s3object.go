@@ -112,7 +112,9 @@ func S3ObjectWorkflow(ctx workflow.Context, in flowdata.S3ObjectInput) (S3Object
 }
 
 // runProcessor runs the pipeline's processor with its retry policy. An exec
-// processor downloads, runs and cleans up on one worker host.
+// processor downloads, runs and cleans up on one worker host: its exec.host,
+// else whichever worker answers (named in the status), waiting for that
+// host at most exec.hostWait.
 func runProcessor(ctx workflow.Context, st *Tracker, o flowdata.S3ObjectRef, p flowdata.Pipeline) (activities.JobOutput, error) {
 	var out activities.JobOutput
 	opts := processorOptions(p)
@@ -120,7 +122,11 @@ func runProcessor(ctx workflow.Context, st *Tracker, o flowdata.S3ObjectRef, p f
 	case flowdata.ProcessorNone:
 		return activities.JobOutput{Summary: "archive only"}, nil
 	case flowdata.ProcessorExec:
-		host, err := PickHost(ctx, "")
+		ctx := WithHostWait(ctx, p.Processor.Exec.HostWait.D())
+		host, err := pinnedHost(ctx, p.Processor.Exec.Host, "")
+		if err == nil {
+			host, err = PickHost(ctx, host)
+		}
 		if err != nil {
 			return out, err
 		}

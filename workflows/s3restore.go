@@ -55,6 +55,9 @@ type S3RestoreInput struct {
 	Deadline flowdata.Duration `json:"deadline,omitempty"`
 	// Resume is set by a run that continues as new in its wait.
 	Resume *S3RestoreResume `json:"resume,omitempty"`
+	// HostWait bounds how long a file destination's host may be gone
+	// (0: DefaultHostWait); then the run fails with HostUnavailable.
+	HostWait flowdata.Duration `json:"hostWait,omitempty"`
 }
 
 // S3RestoreResult reports the restore.
@@ -79,6 +82,7 @@ type S3RestoreResult struct {
 // or aborts its multipart upload.
 func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult, error) {
 	st := NewTracker(ctx, S3RestoreFlow, in.Bucket)
+	ctx = WithHostWait(ctx, in.HostWait.D())
 	v := workflow.GetVersion(ctx, retrievalChange, workflow.DefaultVersion, retrievalVersion)
 	if in.Days <= 0 {
 		in.Days = 7

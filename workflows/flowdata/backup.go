@@ -53,8 +53,12 @@ type BackupInput struct {
 	// StorageClass of the objects (empty: the bucket's default).
 	StorageClass string `json:"storageClass,omitempty" yaml:"storageClass,omitempty"`
 	// Host reads a file or dir source on this worker host (empty: the
-	// host of whichever worker answers first; the whole read stays there).
+	// host the source URL names, file://HOST/path, or else the host of
+	// whichever worker answers first; the whole read stays there).
 	Host string `json:"host,omitempty" yaml:"host,omitempty"`
+	// HostWait bounds how long the run waits for that host's worker
+	// (0: 24h); then it fails with HostUnavailable.
+	HostWait Duration `json:"hostWait,omitempty" yaml:"hostWait,omitempty"`
 	// AlertWebhookEnv names the env var of the Slack webhook for failure
 	// alerts (empty: the default one).
 	AlertWebhookEnv string `json:"alertWebhookEnv,omitempty" yaml:"alertWebhookEnv,omitempty"`
@@ -75,6 +79,8 @@ type BackupResult struct {
 	BytesPerSecond float64  `json:"bytesPerSecond"`
 	// Deleted lists the keys retention removed.
 	Deleted []string `json:"deleted,omitempty"`
+	// Host is the worker host that read a file or dir source.
+	Host string `json:"host,omitempty"`
 }
 
 // BackupLatest is the content of latest.json: the newest complete and
@@ -110,8 +116,13 @@ type RestoreInput struct {
 	Auth *HTTPAuth `json:"auth,omitempty" yaml:"auth,omitempty"`
 	// Method for an http destination: PUT (default) or POST.
 	Method string `json:"method,omitempty" yaml:"method,omitempty"`
-	// Host writes a file or dir destination on this worker host.
+	// Host writes a file or dir destination on this worker host (empty:
+	// the host the destination URL names, file://HOST/path, or else the
+	// host of whichever worker answers first).
 	Host string `json:"host,omitempty" yaml:"host,omitempty"`
+	// HostWait bounds how long the run waits for that host's worker
+	// (0: 24h); then it fails with HostUnavailable.
+	HostWait Duration `json:"hostWait,omitempty" yaml:"hostWait,omitempty"`
 	// AlertWebhookEnv names the env var of the Slack webhook for failure
 	// alerts (empty: the default one).
 	AlertWebhookEnv string `json:"alertWebhookEnv,omitempty" yaml:"alertWebhookEnv,omitempty"`
@@ -124,4 +135,6 @@ type RestoreResult struct {
 	Bytes    int64    `json:"bytes"`
 	SHA256   string   `json:"sha256"`
 	Duration Duration `json:"duration"`
+	// Host is the worker host that wrote a file or dir destination.
+	Host string `json:"host,omitempty"`
 }

@@ -76,6 +76,13 @@ type ExecJob struct {
 	Dir string `json:"dir,omitempty" yaml:"dir,omitempty"`
 	// Timeout bounds one attempt; 0 means 10m. The command is killed then.
 	Timeout Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// Host runs the command on this worker host (started with --host);
+	// empty runs it on any one worker (a processor: the one that holds
+	// its download), named in the run's status.
+	Host string `json:"host,omitempty" yaml:"host,omitempty"`
+	// HostWait bounds how long a run waits for Host's worker (0: 24h, and
+	// never past a batch job's timeout); then it fails with HostUnavailable.
+	HostWait Duration `json:"hostWait,omitempty" yaml:"hostWait,omitempty"`
 }
 
 // S3PutJob writes one object; Key and Content are job templates.
