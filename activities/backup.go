@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -62,11 +63,13 @@ type BackupS3API interface {
 // Backup streams sources into S3 objects and back out again.
 type Backup struct {
 	S3 BackupS3API
-	// HTTP sends http source and destination requests; nil uses a client
-	// without overall timeout.
+	// HTTP sends http source and destination requests; nil uses
+	// outbound.Default (no overall timeout; link-local addresses refused).
 	HTTP *http.Client
-	// Getenv resolves secrets named in inputs (never logged or returned).
-	Getenv func(string) string
+	// Env resolves secrets named in inputs (never logged or returned)
+	// through the worker's allow-list; nil is the default allow-list over
+	// the process environment.
+	Env *secretenv.Env
 }
 
 // BackupUploadInput is one streaming upload.

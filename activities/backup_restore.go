@@ -268,7 +268,7 @@ func (a *Backup) restoreHTTP(ctx context.Context, body *hashingReader, obj Objec
 		return sendErr
 	}
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, req.URL.Redacted(), err)
+		return requestError(req, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))

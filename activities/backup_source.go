@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -87,14 +88,14 @@ func fileError(what, path string, err error) error {
 func (a *Backup) openHTTP(ctx context.Context, loc location.Location, auth *flowdata.HTTPAuth) (*source, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.URL, nil)
 	if err != nil {
-		return nil, BadInput("source: %v", err)
+		return nil, BadInput("source: %s", location.RedactText(err.Error()))
 	}
 	if err := a.authorize(req, auth); err != nil {
 		return nil, err
 	}
 	resp, err := a.client().Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", req.URL.Redacted(), err)
+		return nil, requestError(req, err)
 	}
 	if err := statusError("GET", req, resp); err != nil {
 		resp.Body.Close()
@@ -104,21 +105,16 @@ func (a *Backup) openHTTP(ctx context.Context, loc location.Location, auth *flow
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	return &source{ReadCloser: resp.Body, size: resp.ContentLength, name: req.URL.Redacted(), contentType: ct}, nil
+	return &source{ReadCloser: resp.Body, size: resp.ContentLength, name: requestURL(req), contentType: ct}, nil
 }
 
-func (a *Backup) client() *http.Client {
-	if a.HTTP != nil {
-		return a.HTTP
-	}
-	return http.DefaultClient
-}
+func (a *Backup) client() *http.Client { return httpClient(a.HTTP) }
 
 // statusError turns a non-2xx answer into an error: 404 NotFound, 401/403
 // AccessDenied, other 4xx BadInput (all final), 5xx retryable.
 func statusError(method string, req *http.Request, resp *http.Response) error {
 	code := resp.StatusCode
-	msg := fmt.Sprintf("%s %s: %s", method, req.URL.Redacted(), resp.Status)
+	msg := fmt.Sprintf("%s %s: %s", method, requestURL(req), resp.Status)
 	switch {
 	case code >= 200 && code < 300:
 		return nil
@@ -133,31 +129,36 @@ func statusError(method string, req *http.Request, resp *http.Response) error {
 }
 
 // authorize adds basic or bearer auth, reading the secret from the env
-// var the input names; a missing variable is a Config error.
+// var the input names; a missing variable is a Config error, one the
+// worker does not allow a SecretEnvNotAllowed error.
 func (a *Backup) authorize(req *http.Request, auth *flowdata.HTTPAuth) error {
 	if auth == nil {
 		return nil
 	}
-	getenv := a.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	return setAuth(req, getenv, auth.BasicAuth, auth.BearerTokenEnv, "")
+	return setAuth(req, secretEnv(a.Env), auth.BasicAuth, auth.BearerTokenEnv, "")
 }
 
 // setAuth sets basic auth (user, password from env var) and/or a bearer
-// token (from env var) on req; an unset variable is a non-retryable
-// Config error whose message starts with what.
-func setAuth(req *http.Request, getenv func(string) string, basic *flowdata.BasicAuth, bearerEnv, what string) error {
+// token (from env var) on req; a variable the worker's allow-list refuses
+// is a non-retryable secretenv.ErrTypeNotAllowed error (the variable is
+// not read), an unset one a non-retryable Config error whose message
+// starts with what.
+func setAuth(req *http.Request, env *secretenv.Env, basic *flowdata.BasicAuth, bearerEnv, what string) error {
 	if basic != nil {
-		pw := getenv(basic.PasswordEnv)
+		pw, err := env.Lookup(basic.PasswordEnv)
+		if err != nil {
+			return err
+		}
 		if pw == "" {
 			return nonRetryable(ErrTypeConfig, "%senvironment variable %s (basic-auth password) is not set on the worker", what, basic.PasswordEnv)
 		}
 		req.SetBasicAuth(basic.User, pw)
 	}
 	if bearerEnv != "" {
-		tok := getenv(bearerEnv)
+		tok, err := env.Lookup(bearerEnv)
+		if err != nil {
+			return err
+		}
 		if tok == "" {
 			return nonRetryable(ErrTypeConfig, "%senvironment variable %s (bearer token) is not set on the worker", what, bearerEnv)
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud"
+	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -47,7 +48,7 @@ func newBackupEnv(t *testing.T, getenv func(string) string) *backupEnv {
 	}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	(&activities.Backup{S3: c.S3, Getenv: getenv}).Register(env)
+	(&activities.Backup{S3: c.S3, Env: secretenv.New(getenv, secretenv.Policy{Names: []string{"CACHE_PASSWORD"}})}).Register(env)
 	return &backupEnv{t: t, c: c, dataDir: dir, env: env}
 }
 
@@ -289,7 +290,7 @@ func TestBackupSourceFailsMidStream(t *testing.T) {
 		t.Error("an object was written")
 	}
 	// A wrong password is AccessDenied, at once.
-	auth.BasicAuth.PasswordEnv = "UNSET"
+	auth.BasicAuth.PasswordEnv = "VIGIL_SECRET_UNSET"
 	if _, err := b.upload(activities.BackupUploadInput{Source: srv.URL, Auth: auth, Key: "c/x.bin"}); errType(err) != activities.ErrTypeConfig {
 		t.Errorf("unset password env: %v, want Config", err)
 	}

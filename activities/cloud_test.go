@@ -15,6 +15,7 @@ import (
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/localcloud/slacksink"
+	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -35,12 +36,12 @@ func TestJobActivitiesAgainstLocalCloud(t *testing.T) {
 	env := suite.NewTestActivityEnvironment()
 	(&activities.S3{Client: c.S3}).Register(env)
 	(&activities.SQS{Client: c.SQS}).Register(env)
-	(&activities.Slack{Getenv: func(k string) string {
+	(&activities.Slack{Env: secretenv.New(func(k string) string {
 		if k == activities.DefaultSlackWebhookEnv {
 			return cloud.URL() + "/_slack/T/B/x"
 		}
 		return ""
-	}}).Register(env)
+	}, secretenv.Policy{})}).Register(env)
 	jc := activities.JobContext{ScheduledTime: time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC), RunID: "run-1", JobName: "dummy-feed"}
 
 	var s3a *activities.S3

@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -11,16 +10,20 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // HTTPJob runs http batch jobs.
 type HTTPJob struct {
-	// Client sends the requests; nil uses a client without overall timeout
-	// (each call has its own).
+	// Client sends the requests; nil uses outbound.Default (no overall
+	// timeout, each call has its own; link-local addresses refused).
 	Client *http.Client
-	// Getenv resolves secrets named in the job (never logged or returned).
-	Getenv func(string) string
+	// Env resolves secrets named in the job (never logged or returned)
+	// through the worker's allow-list; nil is the default allow-list over
+	// the process environment.
+	Env *secretenv.Env
 }
 
 // HTTPCallInput is one http job attempt.
@@ -56,7 +59,7 @@ func (a *HTTPJob) Call(ctx context.Context, in HTTPCallInput) (JobOutput, error)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	if err != nil {
-		return JobOutput{}, BadInput("http job: %v", err)
+		return JobOutput{}, BadInput("http job: %s", location.RedactText(err.Error()))
 	}
 	for k, v := range j.Headers {
 		req.Header.Set(k, v)
@@ -64,14 +67,10 @@ func (a *HTTPJob) Call(ctx context.Context, in HTTPCallInput) (JobOutput, error)
 	if err := a.authorize(req, j); err != nil {
 		return JobOutput{}, err
 	}
-	client := a.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	resp, err := httpClient(a.Client).Do(req)
 	if err != nil {
 		// Connection refused, timeouts, resets: retry.
-		return JobOutput{}, fmt.Errorf("%s %s: %w", method, req.URL.Redacted(), err)
+		return JobOutput{}, requestError(req, err)
 	}
 	defer resp.Body.Close()
 	tail := &tailBuffer{limit: OutputLimit}
@@ -93,5 +92,5 @@ func (a *HTTPJob) Call(ctx context.Context, in HTTPCallInput) (JobOutput, error)
 }
 
 func (a *HTTPJob) authorize(req *http.Request, j flowdata.HTTPJob) error {
-	return setAuth(req, a.Getenv, j.BasicAuth, j.BearerTokenEnv, "http job: ")
+	return setAuth(req, secretEnv(a.Env), j.BasicAuth, j.BearerTokenEnv, "http job: ")
 }

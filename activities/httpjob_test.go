@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/vigilops/vigil/internal/outbound"
+	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -31,13 +33,15 @@ func TestHTTPJobCall(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	env := map[string]string{"CACHE_PASSWORD": "s3cret"}
+	env := map[string]string{"CACHE_PASSWORD": "s3cret", "VIGIL_CODEC_KEYS": "codec-k3y"}
 	cases := []struct {
 		name    string
 		job     flowdata.HTTPJob
 		nonRetr []int
 		wantErr string
 		wantNR  bool
+		wantMsg string
+		notMsg  string
 		check   func(t *testing.T, out JobOutput)
 	}{
 		{name: "expected 204 with basic auth and template",
@@ -53,20 +57,30 @@ func TestHTTPJobCall(t *testing.T) {
 			}},
 		{name: "503 retryable", job: flowdata.HTTPJob{URL: srv.URL + "/busy"}, wantErr: ErrTypeUnexpectedStatus},
 		{name: "401 non-retryable when listed", job: flowdata.HTTPJob{URL: srv.URL + "/denied"}, nonRetr: []int{401}, wantErr: ErrTypeNonRetryableStatus, wantNR: true},
-		{name: "missing secret", job: flowdata.HTTPJob{URL: srv.URL + "/ok", BearerTokenEnv: "NOPE"}, wantErr: ErrTypeConfig, wantNR: true},
+		{name: "missing secret", job: flowdata.HTTPJob{URL: srv.URL + "/ok", BearerTokenEnv: "VIGIL_SECRET_NOPE"}, wantErr: ErrTypeConfig, wantNR: true},
+		// A variable off the worker's allow-list is not read: the run
+		// fails at once, saying which flag allows it.
+		{name: "env not allowed", job: flowdata.HTTPJob{URL: srv.URL + "/ok", BearerTokenEnv: "VIGIL_CODEC_KEYS"}, wantErr: secretenv.ErrTypeNotAllowed, wantNR: true,
+			wantMsg: "--secret-env VIGIL_CODEC_KEYS"},
+		// The instance metadata address is refused at dial time.
+		{name: "metadata address refused", job: flowdata.HTTPJob{URL: "http://169.254.169.254/latest/meta-data/?token=t0k"}, wantErr: outbound.ErrTypeRefused, wantNR: true,
+			wantMsg: "--allow-link-local-http", notMsg: "t0k"},
 		{name: "bad template", job: flowdata.HTTPJob{URL: srv.URL + "/{{.Nope}}"}, wantErr: ErrTypeBadInput, wantNR: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var s testsuite.WorkflowTestSuite
 			aenv := s.NewTestActivityEnvironment()
-			(&HTTPJob{Getenv: func(k string) string { return env[k] }}).Register(aenv)
+			(&HTTPJob{Env: secretenv.New(func(k string) string { return env[k] }, secretenv.Policy{Names: []string{"CACHE_PASSWORD"}})}).Register(aenv)
 			var a *HTTPJob
 			v, err := aenv.ExecuteActivity(a.Call, HTTPCallInput{Job: tc.job, Ctx: JobContext{RunID: "r9"}, NonRetryableStatus: tc.nonRetr})
 			if tc.wantErr != "" {
 				var appErr *temporal.ApplicationError
 				if !errors.As(err, &appErr) || appErr.Type() != tc.wantErr || appErr.NonRetryable() != tc.wantNR {
 					t.Fatalf("want %s (non-retryable %v), got %v", tc.wantErr, tc.wantNR, err)
+				}
+				if !strings.Contains(err.Error(), tc.wantMsg) || (tc.notMsg != "" && strings.Contains(err.Error(), tc.notMsg)) || strings.Contains(err.Error(), "codec-k3y") {
+					t.Errorf("error %q: want %q in it, not %q nor the variable's value", err, tc.wantMsg, tc.notMsg)
 				}
 				return
 			}

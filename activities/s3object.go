@@ -14,6 +14,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -59,10 +60,13 @@ type S3Object struct {
 	// Presign signs GET URLs for http processors with body presigned-url;
 	// nil makes them fail (Config).
 	Presign func(ctx context.Context, bucket, key, versionID string) (string, error)
-	// HTTP sends http processors' requests; nil uses http.DefaultClient.
+	// HTTP sends http processors' requests; nil uses outbound.Default
+	// (link-local addresses refused).
 	HTTP *http.Client
-	// Getenv resolves secrets named in pipelines (never logged).
-	Getenv func(string) string
+	// Env resolves secrets named in pipelines (never logged) through the
+	// worker's allow-list; nil is the default allow-list over the process
+	// environment.
+	Env *secretenv.Env
 	// TempDir holds the downloads directory of exec processors
 	// (DownloadsDirName); empty is os.TempDir().
 	TempDir string

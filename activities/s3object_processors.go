@@ -44,7 +44,7 @@ type ProcessRequest struct {
 	// Processor is the pipeline's processor section (Options for Go
 	// processors).
 	Processor flowdata.Processor
-	// Deps gives the S3 client, HTTP client, presigner and Getenv.
+	// Deps gives the S3 client, HTTP client, presigner and secret Env.
 	Deps *S3Object
 }
 
@@ -246,16 +246,12 @@ func httpProcessor(ctx context.Context, r ProcessRequest) (string, error) {
 	req.Header.Set("X-Vigil-Key", url.PathEscape(r.Object.Key))
 	req.Header.Set("X-Vigil-ETag", unquote(r.Object.ETag))
 	job := flowdata.HTTPJob{BasicAuth: h.BasicAuth, BearerTokenEnv: h.BearerTokenEnv}
-	if err := (&HTTPJob{Getenv: r.Deps.Getenv}).authorize(req, job); err != nil {
+	if err := (&HTTPJob{Env: r.Deps.Env}).authorize(req, job); err != nil {
 		return "", err
 	}
-	client := r.Deps.HTTP
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	resp, err := httpClient(r.Deps.HTTP).Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", method, req.URL.Redacted(), err)
+		return "", requestError(req, err)
 	}
 	defer resp.Body.Close()
 	tail := &tailBuffer{limit: 4 << 10}

@@ -12,11 +12,18 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/vigilops/vigil/internal/outbound"
+	"github.com/vigilops/vigil/internal/secretenv"
 )
 
 // DefaultSlackWebhookEnv names the worker environment variable holding the
-// Slack incoming-webhook URL used when a flow names none.
-const DefaultSlackWebhookEnv = "VIGIL_SLACK_WEBHOOK_URL"
+// Slack incoming-webhook URL used when a flow names none; every worker's
+// secret allow-list holds it.
+const DefaultSlackWebhookEnv = secretenv.SlackWebhookEnv
+
+// slackTimeout bounds one webhook post.
+const slackTimeout = 10 * time.Second
 
 // Slack attachment colours.
 const (
@@ -28,10 +35,13 @@ const (
 // Slack posts messages to an incoming webhook whose URL the worker reads
 // from its environment: the URL is a secret and never enters history.
 type Slack struct {
-	// Client sends the requests; nil uses a 10s-timeout client.
+	// Client sends the requests; nil uses a 10s-timeout client refusing
+	// link-local addresses (outbound.Client).
 	Client *http.Client
-	// Getenv reads the worker's environment.
-	Getenv func(string) string
+	// Env reads the webhook variables through the worker's allow-list
+	// (the default webhook variable is always allowed); nil is the default
+	// allow-list over the process environment.
+	Env *secretenv.Env
 }
 
 // SlackField is one short "title: value" pair of a message.
@@ -66,7 +76,10 @@ func (a *Slack) Notify(ctx context.Context, m SlackMessage) (err error) {
 	if env == "" {
 		env = DefaultSlackWebhookEnv
 	}
-	url := a.Getenv(env)
+	url, err := secretEnv(a.Env).Lookup(env)
+	if err != nil {
+		return err
+	}
 	if url == "" {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("slack: environment variable %s is not set on the worker", env), ErrTypeConfig, nil)
@@ -89,11 +102,11 @@ func (a *Slack) Notify(ctx context.Context, m SlackMessage) (err error) {
 	req.Header.Set("Content-Type", "application/json")
 	client := a.Client
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = outbound.Client(false, slackTimeout)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("slack: %w", redactURL(err))
+		return outbound.Classify("slack: ", fmt.Errorf("slack: %w", redactURL(err)))
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))

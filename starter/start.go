@@ -38,6 +38,7 @@ func (a *app) startFlowChecked(ctx context.Context, opts client.StartWorkflowOpt
 	if opts.StaticSummary == "" {
 		opts.StaticSummary = workflows.StaticSummary(input)
 	}
+	a.warnSecretEnv(input)
 	c, err := a.connect(ctx)
 	if err != nil {
 		return err

@@ -94,9 +94,12 @@ func validateHTTP(h flowdata.HTTPJob) error {
 	if err := checkTemplate("http.url", h.URL); err != nil {
 		return err
 	}
+	if location.HasUserinfo(h.URL) {
+		return errors.New("http.url: do not put credentials in the URL; use basicAuth.passwordEnv or bearerTokenEnv")
+	}
 	u, err := url.Parse(h.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("http.url %q: want an absolute http:// or https:// URL", h.URL)
+		return fmt.Errorf("http.url %q: want an absolute http:// or https:// URL", location.Redact(h.URL))
 	}
 	if u.User != nil {
 		return errors.New("http.url: do not put credentials in the URL; use basicAuth.passwordEnv or bearerTokenEnv")

@@ -90,3 +90,18 @@ func TestReadFile(t *testing.T) {
 		t.Errorf("missing file error = %v", err)
 	}
 }
+
+// TestURLCredentialsRefusedAndNotEchoed: user info is refused even where
+// url.Parse fails on it, and no refusal quotes a credential.
+func TestURLCredentialsRefusedAndNotEchoed(t *testing.T) {
+	for in, want := range map[string]string{
+		"name: x\nkind: http\nhttp: {url: 'http://ops:p%zzs3cr3t@h/'}\n": "credentials",
+		"name: x\nkind: http\nhttp: {url: 'http://ops@h/'}\n":            "credentials",
+		"name: x\nkind: http\nhttp: {url: 'ftp://h/x?token=s3cr3t'}\n":   "absolute http",
+	} {
+		_, err := Parse([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("Parse(%q) = %v, want an error with %q and without the secret", in, err, want)
+		}
+	}
+}

@@ -85,3 +85,17 @@ func TestWorkflowIDKeepsKeysApart(t *testing.T) {
 		t.Fatal("two keys share an ID")
 	}
 }
+
+// TestURLCredentialsRefusedAndNotEchoed: user info is refused even where
+// url.Parse fails on it, and no refusal quotes a credential.
+func TestURLCredentialsRefusedAndNotEchoed(t *testing.T) {
+	for doc, want := range map[string]string{
+		"name: x\nprocessor: {kind: http, http: {url: 'http://ops:p%zzs3cr3t@h/'}}\n": "credentials",
+		"name: x\nprocessor: {kind: http, http: {url: 'ftp://h/x?sig=s3cr3t'}}\n":     "http:// or https://",
+	} {
+		_, err := Parse([]byte(doc))
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("%q: error %v, want one with %q and without the secret", doc, err, want)
+		}
+	}
+}

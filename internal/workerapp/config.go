@@ -58,6 +58,9 @@ type Config struct {
 	// DevFaults makes the local cloud fail or slow a fraction of calls
 	// (--dev only; localcloud.ParseFaults syntax), to rehearse throttling.
 	DevFaults string
+	// Secrets are the secret-env allow-list and the link-local rule
+	// (secrets.go).
+	Secrets SecretsConfig
 }
 
 type listFlag []string
@@ -95,6 +98,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.Float64Var(&cfg.S3DuplicateRate, "s3-duplicate-rate", 0, "fraction of the local S3's ObjectCreated events sent twice (--dev)")
 	fs.DurationVar(&cfg.S3DelayMax, "s3-delay-max", 0, "each local S3 ObjectCreated event waits a random 0..this before it is sent (--dev)")
 	addOpsFlags(fs, &cfg.Ops)
+	addSecretsFlags(fs, &cfg.Secrets)
 	fs.StringVar(&cfg.DevFaults, "dev-faults", "", "local cloud fault injection (--dev): service[:Operation]=rate[@latency],... e.g. s3=0.2,sqs=0.2,glacier=0.2@50ms")
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: worker [flags]
@@ -124,6 +128,9 @@ Flags:
 		return cfg, err
 	}
 	if err := cfg.Ops.validate(); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Secrets.validate(); err != nil {
 		return cfg, err
 	}
 	if cfg.Host == "" || strings.ContainsAny(cfg.Host, "/@ ") {

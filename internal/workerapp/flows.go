@@ -10,6 +10,7 @@ import (
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/router"
+	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/workflows"
 )
 
@@ -30,6 +31,13 @@ type Deps struct {
 	// Getenv reads the worker's environment; secrets referenced by name in
 	// workflow inputs are resolved through it, never put into history.
 	Getenv func(string) string
+	// SecretEnv is the allow-list of the variables runs may read through
+	// Getenv (basicAuth.passwordEnv, bearerTokenEnv, webhook envs); the
+	// zero value allows secretenv.DefaultPrefix and secretenv.DefaultNames.
+	SecretEnv secretenv.Policy
+	// AllowLinkLocalHTTP lets runs' http requests reach link-local and
+	// cloud metadata addresses (outbound); false refuses them.
+	AllowLinkLocalHTTP bool
 	// TaskQueue is the worker's task queue (where router handlers start
 	// runs); empty means workflows.TaskQueue.
 	TaskQueue string
@@ -54,7 +62,7 @@ var Flows = []Flow{commonActivities, selfCheckFlow, batchFlow, retrievalFlow, s3
 func commonActivities(w worker.Registry, _ *router.Router, d *Deps) {
 	(&activities.S3{Client: d.AWS.S3}).Register(w)
 	(&activities.SQS{Client: d.AWS.SQS}).Register(w)
-	(&activities.Slack{Getenv: d.Getenv}).Register(w)
+	(&activities.Slack{Env: d.secretEnv(), Client: d.slackClient()}).Register(w)
 	(&activities.Temporal{Client: d.Temporal}).Register(w)
 	(&activities.Host{Name: d.Host}).Register(w)
 	workflows.Register(w, map[string]any{workflows.RouterQueuesName: workflows.RouterQueuesWorkflow})
@@ -71,7 +79,7 @@ func batchFlow(w worker.Registry, _ *router.Router, d *Deps) {
 		workflows.BatchJobName:      workflows.BatchJobWorkflow,
 		workflows.ScheduleWatchName: workflows.ScheduleWatchWorkflow,
 	})
-	(&activities.HTTPJob{Getenv: d.Getenv}).Register(w)
+	(&activities.HTTPJob{Env: d.secretEnv(), Client: d.httpClient()}).Register(w)
 	(&activities.Exec{}).Register(w)
 }
 

@@ -14,5 +14,5 @@ func backupFlow(w worker.Registry, _ *router.Router, d *Deps) {
 		workflows.BackupName:  workflows.BackupWorkflow,
 		workflows.RestoreName: workflows.RestoreWorkflow,
 	})
-	(&activities.Backup{S3: d.AWS.S3, Getenv: d.Getenv}).Register(w)
+	(&activities.Backup{S3: d.AWS.S3, Env: d.secretEnv(), HTTP: d.httpClient()}).Register(w)
 }

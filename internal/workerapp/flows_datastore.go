@@ -20,7 +20,7 @@ func datastoreFlow(w worker.Registry, _ *router.Router, d *Deps) {
 		workflows.DatastoreImportName: workflows.DatastoreImportWorkflow,
 	})
 	(&activities.Datastore{
-		Slack: &activities.Slack{Getenv: d.Getenv},
+		Slack: &activities.Slack{Env: d.secretEnv(), Client: d.slackClient()},
 		Dial: func(ctx context.Context) (activities.DatastoreAdminAPI, error) {
 			return activities.DialDatastoreAdmin(context.WithoutCancel(ctx), d.Getenv(activities.DatastoreEndpointEnv))
 		},

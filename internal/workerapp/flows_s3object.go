@@ -30,7 +30,7 @@ func s3ObjectFlow(w worker.Registry, r *router.Router, d *Deps) {
 		workflows.S3SweepName:    workflows.S3SweepWorkflow,
 		workflows.S3BindingsName: workflows.S3BindingsWorkflow,
 	})
-	a := &activities.S3Object{Getenv: d.Getenv, Starter: activities.TemporalStarter{Client: d.Temporal, DataConverter: d.DataConverter}}
+	a := &activities.S3Object{Env: d.secretEnv(), HTTP: d.httpClient(), Starter: activities.TemporalStarter{Client: d.Temporal, DataConverter: d.DataConverter}}
 	if d.AWS.S3 != nil {
 		a.Client = d.AWS.S3
 		presigner := s3.NewPresignClient(d.AWS.S3)
