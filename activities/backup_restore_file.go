@@ -71,10 +71,9 @@ func commitFile(tmp *os.File, dest string) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if fi, err := os.Stat(dest); err == nil {
-		_ = os.Chmod(tmp.Name(), fi.Mode().Perm())
-	} else {
-		_ = os.Chmod(tmp.Name(), 0o644)
+	// Created 0600 while unverified; published with publishedMode.
+	if err := os.Chmod(tmp.Name(), publishedMode(dest)); err != nil {
+		return err
 	}
 	return os.Rename(tmp.Name(), dest)
 }
