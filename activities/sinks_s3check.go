@@ -2,6 +2,9 @@ package activities
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -18,11 +22,22 @@ type headAPI interface {
 }
 
 // completeUpload completes the multipart upload of a prepared S3
-// destination and checks the object it made (checkCompleted).
+// destination and checks the object it made (checkCompleted). An upload
+// S3 no longer knows (NoSuchUpload) was completed by an earlier attempt
+// or aborted: the object's ETag tells which.
 func completeUpload(ctx context.Context, c S3TransferAPI, p Prepared, parts []s3types.CompletedPart, size int64) error {
 	out, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key), UploadId: aws.String(p.UploadID),
 		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts}})
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload" {
+		// Completed by an earlier attempt (whose check then failed, or
+		// whose answer was lost) only if the object has the ETag these
+		// parts make; otherwise the upload was aborted.
+		if want := multipartETag(parts); want != "" && completedAs(ctx, c, p, want) {
+			out, err = &s3.CompleteMultipartUploadOutput{ETag: aws.String(want)}, nil
+		}
+	}
 	if err != nil {
 		return Classify("S3 CompleteMultipartUpload "+p.Dest.String(), err)
 	}
@@ -67,4 +82,25 @@ func etagParts(etag string) (int, bool) {
 	}
 	n, err := strconv.Atoi(etag[i+1:])
 	return n, err == nil
+}
+
+// multipartETag is the ETag S3 gives the object of a multipart upload of
+// parts (hex MD5 of the parts' binary MD5s, "-", the part count); "" when
+// a part's ETag is not an MD5 (SSE-KMS, SSE-C).
+func multipartETag(parts []s3types.CompletedPart) string {
+	h := md5.New()
+	for _, p := range parts {
+		b, err := hex.DecodeString(strings.Trim(aws.ToString(p.ETag), `"`))
+		if err != nil || len(b) != md5.Size {
+			return ""
+		}
+		h.Write(b)
+	}
+	return fmt.Sprintf("%s-%d", hex.EncodeToString(h.Sum(nil)), len(parts))
+}
+
+// completedAs reports whether the destination object has the ETag want.
+func completedAs(ctx context.Context, c headAPI, p Prepared, want string) bool {
+	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key)})
+	return err == nil && strings.Trim(aws.ToString(h.ETag), `"`) == want
 }
