@@ -112,6 +112,10 @@ type RestoreInput struct {
 	Method string `json:"method,omitempty" yaml:"method,omitempty"`
 	// Host writes a file or dir destination on this worker host.
 	Host string `json:"host,omitempty" yaml:"host,omitempty"`
+	// Verify is VerifyFull to re-read a file destination from disk and
+	// check its SHA-256 again before it replaces the file ("" checks the
+	// SHA-256 as the file is written).
+	Verify string `json:"verify,omitempty" yaml:"verify,omitempty"`
 	// AlertWebhookEnv names the env var of the Slack webhook for failure
 	// alerts (empty: the default one).
 	AlertWebhookEnv string `json:"alertWebhookEnv,omitempty" yaml:"alertWebhookEnv,omitempty"`
