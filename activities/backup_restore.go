@@ -28,6 +28,10 @@ type RestoreStreamInput struct {
 	To     string             `json:"to"`
 	Auth   *flowdata.HTTPAuth `json:"auth,omitempty"`
 	Method string             `json:"method,omitempty"`
+	// Verify is flowdata.VerifyFull to re-read a file destination from
+	// disk (after it is synced) and check its SHA-256 again before the
+	// rename.
+	Verify string `json:"verify,omitempty"`
 }
 
 // RestoreStreamResult describes the restored data.
@@ -56,7 +60,7 @@ func (a *Backup) Restore(ctx context.Context, in RestoreStreamInput) (RestoreStr
 	if dest.Scheme == location.File {
 		progress := startProgress(ctx, obj.Size)
 		defer progress.Stop()
-		return RestoreStreamResult{Location: dest.String(), Bytes: obj.Size}, a.restoreFileRanged(ctx, obj, dest.Path, progress)
+		return RestoreStreamResult{Location: dest.String(), Bytes: obj.Size}, a.restoreFileRanged(ctx, obj, dest.Path, progress, in.Verify == flowdata.VerifyFull)
 	}
 	out, err := a.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key)})
 	if err != nil {

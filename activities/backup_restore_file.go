@@ -29,7 +29,10 @@ const (
 	restoreHashChunk   = 1 << 20
 )
 
-func (a *Backup) restoreFileRanged(ctx context.Context, obj ObjectRef, dest string, progress *progressBeat) error {
+// With full, the synced file is read again from disk (its pages dropped
+// from the cache first, where the kernel allows) and its SHA-256 checked
+// once more before the rename.
+func (a *Backup) restoreFileRanged(ctx context.Context, obj ObjectRef, dest string, progress *progressBeat, full bool) error {
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return fileError("destination", dest, err)
 	}
@@ -60,6 +63,18 @@ func (a *Backup) restoreFileRanged(ctx context.Context, obj ObjectRef, dest stri
 	if got := w.sum(); got != obj.SHA256 {
 		return mismatch(obj, got)
 	}
+	if full {
+		if err := tmp.Sync(); err != nil {
+			return fileError("destination", tmp.Name(), err)
+		}
+		got, err := rereadSHA256(ctx, tmp)
+		if err != nil {
+			return fileError("destination", tmp.Name(), err)
+		}
+		if got != obj.SHA256 {
+			return mismatch(obj, got)
+		}
+	}
 	return commitFile(tmp, dest)
 }
 
@@ -71,10 +86,9 @@ func commitFile(tmp *os.File, dest string) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if fi, err := os.Stat(dest); err == nil {
-		_ = os.Chmod(tmp.Name(), fi.Mode().Perm())
-	} else {
-		_ = os.Chmod(tmp.Name(), 0o644)
+	// Created 0600 while unverified; published with publishedMode.
+	if err := os.Chmod(tmp.Name(), publishedMode(dest)); err != nil {
+		return err
 	}
 	return os.Rename(tmp.Name(), dest)
 }

@@ -52,3 +52,31 @@ func TestPrefixHasherOutOfOrderWrites(t *testing.T) {
 		t.Fatalf("frontier %d of %d, %d intervals pending", p.frontier, len(data), len(p.byStart))
 	}
 }
+
+// rereadSHA256 hashes what is on disk, from the start, whatever the
+// file's offset.
+func TestRereadSHA256(t *testing.T) {
+	data := make([]byte, 3*restoreHashChunk+5)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(data)
+	if got, err := rereadSHA256(t.Context(), f); err != nil || got != hex.EncodeToString(want[:]) {
+		t.Fatalf("reread: %s, %v; want %x", got, err, want)
+	}
+	data[restoreHashChunk] ^= 1
+	if _, err := f.WriteAt(data[restoreHashChunk:restoreHashChunk+1], restoreHashChunk); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := rereadSHA256(t.Context(), f); got == hex.EncodeToString(want[:]) {
+		t.Fatal("a changed byte on disk went unnoticed")
+	}
+}

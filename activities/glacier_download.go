@@ -124,15 +124,19 @@ func (a *Glacier) fetch(ctx context.Context, in DownloadRangeInput, skip int64) 
 // rangeToFile writes at the range's offset in the partial file. Unless
 // in.Fsync, nothing waits for the disk (a sync per range costs half the
 // throughput): the range is reported with the host's boot id, and the
-// finish re-checks ranges written before a reboot. A resumed attempt first
+// finish re-checks ranges written before a reboot. The partial file must
+// exist and have the identity it was prepared with (it is never created
+// here: a file re-created on a replaced disk would take the range while
+// the ranges recorded before are gone); otherwise the range fails with a
+// DestinationReplaced error and the workflow starts the file over. A
+// resumed attempt first
 // checks that the bytes its heartbeat claims are really in the file (they
 // are not after an OS crash), then fetches the rest and checks the whole
 // range against the tree hash Glacier sent the first attempt.
 func (a *Glacier) rangeToFile(ctx context.Context, in DownloadRangeInput, prog RangeProgress) (RangePart, error) {
-	// O_CREATE: after a reboot the prepared (sparse, unsynced) file may be gone.
-	f, err := os.OpenFile(in.Prepared.PartialPath(), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openPartialForWrite(in.Prepared.PartialPath(), in.Prepared.Identity)
 	if err != nil {
-		return RangePart{}, fmt.Errorf("destination: %w", err)
+		return RangePart{}, err
 	}
 	defer f.Close()
 	leaves := make([][]byte, 0, in.Range.Len()/treehash.ChunkSize+1)

@@ -22,6 +22,8 @@ type CopyAPI interface {
 	manager.UploadAPIClient
 	UploadPartCopy(context.Context, *s3.UploadPartCopyInput, ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error)
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	// HeadObject checks the object a completed upload made.
+	HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 }
 
 // PartCopy is one copy of an object too large for CopyObject.
@@ -135,10 +137,14 @@ func partCopy(ctx context.Context, c CopyAPI, p PartCopy) (int64, error) {
 		prog.Done = last + 1
 		activity.RecordHeartbeat(ctx, prog)
 	}
-	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(p.DestBucket), Key: aws.String(p.DestKey),
-		UploadId: up.UploadId, MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+	done, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(p.DestBucket), Key: aws.String(p.DestKey),
+		UploadId: up.UploadId, MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts}})
+	if err != nil {
 		abortUpload(ctx, c, p.DestBucket, p.DestKey, aws.ToString(up.UploadId))
 		return 0, Classify("S3 CompleteMultipartUpload "+p.dest(), err)
+	}
+	if err := checkCompleted(ctx, c, p.DestBucket, p.DestKey, done, len(parts), size); err != nil {
+		return 0, err
 	}
 	return size, nil
 }

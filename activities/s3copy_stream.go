@@ -42,13 +42,18 @@ func streamCopy(ctx context.Context, c CopyAPI, p PartCopy) (int64, error) {
 	put := &s3.PutObjectInput{Bucket: cu.Bucket, Key: cu.Key, Body: body, ContentType: cu.ContentType, ContentEncoding: cu.ContentEncoding,
 		ContentDisposition: cu.ContentDisposition, ContentLanguage: cu.ContentLanguage, CacheControl: cu.CacheControl, Metadata: cu.Metadata}
 	u := manager.NewUploader(c, func(u *manager.Uploader) { u.PartSize, u.Concurrency = partSize, concurrency })
-	if _, err := u.Upload(ctx, put); err != nil {
+	up, err := u.Upload(ctx, put)
+	if err != nil {
 		var failed manager.MultiUploadFailure
 		if errors.As(err, &failed) && ctx.Err() != nil {
 			// The manager's abort used the cancelled context.
 			abortUpload(ctx, c, p.DestBucket, p.DestKey, failed.UploadID())
 		}
 		return 0, Classify("S3 multipart copy "+p.src()+" → "+p.dest(), err)
+	}
+	if err := checkCompleted(ctx, c, p.DestBucket, p.DestKey, &s3.CompleteMultipartUploadOutput{ETag: up.ETag, VersionId: up.VersionID},
+		len(up.CompletedParts), body.n); err != nil {
+		return 0, err
 	}
 	return body.n, nil
 }

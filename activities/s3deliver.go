@@ -94,12 +94,15 @@ func (a *S3) DeliverObject(ctx context.Context, in DeliverObjectInput) (FinishRe
 }
 
 // DownloadProgress is the heartbeat of a download to a file: the bytes
-// written to the partial file, and the ETag of the object they are of. A
-// retry resumes with a ranged GET conditional on that ETag, so the file
-// never mixes two versions of the object.
+// written to the partial file, the ETag of the object they are of, and the
+// partial file's identity token. A retry resumes with a ranged GET
+// conditional on that ETag, so the file never mixes two versions of the
+// object, and only into the same partial file (one re-created on a
+// replaced disk has another token or none): otherwise it starts over.
 type DownloadProgress struct {
 	Done int64  `json:"done"`
 	ETag string `json:"etag"`
+	ID   string `json:"id,omitempty"`
 }
 
 func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.Location, src string) (FinishResult, error) {
@@ -116,14 +119,11 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 		return FinishResult{}, BadInput("destination: %v", err)
 	}
 	partial := dest.Path + PartialSuffix
-	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE, 0o644)
+	f, err := resumePartial(partial, &prog)
 	if err != nil {
-		return FinishResult{}, BadInput("destination: %v", err)
+		return FinishResult{}, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || fi.Size() < prog.Done {
-		prog = DownloadProgress{} // the partial file is not what the heartbeat describes
-	}
 	out, done, err := a.getFrom(ctx, in, src, prog)
 	if err != nil {
 		return FinishResult{}, err
@@ -150,7 +150,7 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 				if err := f.Sync(); err != nil {
 					return FinishResult{}, err
 				}
-				activity.RecordHeartbeat(ctx, DownloadProgress{Done: done, ETag: etag})
+				activity.RecordHeartbeat(ctx, DownloadProgress{Done: done, ETag: etag, ID: prog.ID})
 				last = time.Now()
 			}
 		}
@@ -167,10 +167,44 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 	if err := f.Sync(); err != nil {
 		return FinishResult{}, err
 	}
-	if err := os.Rename(partial, dest.Path); err != nil {
+	if err := checkIdentity(partial, prog.ID); err != nil {
+		return FinishResult{}, err
+	}
+	if err := publishFile(partial, dest.Path, false); err != nil {
 		return FinishResult{}, err
 	}
 	return FinishResult{Location: dest.String(), Bytes: done}, nil
+}
+
+// resumePartial opens the partial file of a download for the heartbeat
+// prog: the same file (present, with prog's identity, at least prog.Done
+// bytes long) to resume in, or else a new one (mode 0600, new identity,
+// prog reset to start over).
+func resumePartial(partial string, prog *DownloadProgress) (*os.File, error) {
+	if prog.Done > 0 && prog.ID != "" {
+		f, err := openPartialForWrite(partial, prog.ID)
+		if err == nil {
+			if fi, err := f.Stat(); err == nil && fi.Size() >= prog.Done {
+				return f, nil
+			}
+			f.Close()
+		} else if !IsDestinationReplaced(err) {
+			return nil, err
+		}
+	}
+	*prog = DownloadProgress{}
+	if err := os.Remove(partial); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, BadInput("destination: %v", err)
+	}
+	f, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE|os.O_EXCL, partialMode)
+	if err != nil {
+		return nil, BadInput("destination: %v", err)
+	}
+	if prog.ID, err = newIdentity(partial); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("destination identity: %w", err)
+	}
+	return f, nil
 }
 
 // getFrom GETs the object from prog.Done on (If-Match prog.ETag), or whole

@@ -375,6 +375,7 @@ func TestDeliverObjectToFileResumes(t *testing.T) {
 	etag := put(data)
 	dir := t.TempDir()
 	const half = 1<<20 + 7
+	const token = "partial-file-identity"
 
 	// deliver runs DeliverObject to dest, the partial file holding partial
 	// and the heartbeat details prog (none when nil).
@@ -383,6 +384,9 @@ func TestDeliverObjectToFileResumes(t *testing.T) {
 		path := filepath.Join(dir, dest)
 		if partial != nil {
 			if err := os.WriteFile(path+activities.PartialSuffix, partial, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path+activities.PartialSuffix+activities.IdentitySuffix, []byte(token), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -432,7 +436,7 @@ func TestDeliverObjectToFileResumes(t *testing.T) {
 
 	// A resume: the rest of the object, on condition of its ETag. (The
 	// partial file's bytes are kept: the result shows the resume used them.)
-	got, err = deliver("resumed.bin", data[:half], activities.DownloadProgress{Done: half, ETag: etag}, len(data))
+	got, err = deliver("resumed.bin", data[:half], activities.DownloadProgress{Done: half, ETag: etag, ID: token}, len(data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,12 +444,21 @@ func TestDeliverObjectToFileResumes(t *testing.T) {
 
 	// Range ignored: the 200's whole object is written from the start.
 	rec.ignoreRange.Store(true)
-	got, err = deliver("norange.bin", data[:half], activities.DownloadProgress{Done: half, ETag: etag}, len(data))
+	got, err = deliver("norange.bin", data[:half], activities.DownloadProgress{Done: half, ETag: etag, ID: token}, len(data))
 	rec.ignoreRange.Store(false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	check("range ignored", got, data, rec.take(), fmt.Sprintf(`range="bytes=%d-" if-match=true → 200`, half))
+
+	// The partial file was re-created since the heartbeat (a new disk, here
+	// zeros of the right length): its token is not the heartbeat's, so the
+	// bytes are not the ones the heartbeat counted; start over.
+	got, err = deliver("replaced.bin", make([]byte, half), activities.DownloadProgress{Done: half, ETag: etag, ID: "another-file"}, len(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("replaced partial file", got, data, rec.take(), whole)
 
 	// Heartbeats without an ETag (a plain count, as before) start over.
 	got, err = deliver("oldbeat.bin", data[:half], int64(half), len(data))
@@ -456,7 +469,7 @@ func TestDeliverObjectToFileResumes(t *testing.T) {
 
 	// Offset at the end (the attempt died before the rename): S3 answers
 	// 416 to the range; the download starts over.
-	got, err = deliver("atend.bin", data, activities.DownloadProgress{Done: int64(len(data)), ETag: etag}, len(data))
+	got, err = deliver("atend.bin", data, activities.DownloadProgress{Done: int64(len(data)), ETag: etag, ID: token}, len(data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,7 +485,7 @@ func TestDeliverObjectToFileResumes(t *testing.T) {
 	if etag2 == etag {
 		t.Fatal("same ETag for different contents")
 	}
-	got, err = deliver("changed.bin", data[:half], activities.DownloadProgress{Done: half, ETag: etag}, len(data))
+	got, err = deliver("changed.bin", data[:half], activities.DownloadProgress{Done: half, ETag: etag, ID: token}, len(data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +494,7 @@ func TestDeliverObjectToFileResumes(t *testing.T) {
 	// Replaced by an object of another size: not what the restore saw,
 	// and no retry can change that.
 	put(data[:half])
-	_, err = deliver("shrunk.bin", data[:half], activities.DownloadProgress{Done: half, ETag: etag}, len(data))
+	_, err = deliver("shrunk.bin", data[:half], activities.DownloadProgress{Done: half, ETag: etag, ID: token}, len(data))
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeObjectChanged || !appErr.NonRetryable() || !strings.Contains(err.Error(), "changed since its restore") {
 		t.Errorf("shrunk: error %v, want non-retryable %s", err, activities.ErrTypeObjectChanged)

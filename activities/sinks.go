@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/internal/treehash"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // S3TransferAPI is the part of the S3 client that destinations use.
@@ -30,6 +30,7 @@ type S3TransferAPI interface {
 	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 	ListMultipartUploads(context.Context, *s3.ListMultipartUploadsInput, ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
+	HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 }
 
 // Sinks writes downloaded data to its destination: a file on the worker
@@ -52,6 +53,9 @@ type Prepared struct {
 	UploadID string `json:"uploadId,omitempty"`
 	// Partial is the file being written (see PartialPath).
 	Partial string `json:"partial,omitempty"`
+	// Identity is the partial file's token (see newIdentity): range writes
+	// and the finish refuse a file with another one.
+	Identity string `json:"identity,omitempty"`
 }
 
 // PartialPath is the file a file destination is written to until it is
@@ -81,8 +85,9 @@ func partialFor(dest, owner string) string {
 	return dest + "." + hex.EncodeToString(sum[:4]) + PartialSuffix
 }
 
-// PrepareDestination creates the partial file (kept if it already has the
-// right size, so a retried workflow resumes) or starts the multipart upload.
+// PrepareDestination creates the partial file (mode 0600) with a new
+// identity token, or starts the multipart upload. Ranges recorded before
+// are never trusted in a file prepared again: it has another identity.
 func (a *Sinks) PrepareDestination(ctx context.Context, in PrepareInput) (Prepared, error) {
 	dest, err := location.Parse(in.Dest)
 	if err != nil {
@@ -97,12 +102,22 @@ func (a *Sinks) PrepareDestination(ctx context.Context, in PrepareInput) (Prepar
 		if in.Owner != "" {
 			p.Partial = partialFor(dest.Path, in.Owner)
 		}
-		f, err := os.OpenFile(p.PartialPath(), os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := os.OpenFile(p.PartialPath(), os.O_RDWR|os.O_CREATE, partialMode)
 		if err != nil {
 			return p, temporal.NewNonRetryableApplicationError("destination: "+err.Error(), ErrTypeBadInput, err)
 		}
 		defer f.Close()
+		if err := f.Chmod(partialMode); err != nil { // a file left by an older worker
+			return p, fmt.Errorf("destination: %w", err)
+		}
 		if err := f.Truncate(in.Size); err != nil {
+			return p, fmt.Errorf("destination: %w", err)
+		}
+		if p.Identity, err = newIdentity(p.PartialPath()); err != nil {
+			return p, fmt.Errorf("destination identity: %w", err)
+		}
+		// The file and its token survive a reboot: ranges never create it.
+		if err := syncPath(filepath.Dir(dest.Path)); err != nil {
 			return p, fmt.Errorf("destination: %w", err)
 		}
 		return p, nil
@@ -142,6 +157,10 @@ type FinishInput struct {
 	// Batches replace Parts for an output delivered in batches (large
 	// archives); a RangesLost error then lists batch numbers.
 	Batches []BatchSummary `json:"batches,omitempty"`
+	// Verify is flowdata.VerifyFull to re-read every byte of a file
+	// destination before it is published ("" or VerifyCheap re-reads only
+	// ranges written before the host restarted).
+	Verify string `json:"verify,omitempty"`
 }
 
 // FinishResult describes the delivered output.
@@ -153,9 +172,13 @@ type FinishResult struct {
 
 // FinishDestination verifies and publishes the output: the ranges' tree
 // hashes (each checked against Glacier's as it was written) must combine
-// into the whole output's. A file is then renamed from its partial name, so
-// nothing unverified ever appears at the destination path; an S3
-// multipart upload is completed.
+// into the whole output's. A file must still be the one prepared (its
+// identity) and of the output's size; ranges written before the host
+// restarted (every range with Verify full) are re-read, heartbeating, and
+// lost ones reported in a RangesLost error. The file is then renamed from
+// its partial name, so nothing unverified ever appears at the destination
+// path. An S3 multipart upload is completed and the object's size and part
+// count checked.
 func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishResult, error) {
 	if len(in.Batches) > 0 {
 		return a.finishBatches(ctx, in)
@@ -176,12 +199,18 @@ func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishRe
 	switch p.Dest.Scheme {
 	case location.File:
 		partial := p.PartialPath()
-		if err := checkRebootedRanges(partial, parts); err != nil {
+		spans := make([]span, len(parts))
+		var off int64
+		for i, part := range parts {
+			spans[i] = span{N: part.Index, Offset: off, Bytes: part.Bytes, Hash: part.TreeHash, Boot: part.Boot}
+			off += part.Bytes
+		}
+		if err := checkSpans(ctx, p, spans, in.Verify == flowdata.VerifyFull, "range(s)"); err != nil {
 			return FinishResult{}, err
 		}
 		if !aligned {
 			var err error
-			if sum, _, err = treehash.File(partial); err != nil {
+			if sum, err = fileTreeHash(ctx, partial); err != nil {
 				return FinishResult{}, fmt.Errorf("finish: %w", err)
 			}
 		}
@@ -199,11 +228,8 @@ func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishRe
 		for _, part := range parts {
 			completed = append(completed, s3types.CompletedPart{PartNumber: aws.Int32(int32(part.Index + 1)), ETag: aws.String(part.ETag)})
 		}
-		_, err := a.S3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-			Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key), UploadId: aws.String(p.UploadID),
-			MultipartUpload: &s3types.CompletedMultipartUpload{Parts: completed}})
-		if err != nil {
-			return FinishResult{}, Classify("S3 CompleteMultipartUpload "+p.Dest.String(), err)
+		if err := completeUpload(ctx, a.S3, p, completed, total); err != nil {
+			return FinishResult{}, err
 		}
 	default:
 		return FinishResult{}, BadInput("destination %s not supported", p.Dest)
@@ -239,6 +265,9 @@ func (a *Sinks) AbortDestination(ctx context.Context, p Prepared) (AbortResult, 
 		case err == nil:
 			res.Removed = append(res.Removed, "partial file "+p.PartialPath())
 		case !errors.Is(err, os.ErrNotExist):
+			return res, err
+		}
+		if err := removeIdentity(p.PartialPath()); err != nil {
 			return res, err
 		}
 	case location.S3:
@@ -319,45 +348,6 @@ var BootID = sync.OnceValue(func() string {
 	return strings.TrimSpace(string(b))
 })
 
-// checkRebootedRanges finds the ranges of the partial file that may not
-// have survived a restart of the host: those beyond the file's end (it may
-// even be gone) and those written under another boot whose bytes no longer
-// have their tree hash. It returns a RangesLost error listing them.
-func checkRebootedRanges(path string, parts []RangePart) error {
-	f, size, err := openPartial(path)
-	if err != nil {
-		return err
-	}
-	if f != nil {
-		defer f.Close()
-	}
-	boot := BootID()
-	var lost []int
-	off := int64(0)
-	for _, part := range parts {
-		start := off
-		off += part.Bytes
-		switch {
-		case off > size:
-			lost = append(lost, part.Index)
-		case boot != "" && part.Boot == boot:
-		default:
-			h := treehash.New()
-			if _, err := io.Copy(h, io.NewSectionReader(f, start, part.Bytes)); err != nil {
-				return fmt.Errorf("re-reading range %d: %w", part.Index, err)
-			}
-			if h.Hex() != part.TreeHash {
-				lost = append(lost, part.Index)
-			}
-		}
-	}
-	if len(lost) == 0 {
-		return nil
-	}
-	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%d range(s) of %s were lost when the host restarted: %v", len(lost), path, lost),
-		ErrTypeRangesLost, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{lost}})
-}
-
 // publishFile renames the verified partial file to its destination; with
 // fsync, the file is made durable first and the rename after, so a crash
 // never leaves a short or empty file at the destination path.
@@ -367,7 +357,15 @@ func publishFile(partial, dest string, fsync bool) error {
 			return err
 		}
 	}
+	// The partial file is 0600 while unverified; the output gets the mode
+	// of the file it replaces, or 0644.
+	if err := os.Chmod(partial, publishedMode(dest)); err != nil {
+		return err
+	}
 	if err := os.Rename(partial, dest); err != nil {
+		return err
+	}
+	if err := removeIdentity(partial); err != nil {
 		return err
 	}
 	if fsync {

@@ -4,15 +4,13 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/internal/treehash"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // BatchSummary is a run of consecutive ranges delivered by one batch of a
@@ -59,9 +57,9 @@ func SummarizeBatch(offset int64, parts []RangePart) BatchSummary {
 
 // finishBatches is FinishDestination for an output delivered in batches:
 // the batch hashes combine into the output's, a file's batches written
-// under another boot are re-read (lost ones are reported by batch number
-// in a RangesLost error), and an S3 upload is completed from the batches'
-// ETags.
+// under another boot (every batch with Verify full) are re-read (lost
+// ones are reported by batch number in a RangesLost error), and an S3
+// upload is completed from the batches' ETags and checked.
 func (a *Sinks) finishBatches(ctx context.Context, in FinishInput) (FinishResult, error) {
 	p := in.Prepared
 	leaves := make([][]byte, 0, len(in.Batches))
@@ -74,7 +72,11 @@ func (a *Sinks) finishBatches(ctx context.Context, in FinishInput) (FinishResult
 	switch p.Dest.Scheme {
 	case location.File:
 		partial := p.PartialPath()
-		if err := checkRebootedBatches(partial, in.Batches); err != nil {
+		spans := make([]span, len(in.Batches))
+		for n, b := range in.Batches {
+			spans[n] = span{N: n, Offset: b.Offset, Bytes: b.Bytes, Hash: b.TreeHash, Boot: b.Boot}
+		}
+		if err := checkSpans(ctx, p, spans, in.Verify == flowdata.VerifyFull, "batch(es)"); err != nil {
 			return FinishResult{}, err
 		}
 		if err := matchTreeHash(sum, in.TreeHash); err != nil {
@@ -93,48 +95,11 @@ func (a *Sinks) finishBatches(ctx context.Context, in FinishInput) (FinishResult
 				completed = append(completed, s3types.CompletedPart{PartNumber: aws.Int32(int32(b.First + i + 1)), ETag: aws.String(etag)})
 			}
 		}
-		if _, err := a.S3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-			Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key), UploadId: aws.String(p.UploadID),
-			MultipartUpload: &s3types.CompletedMultipartUpload{Parts: completed}}); err != nil {
-			return FinishResult{}, Classify("S3 CompleteMultipartUpload "+p.Dest.String(), err)
+		if err := completeUpload(ctx, a.S3, p, completed, total); err != nil {
+			return FinishResult{}, err
 		}
 	default:
 		return FinishResult{}, BadInput("destination %s not supported", p.Dest)
 	}
 	return FinishResult{Location: p.Dest.String(), Bytes: total, TreeHash: sum}, nil
-}
-
-// checkRebootedBatches re-reads the batches not written under this boot
-// and returns a RangesLost error listing the batch numbers (positions in
-// batches) whose bytes are gone or changed.
-func checkRebootedBatches(path string, batches []BatchSummary) error {
-	f, size, err := openPartial(path)
-	if err != nil {
-		return err
-	}
-	if f != nil {
-		defer f.Close()
-	}
-	boot := BootID()
-	var lost []int
-	for n, b := range batches {
-		switch {
-		case b.Offset+b.Bytes > size:
-			lost = append(lost, n)
-		case boot != "" && b.Boot == boot:
-		default:
-			h := treehash.New()
-			if _, err := io.Copy(h, io.NewSectionReader(f, b.Offset, b.Bytes)); err != nil {
-				return fmt.Errorf("re-reading batch %d: %w", n, err)
-			}
-			if h.Hex() != b.TreeHash {
-				lost = append(lost, n)
-			}
-		}
-	}
-	if len(lost) == 0 {
-		return nil
-	}
-	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%d batch(es) of %s were lost when the host restarted: %v", len(lost), path, lost),
-		ErrTypeRangesLost, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{lost}})
 }

@@ -170,6 +170,7 @@ when verified, a directory is extracted beside it and swapped in, an http body i
 	f.StringVar(&in.To, "to", "", "file:///abs/path, dir:/abs/path or http(s)://... (required)")
 	f.StringVar(&in.Method, "method", "", "http destinations: PUT (default) or POST")
 	f.StringVar(&in.Host, "host", "", "file/dir destinations: the worker host to write on (default: the host of file://HOST/path, else any one, named in the result)")
+	f.StringVar(&in.Verify, "verify", "", "file destinations: full re-reads the restored file from disk and checks its SHA-256 again before it replaces the destination")
 	f.StringVar(&in.AlertWebhookEnv, "alert-webhook-env", "", "worker env var holding the Slack webhook for alerts")
 	f.BoolVar(&skipEnv, "skip-env-check", false, "do not check here that the auth env vars are set")
 	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing progress")

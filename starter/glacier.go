@@ -142,6 +142,7 @@ Ctrl-C detaches without cancelling.`,
 	f.Int64Var(&o.chunkMiB, "chunk-size", 0, "download range size in MiB, a power of two (default 64 for a file; for S3 sized to fit 10,000 parts of at least 8 MiB)")
 	f.IntVar(&o.in.Parallel, "parallel", workflows.DefaultGlacierParallel, "ranges downloaded at once")
 	f.BoolVar(&o.in.Fsync, "fsync", false, "file destination: sync every range and the finished file to disk before counting them done (slower; see BENCHMARKS.md)")
+	f.StringVar(&o.in.Verify, "verify", "", "file destination: full re-reads the finished file from disk and checks its tree hash before publishing it (default cheap: size, identity and each range's hash as written; see BENCHMARKS.md)")
 	f.StringVar(&o.in.SNSTopic, "sns-topic", "", "SNS topic ARN for this job's notification (default: the vault's)")
 	f.StringVar(&o.in.AlertWebhookEnv, "alert-webhook-env", "", "worker env var holding a Slack webhook URL for expiry warnings")
 	f.BoolVar(&o.wait, "wait", false, "wait for the outcome, showing progress")
@@ -172,6 +173,9 @@ func (o *retrieveOptions) validate() error {
 	}
 	if err := checkWaitFlags(o.deadline, o.pollEvery); err != nil {
 		return err
+	}
+	if err := flowdata.CheckVerify(in.Verify); err != nil {
+		return cli.Usagef("--%v", err)
 	}
 	if in.ByteRange != "" {
 		r, err := activities.ParseByteRange(in.ByteRange)

@@ -71,6 +71,11 @@ type GlacierRetrieveInput struct {
 	// re-checking the ranges; with it, expect about half the throughput on
 	// a typical disk (see BENCHMARKS.md).
 	Fsync bool `json:"fsync,omitempty"`
+	// Verify is flowdata.VerifyFull to re-read a file destination from
+	// disk and check its tree hash before it is published (see
+	// BENCHMARKS.md for the cost); "" checks size, identity and the ranges'
+	// hashes as they were written.
+	Verify string `json:"verify,omitempty"`
 	// SNSTopic for this job's notification; empty uses the vault's.
 	SNSTopic string `json:"snsTopic,omitempty"`
 	// AlertWebhookEnv, when set, names the worker env var of a Slack

@@ -161,23 +161,37 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 		}
 	}
 	st.SetPhase(PhaseDownloading)
-	finishOpts := ShortCallOptions()
-	finishOpts.StartToCloseTimeout = 30 * time.Minute
+	finishOpts := finishOptions()
 	for round := 1; ; round++ {
-		fi := activities.FinishInput{Prepared: *d.prep, TreeHash: js.TreeHash, Fsync: in.Fsync}
+		var err error
 		if d.batches != nil {
-			if err := d.fetchBatches(ctx, st, in, job, js); err != nil {
-				return activities.FinishResult{}, err
-			}
-			fi.Batches = d.batches
+			err = d.fetchBatches(ctx, st, in, job, js)
 		} else {
-			if err := d.fetchMissing(ctx, st, in, job, js); err != nil {
+			err = d.fetchMissing(ctx, st, in, job, js)
+		}
+		if err != nil {
+			if round == maxLostRounds {
 				return activities.FinishResult{}, err
 			}
-			fi.Parts = d.parts
+			if again, serr := d.startOver(ctx, st, js, err); serr != nil {
+				return activities.FinishResult{}, serr
+			} else if !again {
+				return activities.FinishResult{}, err
+			}
+			continue
 		}
+		// Prepared is read after the fetch: a start over replaces it.
+		fi := activities.FinishInput{Prepared: *d.prep, TreeHash: js.TreeHash, Fsync: in.Fsync, Verify: in.Verify,
+			Parts: d.parts, Batches: d.batches}
 		var fin activities.FinishResult
-		err := d.call(ctx, st, summarized(finishOpts, "finish "+redactSource(fi.Prepared.Dest.String())), activities.FinishDestinationName, &fin, fi)
+		err = d.call(ctx, st, summarized(finishOpts, "finish "+redactSource(fi.Prepared.Dest.String())), activities.FinishDestinationName, &fin, fi)
+		if err != nil && round < maxLostRounds {
+			if again, serr := d.startOver(ctx, st, js, err); serr != nil {
+				return fin, serr
+			} else if again {
+				continue
+			}
+		}
 		var lost []int
 		var appErr *temporal.ApplicationError
 		if err == nil || round == maxLostRounds || !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeRangesLost ||

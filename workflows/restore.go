@@ -69,7 +69,7 @@ func RestoreWorkflow(ctx workflow.Context, in flowdata.RestoreInput) (flowdata.R
 		s.BytesTotal = obj.Size
 		s.Details = map[string]string{"key": "s3://" + obj.Bucket + "/" + obj.Key, "sha256": obj.SHA256}
 	})
-	rin := activities.RestoreStreamInput{Object: obj, To: in.To, Auth: in.Auth, Method: in.Method}
+	rin := activities.RestoreStreamInput{Object: obj, To: in.To, Auth: in.Auth, Method: in.Method, Verify: in.Verify}
 	var out activities.RestoreStreamResult
 	opts := TransferOptions()
 	opts.WaitForCancellation = true

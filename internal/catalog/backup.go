@@ -121,6 +121,12 @@ func ValidateRestore(in flowdata.RestoreInput, getenv func(string) string) error
 	if in.Auth != nil && to.Scheme != location.HTTP && to.Scheme != location.HTTPS {
 		return fmt.Errorf("auth applies to http(s) destinations only")
 	}
+	if err := flowdata.CheckVerify(in.Verify); err != nil {
+		return err
+	}
+	if in.Verify == flowdata.VerifyFull && to.Scheme != location.File {
+		return fmt.Errorf("verify full applies to file:// destinations only")
+	}
 	return checkAuthEnv(in.Auth, getenv)
 }
 

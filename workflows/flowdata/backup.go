@@ -123,6 +123,10 @@ type RestoreInput struct {
 	// HostWait bounds how long the run waits for that host's worker
 	// (0: 24h); then it fails with HostUnavailable.
 	HostWait Duration `json:"hostWait,omitempty" yaml:"hostWait,omitempty"`
+	// Verify is VerifyFull to re-read a file destination from disk and
+	// check its SHA-256 again before it replaces the file ("" checks the
+	// SHA-256 as the file is written).
+	Verify string `json:"verify,omitempty" yaml:"verify,omitempty"`
 	// AlertWebhookEnv names the env var of the Slack webhook for failure
 	// alerts (empty: the default one).
 	AlertWebhookEnv string `json:"alertWebhookEnv,omitempty" yaml:"alertWebhookEnv,omitempty"`

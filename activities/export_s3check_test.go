@@ -1,0 +1,4 @@
+package activities
+
+// CheckCompleted exposes checkCompleted to the tests.
+var CheckCompleted = checkCompleted
