@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -15,6 +14,11 @@ const (
 	ErrTypeBadInput         = "BadInput"
 	ErrTypeChecksumMismatch = "ChecksumMismatch"
 	ErrTypeConfig           = "Config"
+	// ErrTypeLocalPermanent: a worker host's file system refused an
+	// operation in a way retrying cannot fix (read-only file system,
+	// permission denied, not a directory, is a directory, name too long).
+	// An operator must change the host or the path; see classifyLocal.
+	ErrTypeLocalPermanent = "LocalPermanent"
 	// ErrTypeRangesLost: ranges of a file destination did not survive a
 	// reboot of the worker host; the error's details list their indexes.
 	ErrTypeRangesLost = "RangesLost"
@@ -24,51 +28,49 @@ const (
 	ErrTypeObjectChanged = "ObjectChanged"
 )
 
-// notFoundCodes, accessCodes and badInputCodes classify AWS error codes
-// that retrying cannot fix.
-var (
-	notFoundCodes = map[string]bool{
-		"NoSuchBucket": true, "NoSuchKey": true, "NotFound": true, "NoSuchUpload": true,
-		"ResourceNotFoundException": true, "QueueDoesNotExist": true,
-		"AWS.SimpleQueueService.NonExistentQueue": true,
-	}
-	accessCodes = map[string]bool{
-		"AccessDenied": true, "AccessDeniedException": true, "Forbidden": true,
-		"InvalidAccessKeyId": true, "SignatureDoesNotMatch": true, "AuthorizationError": true,
-		"UnrecognizedClientException": true, "InvalidClientTokenId": true,
-	}
-	badInputCodes = map[string]bool{
-		"InvalidParameterValueException": true, "MissingParameterValueException": true,
-		"InvalidParameterValue": true, "InvalidParameter": true, "InvalidBucketName": true,
-		"InvalidArgument": true, "InvalidRange": true, "InvalidObjectState": true,
-		"ValidationError": true, "InvalidAttributeName": true,
-		// S3's answer to requests it will never accept as sent, e.g. a
-		// CopyObject of more than 5 GiB.
-		"InvalidRequest": true,
-	}
-)
-
-// Classify wraps err for return from an activity: AWS errors that retrying
-// cannot fix become non-retryable application errors with a stable type;
-// everything else (throttling, 5xx, network) is returned unchanged so the
-// retry policy applies. op names the failed call for the message.
+// Classify wraps err for return from an activity: errors that retrying
+// cannot fix (cloud 4xx other than timeouts and throttling, permanent
+// gRPC codes, local EROFS/EACCES/...; errors_classify.go) become
+// non-retryable application errors with a stable type; everything else
+// (throttling, 5xx, network, ENOSPC, EIO) is returned wrapped, so the
+// retry policy applies. op names the failed call and what it acted on
+// for the message ("Glacier InitiateJob demo-vault"). Activities whose
+// errors do not pass through Classify are classified by the worker's
+// ClassifyInterceptor when they return.
 func Classify(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		code := api.ErrorCode()
-		switch {
-		case notFoundCodes[code]:
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s", op, api.ErrorMessage()), ErrTypeNotFound, err)
-		case accessCodes[code]:
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s: %s", op, code, api.ErrorMessage()), ErrTypeAccessDenied, err)
-		case badInputCodes[code]:
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s: %s", op, code, api.ErrorMessage()), ErrTypeBadInput, err)
-		}
+	if c, ok := classify(err); ok {
+		return temporal.NewNonRetryableApplicationError(op+": "+c.message, c.errType, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// ClassifyReturned is the classification of an error an activity returned
+// as it is (the worker's ClassifyInterceptor applies it to every
+// activity): an error Classify would make permanent becomes a
+// non-retryable application error whose message is err's own; Temporal
+// errors (application, canceled, timeout, panic) and anything transient
+// are returned unchanged.
+func ClassifyReturned(err error) error {
+	if err == nil || isTemporalError(err) {
+		return err
+	}
+	if c, ok := classify(err); ok {
+		return temporal.NewNonRetryableApplicationError(err.Error(), c.errType, err)
+	}
+	return err
+}
+
+// isTemporalError tells whether err already carries Temporal's own
+// retry semantics.
+func isTemporalError(err error) bool {
+	var appErr *temporal.ApplicationError
+	var canceled *temporal.CanceledError
+	var timeout *temporal.TimeoutError
+	var panicErr *temporal.PanicError
+	return errors.As(err, &appErr) || errors.As(err, &canceled) || errors.As(err, &timeout) || errors.As(err, &panicErr)
 }
 
 // BadInput returns a non-retryable BadInput error.

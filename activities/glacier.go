@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
 	"github.com/aws/aws-sdk-go-v2/service/glacier/types"
+	"github.com/aws/smithy-go"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -70,9 +73,33 @@ func (a *Glacier) InitiateJob(ctx context.Context, in InitiateJobInput) (flowdat
 	out, err := a.Client.InitiateJob(ctx, &glacier.InitiateJobInput{
 		AccountId: aws.String(in.Job.AccountID), VaultName: aws.String(in.Job.Vault), JobParameters: params})
 	if err != nil {
-		return flowdata.GlacierJobState{}, Classify("Glacier InitiateJob "+in.Job.Vault, err)
+		return flowdata.GlacierJobState{}, initiateError(in, err)
 	}
 	return flowdata.GlacierJobState{JobID: aws.ToString(out.JobId), StatusCode: "InProgress", Description: in.Description}, nil
+}
+
+// initiateError classifies a failed InitiateJob, naming what was not
+// found: "Glacier InitiateJob: archive … not found in vault demo-vault"
+// (Glacier answers ResourceNotFoundException for a missing vault and a
+// missing archive alike; its message tells which).
+func initiateError(in InitiateJobInput, err error) error {
+	const op = "Glacier InitiateJob"
+	c := Classify(op+" "+in.Job.Vault, err)
+	var appErr *temporal.ApplicationError
+	var api smithy.APIError
+	if !errors.As(c, &appErr) || appErr.Type() != ErrTypeNotFound || !errors.As(err, &api) {
+		return c
+	}
+	var what string
+	switch {
+	case strings.Contains(strings.ToLower(api.ErrorMessage()), "vault not found"):
+		what = "vault " + in.Job.Vault + " not found"
+	case in.ArchiveID != "":
+		what = "archive " + in.ArchiveID + " not found in vault " + in.Job.Vault
+	default:
+		return c
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s (%s)", op, what, api.ErrorMessage()), ErrTypeNotFound, err)
 }
 
 // findJob looks for a reusable job of this workflow in the vault.

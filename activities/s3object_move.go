@@ -91,17 +91,33 @@ func (a *S3Object) MoveObject(ctx context.Context, in MoveObjectInput) (MoveObje
 	case d == nil:
 		return MoveObjectResult{}, fmt.Errorf("copy %s not found after the copy", loc)
 	case aws.ToInt64(d.ContentLength) != aws.ToInt64(head.ContentLength):
-		return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("copy %s has %d bytes, source %d", loc,
-			aws.ToInt64(d.ContentLength), aws.ToInt64(head.ContentLength)), ErrTypeChecksumMismatch, nil)
+		return MoveObjectResult{}, a.discardCopy(ctx, in, d, fmt.Sprintf("copy %s has %d bytes, source %d", loc,
+			aws.ToInt64(d.ContentLength), aws.ToInt64(head.ContentLength)))
 	case !inParts && !strings.Contains(etag, "-") && unquote(aws.ToString(d.ETag)) != etag:
-		return MoveObjectResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("copy %s has ETag %s, source %s", loc,
-			unquote(aws.ToString(d.ETag)), etag), ErrTypeChecksumMismatch, nil)
+		return MoveObjectResult{}, a.discardCopy(ctx, in, d, fmt.Sprintf("copy %s has ETag %s, source %s", loc,
+			unquote(aws.ToString(d.ETag)), etag))
 	}
 	kept, err := a.deleteSource(ctx, o, etag)
 	if err != nil {
 		return MoveObjectResult{}, err
 	}
 	return MoveObjectResult{Location: loc, SourceKept: kept}, nil
+}
+
+// discardCopy deletes a copy that failed its check (only that version:
+// If-Match its ETag), so that no unverified copy stays beside the source,
+// and returns the ChecksumMismatch error msg describes, saying whether the
+// copy is gone.
+func (a *S3Object) discardCopy(ctx context.Context, in MoveObjectInput, d *s3.HeadObjectOutput, msg string) error {
+	_, err := a.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(in.DestBucket), Key: aws.String(in.DestKey),
+		IfMatch: aws.String(`"` + unquote(aws.ToString(d.ETag)) + `"`)})
+	if err != nil && !isNotFound(err) {
+		activity.GetLogger(ctx).Warn("the copy that failed its check was not deleted", "bucket", in.DestBucket, "key", in.DestKey, "error", err)
+		msg += "; the copy was not deleted: " + err.Error()
+	} else {
+		msg += "; the copy was deleted"
+	}
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypeChecksumMismatch, nil)
 }
 
 // copyObject copies the version head describes to the destination, with

@@ -234,8 +234,10 @@ func (a *app) queryLiveStatus(ctx context.Context, c client.Client, id, runID st
 }
 
 // mergeHeartbeats merges the heartbeat details of the pending activities
-// that heartbeat their progress into st.
+// that heartbeat their progress into st, and the attempt and last failure
+// of one that is retrying (mergeRetrying).
 func (a *app) mergeHeartbeats(st workflows.Status, pending []*workflowpb.PendingActivityInfo) workflows.Status {
+	st = mergeRetrying(st, pending)
 	dc := a.dataConverter
 	if dc == nil {
 		dc = converter.GetDefaultDataConverter()
@@ -249,6 +251,22 @@ func (a *app) mergeHeartbeats(st workflows.Status, pending []*workflowpb.Pending
 		if err := dc.FromPayloads(pa.GetHeartbeatDetails(), &p); err == nil {
 			st = st.MergeHeartbeat(name, p)
 		}
+	}
+	return st
+}
+
+// mergeRetrying shows in st the latest attempt and last failure of a
+// pending activity that is retrying, when the run's own status (which
+// the worker's failure reports keep) does not show a later one: a
+// transfer whose worker died (a heartbeat timeout) is never reported by
+// the worker, so `starter wait` would otherwise show no error at all.
+func mergeRetrying(st workflows.Status, pending []*workflowpb.PendingActivityInfo) workflows.Status {
+	for _, pa := range pending {
+		if pa.GetAttempt() <= 1 || pa.GetLastFailure() == nil || int(pa.GetAttempt()) <= st.Attempt {
+			continue
+		}
+		st.Attempt = int(pa.GetAttempt())
+		st.LastError = fmt.Sprintf("%s attempt %d: %s", pa.GetActivityType().GetName(), pa.GetAttempt()-1, cli.FailureMessage(pa.GetLastFailure()))
 	}
 	return st
 }

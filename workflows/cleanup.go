@@ -13,7 +13,7 @@ import (
 // partial file on its host, the open multipart upload), in a context that
 // survives the run's cancellation, and returns the run's error with what
 // was removed: a cancellation stays a cancellation (its details say it),
-// a failure keeps its type. A host that does not come back within
+// a failure keeps its type and its message, followed by the clean-up. A host that does not come back within
 // HostWaitTimeout is not waited for: the error then says what is left.
 func cleanUp(ctx workflow.Context, st *Tracker, host string, prep activities.Prepared, cause error) error {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
@@ -46,5 +46,7 @@ func cleanUp(ctx workflow.Context, st *Tracker, host string, prep activities.Pre
 	if errors.As(cause, &appErr) {
 		errType = appErr.Type()
 	}
-	return temporal.NewNonRetryableApplicationError("delivery failed; "+note, errType, cause)
+	// The cause leads: "Glacier InitiateJob: archive … not found in vault
+	// v; clean-up: …", not a generic "delivery failed" (#19).
+	return temporal.NewNonRetryableApplicationError(errorText(cause)+"; "+note, errType, cause)
 }

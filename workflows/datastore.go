@@ -163,6 +163,7 @@ func (r *datastoreRun) getOperation(ctx workflow.Context) error {
 	var op flowdata.DatastoreOp
 	opts := SlowPollOptions()
 	opts.ScheduleToCloseTimeout = max(r.start.Add(r.deadline).Sub(workflow.Now(ctx)), time.Minute)
+	opts.RetryPolicy.MaximumAttempts = 0 // bounded by the deadline instead
 	opts.Summary = "poll Datastore " + r.action + " operation"
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts),
 		activities.GetDatastoreOperationName, r.op.Name).Get(ctx, &op); err != nil {
@@ -266,6 +267,7 @@ func (r *datastoreRun) sendReport(ctx workflow.Context, res flowdata.DatastoreRe
 	r.st.SetPhase(PhaseReporting)
 	opts := ShortCallOptions()
 	opts.ScheduleToCloseTimeout = 24 * time.Hour
+	opts.RetryPolicy.MaximumAttempts = 0 // bounded by the day instead
 	opts.RetryPolicy.MaximumInterval = 5 * time.Minute
 	opts.Summary = "post Datastore " + r.action + " report to Slack"
 	info := workflow.GetInfo(ctx)

@@ -9,6 +9,23 @@ import (
 
 // Named activity-option presets. Flows pick one and adjust it rather than
 // spelling retry policies inline.
+//
+// No preset retries without bound: each has a maximum of attempts (a bound
+// on attempts rather than a schedule-to-close timeout, which would also cut
+// a long transfer or copy that keeps making progress). While an activity
+// keeps failing, its run shows the last error and attempt and posts one
+// warning at FailingAlertAttempts (tracker_failures.go); after the last
+// attempt the run fails and alerts (alerts.go).
+
+// Attempt limits of the presets. With their backoff, ShortCallAttempts
+// fail for about 15 minutes, SlowPollAttempts for about an hour,
+// TransferAttempts for about 45 minutes plus the attempts' own time (a
+// transfer resumes from its heartbeat, so a worker restart costs one).
+const (
+	ShortCallAttempts = 20
+	SlowPollAttempts  = 16
+	TransferAttempts  = 25
+)
 
 // ShortCallOptions suits a single quick cloud API call (HeadObject,
 // DescribeJob, SendMessage): short timeout, fast retries.
@@ -19,6 +36,7 @@ func ShortCallOptions() workflow.ActivityOptions {
 			InitialInterval:    time.Second,
 			BackoffCoefficient: 2,
 			MaximumInterval:    time.Minute,
+			MaximumAttempts:    ShortCallAttempts,
 		},
 	}
 }
@@ -33,6 +51,7 @@ func TransferOptions() workflow.ActivityOptions {
 			InitialInterval:    2 * time.Second,
 			BackoffCoefficient: 2,
 			MaximumInterval:    2 * time.Minute,
+			MaximumAttempts:    TransferAttempts,
 		},
 	}
 }
@@ -46,6 +65,7 @@ func SlowPollOptions() workflow.ActivityOptions {
 			InitialInterval:    5 * time.Second,
 			BackoffCoefficient: 2,
 			MaximumInterval:    5 * time.Minute,
+			MaximumAttempts:    SlowPollAttempts,
 		},
 	}
 }

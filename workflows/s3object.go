@@ -56,6 +56,9 @@ func S3ObjectWorkflow(ctx workflow.Context, in flowdata.S3ObjectInput) (S3Object
 	var chk activities.S3ObjectCheck
 	if err := workflow.ExecuteActivity(Summarized(short, "check "+objectURL(o)), activities.CheckObjectName, activities.S3ObjectCheckInput{
 		Object: o, Archive: p.Archive, DeadLetter: p.DeadLetter}).Get(ctx, &chk); err != nil {
+		if s3ObjectFailureVersion(ctx) >= 1 {
+			return deadLetter(ctx, st, o, p, stepError("check", err))
+		}
 		st.Fail(err)
 		return S3ObjectResult{}, err
 	}
@@ -98,6 +101,11 @@ func S3ObjectWorkflow(ctx workflow.Context, in flowdata.S3ObjectInput) (S3Object
 			// one has its own run.
 			return done(OutcomeSuperseded, "")
 		}
+		if s3ObjectFailureVersion(ctx) >= 1 {
+			// MoveObject removed a copy it could not verify: the object
+			// goes to the dead letter like a failed processing.
+			return deadLetter(ctx, st, o, p, stepError("archive", err))
+		}
 		st.Fail(err)
 		return S3ObjectResult{Outcome: OutcomeProcessed, Summary: out.Summary}, err
 	}
@@ -109,6 +117,18 @@ func S3ObjectWorkflow(ctx workflow.Context, in flowdata.S3ObjectInput) (S3Object
 	})
 	st.SetPhase(PhaseDone)
 	return S3ObjectResult{Outcome: OutcomeProcessed, Location: mv.Location, Summary: out.Summary, SourceKept: mv.SourceKept}, nil
+}
+
+// s3ObjectFailureChange is the workflow.GetVersion change ID of sending an
+// object whose check or archive move failed for good to the dead letter
+// (with the error, source removed, one alert) like a failed processing
+// (version 1); runs before it failed with the object left in place and
+// no alert.
+const s3ObjectFailureChange = "s3object-failure-dead-letter"
+
+// s3ObjectFailureVersion is the run's version of s3ObjectFailureChange.
+func s3ObjectFailureVersion(ctx workflow.Context) workflow.Version {
+	return workflow.GetVersion(ctx, s3ObjectFailureChange, workflow.DefaultVersion, 1)
 }
 
 // runProcessor runs the pipeline's processor with its retry policy. An exec
@@ -218,6 +238,17 @@ func deadLetter(ctx workflow.Context, st *Tracker, o flowdata.S3ObjectRef, p flo
 	}
 	st.Fail(err)
 	return S3ObjectResult{Outcome: OutcomeDeadLettered, Location: mv.Location}, err
+}
+
+// stepError is err, a failure of the run's step, with the step named in
+// its message and its type kept.
+func stepError(step string, err error) error {
+	errType := "S3ObjectFailed"
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() != "" {
+		errType = appErr.Type()
+	}
+	return temporal.NewNonRetryableApplicationError(step+": "+errorText(err), errType, err)
 }
 
 func isObjectChanged(err error) bool {

@@ -32,6 +32,10 @@ type s3ObjEnv struct {
 	check    activities.S3ObjectCheck
 	process  func(attempt int32) error
 	attempts int32
+	// checkErr fails the check.
+	checkErr error
+	// moveErr, when set, fails the moves it returns an error for.
+	moveErr func(activities.MoveObjectInput) error
 }
 
 func newS3ObjEnv(t *testing.T, check activities.S3ObjectCheck) *s3ObjEnv {
@@ -43,7 +47,7 @@ func newS3ObjEnv(t *testing.T, check activities.S3ObjectCheck) *s3ObjEnv {
 	(&activities.Host{Name: "h1"}).Register(e)
 	e.OnActivity(activities.CheckObjectName, mock.Anything, mock.Anything).Return(func(context.Context, activities.S3ObjectCheckInput) (activities.S3ObjectCheck, error) {
 		e.record("check", "")
-		return e.check, nil
+		return e.check, e.checkErr
 	})
 	run := func(ctx context.Context) (activities.JobOutput, error) {
 		e.mu.Lock()
@@ -80,6 +84,11 @@ func newS3ObjEnv(t *testing.T, check activities.S3ObjectCheck) *s3ObjEnv {
 		e.moves = append(e.moves, in)
 		e.mu.Unlock()
 		e.record("move", "")
+		if e.moveErr != nil {
+			if err := e.moveErr(in); err != nil {
+				return activities.MoveObjectResult{}, err
+			}
+		}
 		return activities.MoveObjectResult{Location: "s3://" + in.DestBucket + "/" + in.DestKey}, nil
 	}).Maybe()
 	e.OnActivity(activities.SlackNotifyName, mock.Anything, mock.Anything).Return(func(_ context.Context, m activities.SlackMessage) error {

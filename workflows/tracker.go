@@ -9,13 +9,19 @@ import (
 type Tracker struct {
 	ctx workflow.Context
 	st  Status
+	// alerts is the run's alert bookkeeping (alerts.go).
+	alerts *runAlerts
+	// failureShown: Attempt and LastError show a failed attempt that an
+	// activity reported (tracker_failures.go), cleared on a phase change.
+	failureShown bool
 }
 
-// NewTracker registers the status query, stamps the start time and sets the
-// VigilFlow and VigilTarget search attributes.
+// NewTracker registers the status query, stamps the start time, sets the
+// VigilFlow and VigilTarget search attributes and starts showing the
+// failed attempts its activities report (watchFailures).
 func NewTracker(ctx workflow.Context, flow, target string) *Tracker {
 	now := workflow.Now(ctx)
-	t := &Tracker{ctx: ctx, st: Status{Flow: flow, Target: target, Phase: PhaseStarting, Started: now, Since: now}}
+	t := &Tracker{ctx: ctx, st: Status{Flow: flow, Target: target, Phase: PhaseStarting, Started: now, Since: now}, alerts: alertsOf(ctx)}
 	// A query handler can only fail to register on a duplicate name.
 	_ = workflow.SetQueryHandler(ctx, StatusQuery, func() (Status, error) { return t.st, nil })
 	// Set here rather than by the starter so that runs started by schedules,
@@ -24,6 +30,7 @@ func NewTracker(ctx workflow.Context, flow, target string) *Tracker {
 		workflow.GetLogger(ctx).Warn("cannot set search attributes", "error", err)
 	}
 	t.publish()
+	t.watchFailures()
 	return t
 }
 
@@ -33,6 +40,7 @@ func (t *Tracker) Status() Status { return t.st }
 // SetPhase moves to phase and stamps Since.
 func (t *Tracker) SetPhase(phase string) {
 	if t.st.Phase != phase {
+		t.clearFailure()
 		t.st.Phase = phase
 		t.st.Since = workflow.Now(t.ctx)
 		t.publish()
@@ -44,6 +52,7 @@ func (t *Tracker) Update(f func(*Status)) { f(&t.st); t.publish() }
 
 // Fail records err and moves to PhaseFailed.
 func (t *Tracker) Fail(err error) {
+	t.failureShown = false
 	t.st.LastError = err.Error()
 	t.SetPhase(PhaseFailed)
 }

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/workflows"
 )
 
@@ -73,7 +74,9 @@ func (o *flowActivityOutbound) GetLogger(ctx context.Context) log.Logger {
 	return l
 }
 
-// workerInterceptors are the interceptors of every vigil worker.
+// workerInterceptors are the interceptors of every vigil worker: the
+// flow in log lines, the one error classification of every activity with
+// its failed attempts reported to the run, and one alert per failed run.
 func workerInterceptors() []interceptor.WorkerInterceptor {
-	return []interceptor.WorkerInterceptor{&flowLogInterceptor{}}
+	return []interceptor.WorkerInterceptor{&flowLogInterceptor{}, &activities.ClassifyInterceptor{}, &workflows.FailureAlerts{}}
 }
