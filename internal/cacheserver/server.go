@@ -8,6 +8,7 @@
 package cacheserver
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -39,11 +40,17 @@ type Options struct {
 
 // Server is the cache.
 type Server struct {
-	opts  Options
-	log   *slog.Logger
-	mu    sync.RWMutex
-	data  []byte
-	ready atomic.Bool
+	opts Options
+	log  *slog.Logger
+	// mu guards data and shared; it is held only for memory operations,
+	// never while a client reads or sends (see getSnapshot).
+	mu   sync.RWMutex
+	data []byte
+	// shared is set while data may be streamed to a snapshot reader:
+	// the next write copies the array first (copy on write), so the
+	// reader's bytes never change under it.
+	shared bool
+	ready  atomic.Bool
 	// why is the reason /readyz gives while not ready.
 	why atomic.Value
 }
@@ -76,10 +83,26 @@ func (s *Server) Fill(r io.Reader) error {
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.data = buf
-	s.mu.Unlock()
+	s.replace(buf)
 	return nil
+}
+
+// replace makes buf the array (a fresh buffer nobody streams yet).
+func (s *Server) replace(buf []byte) {
+	s.mu.Lock()
+	s.data, s.shared = buf, false
+	s.mu.Unlock()
+}
+
+// writable is the array for a write in place; the caller holds mu for
+// writing. An array a snapshot reader may still be streaming is copied
+// first, so a write never waits for a slow reader and never changes the
+// bytes it is sending.
+func (s *Server) writable() []byte {
+	if s.shared {
+		s.data, s.shared = bytes.Clone(s.data), false
+	}
+	return s.data
 }
 
 // Handler serves the endpoints.
@@ -118,12 +141,18 @@ func (s *Server) auth(h http.HandlerFunc) http.Handler {
 	})
 }
 
+// getSnapshot streams the array as it is now, without holding the lock
+// while the client reads: the array is marked shared under a short lock
+// and the next write copies it instead of writing into it.
 func (s *Server) getSnapshot(w http.ResponseWriter, _ *http.Request) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	data := s.data
+	s.shared = true
+	s.mu.Unlock()
+	extendDeadline(w, int64(len(data)), false)
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.FormatInt(int64(len(s.data)), 10))
-	_, _ = w.Write(s.data)
+	w.Header().Set("Content-Length", strconv.FormatInt(int64(len(data)), 10))
+	_, _ = w.Write(data)
 }
 
 // putSnapshot replaces the array with the body, which must be exactly
@@ -133,6 +162,7 @@ func (s *Server) putSnapshot(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusBadRequest, fmt.Sprintf("snapshot must be exactly %d bytes (Content-Length %d)", s.opts.Size, r.ContentLength))
 		return
 	}
+	extendDeadline(w, s.opts.Size, true)
 	buf := make([]byte, s.opts.Size)
 	if _, err := io.ReadFull(r.Body, buf); err != nil {
 		s.log.Warn("snapshot upload incomplete; cache unchanged", "error", err)
@@ -143,9 +173,7 @@ func (s *Server) putSnapshot(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusBadRequest, "snapshot longer than the array")
 		return
 	}
-	s.mu.Lock()
-	s.data = buf
-	s.mu.Unlock()
+	s.replace(buf)
 	s.log.Info("snapshot replaced", "bytes", len(buf))
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -195,7 +223,7 @@ func (s *Server) putCell(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.data[i] = byte(*c.Value)
+	s.writable()[i] = byte(*c.Value)
 	s.mu.Unlock()
 	writeJSON(w, Cell{Index: i, Value: *c.Value})
 }
@@ -243,8 +271,9 @@ func (s *Server) putCells(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Lock()
+	data := s.writable()
 	for i, v := range in.Values {
-		s.data[in.Offset+int64(i)] = byte(v)
+		data[in.Offset+int64(i)] = byte(v)
 	}
 	s.mu.Unlock()
 	writeJSON(w, map[string]int64{"offset": in.Offset, "written": n})

@@ -9,10 +9,15 @@ import (
 	"go.temporal.io/sdk/converter"
 )
 
+// AnyOrigin in ServerOptions.Origins lets any page call the codec server,
+// without credentials: Access-Control-Allow-Credentials is never sent then.
+const AnyOrigin = "*"
+
 // ServerOptions configure the remote codec endpoint.
 type ServerOptions struct {
 	// Origins allowed by CORS (the Web UI's address, e.g.
-	// http://127.0.0.1:8233); "*" allows any. Empty allows none: only
+	// http://127.0.0.1:8233); AnyOrigin allows any page, without
+	// credentials. Empty allows none: only
 	// same-origin and non-browser clients (temporal CLI --codec-endpoint).
 	Origins []string
 	// AuthToken, when set, is required as "Authorization: Bearer TOKEN"
@@ -30,8 +35,13 @@ func Handler(c *Codec, opts ServerOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if origin := r.Header.Get("Origin"); origin != "" && allowed(opts.Origins, origin) {
 			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Set("Access-Control-Allow-Credentials", "true")
+			if slices.Contains(opts.Origins, AnyOrigin) {
+				// Any page may call: never with the browser's credentials.
+				h.Set("Access-Control-Allow-Origin", AnyOrigin)
+			} else {
+				h.Set("Access-Control-Allow-Origin", origin)
+				h.Set("Access-Control-Allow-Credentials", "true")
+			}
 			h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
 			h.Set("Access-Control-Allow-Headers", "Content-Type, X-Namespace, Authorization")
 			h.Add("Vary", "Origin")
@@ -56,5 +66,5 @@ func Handler(c *Codec, opts ServerOptions) http.Handler {
 }
 
 func allowed(origins []string, origin string) bool {
-	return slices.Contains(origins, "*") || slices.Contains(origins, origin)
+	return slices.Contains(origins, AnyOrigin) || slices.Contains(origins, origin)
 }
