@@ -122,7 +122,7 @@ func classifyAWS(err error) (c classified, ok, decided bool) {
 		return c, false, hasAPI
 	}
 	s := resp.HTTPStatusCode()
-	if s < 400 || s >= 500 || s == http.StatusRequestTimeout || s == http.StatusTooManyRequests {
+	if !PermanentHTTPStatus(s) {
 		return c, false, true
 	}
 	msg := fmt.Sprintf("HTTP %d %s", s, http.StatusText(s))
@@ -165,4 +165,12 @@ func classifyLocal(err error) (classified, bool) {
 		}
 	}
 	return classified{}, false
+}
+
+// PermanentHTTPStatus reports whether an HTTP answer with status code c
+// will not change by asking again: a 4xx other than 408 Request Timeout
+// and 429 Too Many Requests. Cloud calls, HTTP jobs and HTTP processors
+// all sort statuses with it.
+func PermanentHTTPStatus(c int) bool {
+	return c >= 400 && c < 500 && c != http.StatusRequestTimeout && c != http.StatusTooManyRequests
 }

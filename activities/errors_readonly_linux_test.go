@@ -52,7 +52,7 @@ func TestClassifyRealReadOnlyDir(t *testing.T) {
 		t.Fatal("created a file in a read-only directory")
 	}
 	got := activities.ClassifyReturned(err)
-	if errType(got) != activities.ErrTypeLocalPermanent {
+	if permanentType(got) != activities.ErrTypeLocalPermanent {
 		t.Fatalf("ClassifyReturned(%v) = %v, want non-retryable %s", err, got, activities.ErrTypeLocalPermanent)
 	}
 	t.Logf("classified: %v", got)
@@ -69,7 +69,7 @@ func TestPrepareDestinationReadOnlyDirFailsFast(t *testing.T) {
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&activities.ClassifyInterceptor{}}})
 	(&activities.Sinks{}).Register(env)
 	_, err := env.ExecuteActivity(activities.PrepareDestinationName, activities.PrepareInput{Dest: "file://" + filepath.Join(dir, "r.bin"), Size: 10})
-	if errType(err) != activities.ErrTypeLocalPermanent {
+	if permanentType(err) != activities.ErrTypeLocalPermanent {
 		t.Fatalf("PrepareDestination in a read-only directory: %v, want non-retryable %s", err, activities.ErrTypeLocalPermanent)
 	}
 }

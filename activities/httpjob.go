@@ -34,9 +34,10 @@ type HTTPCallInput struct {
 	NonRetryableStatus []int `json:"nonRetryableStatus,omitempty"`
 }
 
-// Call sends the request and checks the status. Unexpected statuses are
-// retryable unless listed in NonRetryableStatus; a missing secret or a bad
-// URL is a BadInput/Config error.
+// Call sends the request and checks the status. An unexpected 4xx other
+// than 408/429 (PermanentHTTPStatus) or a status listed in
+// NonRetryableStatus ends the job at once; other unexpected statuses are
+// retryable. A missing secret or a bad URL is a BadInput/Config error.
 func (a *HTTPJob) Call(ctx context.Context, in HTTPCallInput) (JobOutput, error) {
 	j := in.Job
 	url, err := Render("url", j.URL, in.Ctx)
@@ -84,7 +85,7 @@ func (a *HTTPJob) Call(ctx context.Context, in HTTPCallInput) (JobOutput, error)
 	switch {
 	case ok:
 		return out, nil
-	case slices.Contains(in.NonRetryableStatus, resp.StatusCode):
+	case slices.Contains(in.NonRetryableStatus, resp.StatusCode), PermanentHTTPStatus(resp.StatusCode):
 		return out, temporal.NewNonRetryableApplicationError(out.Summary, ErrTypeNonRetryableStatus, nil, out)
 	default:
 		return out, temporal.NewApplicationError(out.Summary, ErrTypeUnexpectedStatus, out)

@@ -260,7 +260,7 @@ func httpProcessor(ctx context.Context, r ProcessRequest) (string, error) {
 	switch c := resp.StatusCode; {
 	case c >= 200 && c < 300:
 		return sum, nil
-	case c >= 400 && c < 500 && c != http.StatusRequestTimeout && c != http.StatusTooManyRequests:
+	case PermanentHTTPStatus(c):
 		return sum, temporal.NewNonRetryableApplicationError(sum, ErrTypeProcessorRejected, nil)
 	default:
 		return sum, temporal.NewApplicationError(sum, ErrTypeUnexpectedStatus)

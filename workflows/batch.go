@@ -127,7 +127,7 @@ func BatchJobWorkflow(ctx workflow.Context, in BatchJobInput) (BatchJobResult, e
 	st.Fail(lastErr)
 	alertJobFailure(ctx, job, jc, res.Attempts, lastErr)
 	return res, temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("job %s failed after %d attempt(s): %s", job.Name, res.Attempts, errorText(lastErr)), "JobFailed", lastErr)
+		fmt.Sprintf("job %s failed after %d attempt(s): %s", job.Name, res.Attempts, errorText(lastErr)), ErrTypeJobFailed, lastErr)
 }
 
 // runJobAttempt runs one attempt of the job's kind as a single activity

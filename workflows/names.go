@@ -60,3 +60,14 @@ func Register(r Registry, fns map[string]any) {
 		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}
 }
+
+// Application error types of whole runs (the activities' own types are in
+// activities/errors.go).
+const (
+	// ErrTypeJobFailed: a batch job failed for good (its last attempt's
+	// error is the cause).
+	ErrTypeJobFailed = "JobFailed"
+	// ErrTypeDeadLettered: an S3 object failed for good and was moved to
+	// its pipeline's dead-letter location.
+	ErrTypeDeadLettered = "DeadLettered"
+)

@@ -232,7 +232,7 @@ func deadLetter(ctx workflow.Context, st *Tracker, o flowdata.S3ObjectRef, p flo
 		},
 		Footer: "starter status " + workflow.GetInfo(ctx).WorkflowExecution.ID,
 	})
-	err := temporal.NewNonRetryableApplicationError(s3ObjectDeadLetterMessage+": "+msg, "DeadLettered", procErr)
+	err := temporal.NewNonRetryableApplicationError(s3ObjectDeadLetterMessage+": "+msg, ErrTypeDeadLettered, procErr)
 	if moveErr != nil {
 		err = temporal.NewNonRetryableApplicationError("processing failed and the dead-letter move failed: "+errorText(moveErr), "DeadLetterFailed", procErr)
 	}

@@ -3,9 +3,13 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -44,6 +48,9 @@ var failureMatrix = []failureCase{
 	{Flow: "Restore", Failure: "local permanent", Inject: "destination on a read-only file system (EROFS)", Outcome: "fails at the first attempt: `LocalPermanent`", Type: activities.ErrTypeLocalPermanent, Alerts: 1, run: restoreReadOnly},
 	{Flow: "Restore", Failure: "local transient", Inject: "destination file system full (ENOSPC), then grown", Outcome: "retries, status shows the error and attempt; completes once there is room", run: restoreDiskFull},
 	{Flow: "Restore", Failure: "host gone", Inject: "`file://gone-host/…` with no worker on that host, host-wait 4s", Outcome: "status shows the wait and its limit, then fails: `HostUnavailable`", Type: activities.ErrTypeHostUnavailable, Alerts: 1, run: restoreHostGone},
+	{Flow: "Batch job", Failure: "cloud transient", Inject: "the job's endpoint answers 503 twice", Outcome: "completes at its third attempt", run: batchTransient},
+	{Flow: "Batch job", Failure: "cloud permanent", Inject: "the job's endpoint answers 404", Outcome: "fails at the first attempt: `JobFailed`", Type: workflows.ErrTypeJobFailed, Alerts: 1, run: batchPermanent},
+	{Flow: "S3 object", Failure: "cloud permanent", Inject: "the processor answers 422", Outcome: "fails at the first attempt: `DeadLettered`; dead-letter copy with the error, source removed", Type: workflows.ErrTypeDeadLettered, Alerts: 1, run: s3ObjectPermanent},
 	{Flow: "S3 sweep", Failure: "worker killed", Inject: "SIGKILL mid-page", Outcome: "every object processed once, counts exact", provedBy: "TestS3SweepWorkerProcessKilled"},
 	{Flow: "Batch job", Failure: "worker killed", Inject: "SIGKILL while its command runs", Outcome: "re-run on a new worker, one result", provedBy: "TestBatchExecWorkerProcessKilled"},
 	{Flow: "Datastore export", Failure: "worker killed", Inject: "SIGKILL mid-poll", Outcome: "one operation, one report", provedBy: "TestDatastoreWorkerProcessKilledMidPoll"},
@@ -349,4 +356,69 @@ func mountOrSkip(t *testing.T, kind string) string {
 		}
 	})
 	return dir
+}
+
+// statusServer answers each request with the next of codes (then 200) and
+// counts the requests.
+func statusServer(t *testing.T, codes ...int) (*httptest.Server, *atomic.Int32) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		i := int(n.Add(1)) - 1
+		if i < len(codes) {
+			w.WriteHeader(codes[i])
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// quickRetry retries a job every 200 ms, at most 5 times.
+var quickRetry = &flowdata.JobRetry{InitialInterval: flowdata.Duration(200 * time.Millisecond), BackoffCoefficient: 1, MaximumAttempts: 5}
+
+func batchTransient(t *testing.T, m *matrixStack) (string, error) {
+	srv, n := statusServer(t, 503, 503)
+	id := fmt.Sprintf("matrix-batch-%d", time.Now().UnixNano())
+	var res workflows.BatchJobResult
+	err := m.execute(t, id, workflows.BatchJobName, workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "m", Kind: "http",
+		HTTP: &flowdata.HTTPJob{URL: srv.URL + "/run"}, Retry: quickRetry}}, &res)
+	if err == nil && (res.Attempts != 3 || n.Load() != 3) {
+		t.Errorf("completed after %d attempts and %d requests, want 3 and 3", res.Attempts, n.Load())
+	}
+	return id, err
+}
+
+func batchPermanent(t *testing.T, m *matrixStack) (string, error) {
+	srv, n := statusServer(t, 404, 404, 404, 404, 404)
+	id := fmt.Sprintf("matrix-batch-404-%d", time.Now().UnixNano())
+	err := m.execute(t, id, workflows.BatchJobName, workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "m", Kind: "http",
+		HTTP: &flowdata.HTTPJob{URL: srv.URL + "/run"}, Retry: quickRetry}}, nil)
+	if got := n.Load(); got != 1 {
+		t.Errorf("the endpoint got %d requests, want 1 (a 404 is not retried)", got)
+	}
+	return id, err
+}
+
+func s3ObjectPermanent(t *testing.T, m *matrixStack) (string, error) {
+	srv, _ := statusServer(t, 422, 422, 422, 422, 422)
+	const key = "incoming/bad.csv"
+	put, err := m.aws.S3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(matrixBucket), Key: aws.String(key), Body: strings.NewReader("a,b\n")})
+	must(t, err)
+	obj := flowdata.S3ObjectRef{Bucket: matrixBucket, Key: key, ETag: strings.Trim(aws.ToString(put.ETag), `"`), Size: 4}
+	id := flowdata.S3ObjectWorkflowID(obj.Bucket, obj.Key, obj.ETag)
+	err = m.execute(t, id, workflows.S3ObjectName, flowdata.S3ObjectInput{Object: obj, Source: flowdata.SourceManual, Pipeline: flowdata.Pipeline{
+		Name: "m", Processor: flowdata.Processor{Kind: "http", HTTP: &flowdata.HTTPProcessor{URL: srv.URL + "/process"}},
+		Archive: &flowdata.S3Location{Prefix: "bak/"}, DeadLetter: &flowdata.S3Location{Prefix: "failed/"}, Retry: quickRetry}}, nil)
+	if _, herr := m.aws.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(matrixBucket), Key: aws.String(key)}); herr == nil {
+		t.Errorf("the source %s is still there after the run failed", key)
+	}
+	dl, derr := m.aws.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(matrixBucket), Key: aws.String("failed/" + key)})
+	if derr != nil {
+		t.Errorf("no dead-letter copy: %v", derr)
+	} else if dl.Metadata["vigil-error"] == "" {
+		t.Errorf("the dead-letter copy carries no error: metadata %v", dl.Metadata)
+	}
+	return id, err
 }
