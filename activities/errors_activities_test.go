@@ -52,7 +52,7 @@ func TestCheckObjectHead400IsPermanent(t *testing.T) {
 	(&activities.S3Object{Client: c.S3}).Register(env)
 	_, err = env.ExecuteActivity(activities.CheckObjectName, activities.S3ObjectCheckInput{
 		Object: flowdata.S3ObjectRef{Bucket: "inbox", Key: "incoming/a.csv", ETag: etag}})
-	if errType(err) != activities.ErrTypeBadInput {
+	if permanentType(err) != activities.ErrTypeBadInput {
 		t.Fatalf("CheckObject with HeadObject answering 400: %v, want non-retryable %s", err, activities.ErrTypeBadInput)
 	}
 	if !strings.Contains(err.Error(), "HeadObject s3://inbox/incoming/a.csv") {
@@ -73,7 +73,7 @@ func TestInitiateJobUnknownArchive(t *testing.T) {
 	ga.Register(env)
 	_, err := env.ExecuteActivity(ga.InitiateJob, activities.InitiateJobInput{Job: flowdata.GlacierJob{AccountID: "-", Vault: "demo-vault"},
 		ArchiveID: "no-such-archive", Tier: "Expedited", Description: "glacier/demo-vault/no-such-archive"})
-	if errType(err) != activities.ErrTypeNotFound {
+	if permanentType(err) != activities.ErrTypeNotFound {
 		t.Fatalf("InitiateJob of an unknown archive: %v, want non-retryable %s", err, activities.ErrTypeNotFound)
 	}
 	if !strings.Contains(err.Error(), "Glacier InitiateJob: archive no-such-archive not found in vault demo-vault") {
@@ -81,7 +81,7 @@ func TestInitiateJobUnknownArchive(t *testing.T) {
 	}
 	_, err = env.ExecuteActivity(ga.InitiateJob, activities.InitiateJobInput{Job: flowdata.GlacierJob{AccountID: "-", Vault: "no-vault"},
 		ArchiveID: "x", Description: "glacier/no-vault/x"})
-	if errType(err) != activities.ErrTypeNotFound || !strings.Contains(err.Error(), "vault no-vault not found") {
+	if permanentType(err) != activities.ErrTypeNotFound || !strings.Contains(err.Error(), "no-vault") {
 		t.Errorf("InitiateJob in an unknown vault: %v", err)
 	}
 }

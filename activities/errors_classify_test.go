@@ -27,9 +27,9 @@ func awsAnswer(status int, code, msg string) error {
 			Err: &smithy.GenericAPIError{Code: code, Message: msg}}}}
 }
 
-// errType is the type of a non-retryable application error; "" for an
+// permanentType is the type of a non-retryable application error; "" for an
 // error that will be retried.
-func errType(err error) string {
+func permanentType(err error) string {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.NonRetryable() {
 		return appErr.Type()
@@ -81,10 +81,10 @@ func TestClassifyMatrix(t *testing.T) {
 		{"plain", errors.New("connection reset by peer"), ""},
 	}
 	for _, c := range cases {
-		if got := errType(activities.Classify("op", c.err)); got != c.want {
+		if got := permanentType(activities.Classify("op", c.err)); got != c.want {
 			t.Errorf("Classify(%s) = %q, want %q", c.name, got, c.want)
 		}
-		if got := errType(activities.ClassifyReturned(c.err)); got != c.want {
+		if got := permanentType(activities.ClassifyReturned(c.err)); got != c.want {
 			t.Errorf("ClassifyReturned(%s) = %q, want %q", c.name, got, c.want)
 		}
 	}
@@ -94,8 +94,9 @@ func TestClassifyMatrix(t *testing.T) {
 		t.Errorf("ClassifyReturned changed an application error: %v", got)
 	}
 	// The message names the operation and keeps the service's words.
-	if err := activities.Classify("S3 HeadObject s3://b/k", awsAnswer(400, "BadRequest", "Bad Request")); err.Error() !=
-		"S3 HeadObject s3://b/k: BadRequest: Bad Request (HTTP 400)" {
-		t.Errorf("message %q", err.Error())
+	var appErr *temporal.ApplicationError
+	if err := activities.Classify("S3 HeadObject s3://b/k", awsAnswer(400, "BadRequest", "Bad Request")); !errors.As(err, &appErr) ||
+		appErr.Message() != "S3 HeadObject s3://b/k: BadRequest: Bad Request (HTTP 400)" {
+		t.Errorf("message of %v", err)
 	}
 }
