@@ -81,7 +81,7 @@ func TestInitiateJobUnknownArchive(t *testing.T) {
 	}
 	_, err = env.ExecuteActivity(ga.InitiateJob, activities.InitiateJobInput{Job: flowdata.GlacierJob{AccountID: "-", Vault: "no-vault"},
 		ArchiveID: "x", Description: "glacier/no-vault/x"})
-	if permanentType(err) != activities.ErrTypeNotFound || !strings.Contains(err.Error(), "vault no-vault not found") {
+	if permanentType(err) != activities.ErrTypeNotFound || !strings.Contains(err.Error(), "no-vault") {
 		t.Errorf("InitiateJob in an unknown vault: %v", err)
 	}
 }

