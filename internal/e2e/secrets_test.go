@@ -219,8 +219,7 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 		}
 		failures = append(failures, err.Error())
 	}
-	var ae *temporal.ApplicationError
-	if err := notAllowed.Get(ctx, nil); !errors.As(err, &ae) || ae.Type() != secretenv.ErrTypeNotAllowed {
+	if err := notAllowed.Get(ctx, nil); !hasErrorType(err, secretenv.ErrTypeNotAllowed) {
 		t.Errorf("the job naming VIGIL_CODEC_KEYS ended with %v, want %s", err, secretenv.ErrTypeNotAllowed)
 	}
 	if _, err := cloud.Slack.Wait(ctx, nil); err != nil {
@@ -308,8 +307,8 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 		}
 		scanned++
 	}
-	if scanned < 9 || queried < 8 {
-		t.Errorf("scanned %d histories and queried %d statuses, want at least the 9 flows run and 8 of them queried", scanned, queried)
+	if scanned < 8 || queried < 8 {
+		t.Errorf("scanned %d histories and queried %d statuses, want at least the 8 flows run, each queried", scanned, queried)
 	}
 	stop()
 	out := logs.Bytes()
@@ -331,4 +330,20 @@ func closedURL(t *testing.T) string {
 	u := srv.URL
 	srv.Close()
 	return u
+}
+
+// hasErrorType reports whether an application error of type typ is in
+// err's chain (a job's failure wraps the activity's).
+func hasErrorType(err error, typ string) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		var ae *temporal.ApplicationError
+		if !errors.As(err, &ae) {
+			return false
+		}
+		if ae.Type() == typ {
+			return true
+		}
+		err = ae
+	}
+	return false
 }
