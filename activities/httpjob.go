@@ -44,6 +44,9 @@ func (a *HTTPJob) Call(ctx context.Context, in HTTPCallInput) (JobOutput, error)
 	if err != nil {
 		return JobOutput{}, err
 	}
+	if err := location.CheckURL(url); err != nil {
+		return JobOutput{}, BadInput("http job: %v", err)
+	}
 	body, err := Render("body", j.Body, in.Ctx)
 	if err != nil {
 		return JobOutput{}, err

@@ -62,6 +62,10 @@ func TestHTTPJobCall(t *testing.T) {
 		// fails at once, saying which flag allows it.
 		{name: "env not allowed", job: flowdata.HTTPJob{URL: srv.URL + "/ok", BearerTokenEnv: "VIGIL_CODEC_KEYS"}, wantErr: secretenv.ErrTypeNotAllowed, wantNR: true,
 			wantMsg: "--secret-env VIGIL_CODEC_KEYS"},
+		// User info in a URL that bypassed the starter (a schedule) is
+		// refused before any request, and not echoed.
+		{name: "user info refused", job: flowdata.HTTPJob{URL: "http://ops:in-url-pw@127.0.0.1:1/x"}, wantErr: ErrTypeBadInput, wantNR: true,
+			wantMsg: "passwordEnv", notMsg: "in-url-pw"},
 		// The instance metadata address is refused at dial time.
 		{name: "metadata address refused", job: flowdata.HTTPJob{URL: "http://169.254.169.254/latest/meta-data/?token=t0k"}, wantErr: outbound.ErrTypeRefused, wantNR: true,
 			wantMsg: "--allow-link-local-http", notMsg: "t0k"},

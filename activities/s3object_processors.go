@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -201,6 +202,9 @@ func httpProcessor(ctx context.Context, r ProcessRequest) (string, error) {
 	u, err := renderObject("url", h.URL, templateData(r.Object, ""))
 	if err != nil {
 		return "", err
+	}
+	if err := location.CheckURL(u); err != nil {
+		return "", BadInput("http processor: %v", err)
 	}
 	timeout := h.Timeout.D()
 	if timeout <= 0 {

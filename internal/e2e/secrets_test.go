@@ -3,24 +3,35 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	commonpb "go.temporal.io/api/common/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/benchkit"
+	"github.com/vigilops/vigil/internal/codec"
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud"
+	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/internal/setup"
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/internal/tclient"
@@ -47,18 +58,31 @@ func (b *lockedBuffer) Bytes() []byte {
 	return append([]byte(nil), b.buf.Bytes()...)
 }
 
-// TestNoSecretInHistoriesOrLogs is R6 of issue 13: the existing flows run
-// with secrets configured — the AWS secret key of the worker's clients, a
-// basic-auth password and a bearer token read from env vars by HTTP jobs,
-// a Slack webhook URL that a failing job posts its alert to — and then no
-// secret appears in any workflow history (binary protobuf and JSON of every
-// event) nor in the worker's logs (debug level, SDK logs included).
+// TestNoSecretInHistoriesOrLogs is R6 of issue 13, extended by issue 20:
+// the flows run with secrets configured and planted — the AWS secret key of
+// the worker's clients, a basic-auth password and a bearer token read
+// from allowed env vars by HTTP jobs, backups and restores, a Slack webhook
+// URL a failing job posts its alert to, a credential in the query of every
+// URL-bearing input (job URLs, a backup's http source, a restore's http
+// target), and a variable off the worker's allow-list that a job names —
+// with the payload codec on, as production runs. Then:
+//   - no secret, env value or URL credential, appears anywhere in the raw
+//     history (binary protobuf and JSON of every event: IDs, search
+//     attributes, memos, summaries, failure messages in clear), nor in the
+//     worker's log (debug level, SDK logs included);
+//   - decoded, no secret appears in a workflow ID, search attribute, memo,
+//     static summary or details, activity summary, current details (the
+//     status query), or failure message;
+//   - the variable off the allow-list fails its run with
+//     SecretEnvNotAllowed and is never sent.
 func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 	const (
 		awsSecret = "aws-s3cr3t-31d4c0ffee"
 		password  = "pw-s3cr3t-5f1e"
 		token     = "tok-s3cr3t-9a2b"
 		hookToken = "hook-s3cr3t-77c1"
+		forbidden = "codec-s3cr3t-0b7e"
+		urlSecret = "url-s3cr3t-4e2d"
 	)
 	ts := testenv.NewTemporal(t)
 	cloud, _ := stacktest.Cloud(t, localcloud.Options{TierDelays: fastTiers})
@@ -66,29 +90,52 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 	cfg.Credentials = credentials.NewStaticCredentialsProvider(awsconf.LocalAccessKey, awsSecret, "")
 	awsc := awsconf.NewClients(cfg)
 	webhook := cloud.URL() + "/_slack/T000/B000/" + hookToken
-	env := map[string]string{"VIGIL_SLACK_WEBHOOK_URL": webhook, "JOB_PASSWORD": password, "JOB_TOKEN": token}
+	env := map[string]string{"VIGIL_SLACK_WEBHOOK_URL": webhook, "VIGIL_SECRET_JOB_PASSWORD": password, "VIGIL_SECRET_JOB_TOKEN": token,
+		"VIGIL_CODEC_KEYS": forbidden}
 
-	var authOK, bearerSeen int
+	var authOK, bearerSeen, restored int
+	var forbiddenSeen bool
+	snapshot := detBytes(t, 7, 64<<10)
 	var mu sync.Mutex
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		if u, p, ok := r.BasicAuth(); ok && u == "ops" && p == password {
-			authOK++
-			return
+		if strings.Contains(r.Header.Get("Authorization"), forbidden) {
+			forbiddenSeen = true
 		}
-		if r.Header.Get("Authorization") == "Bearer "+token {
+		u, p, basic := r.BasicAuth()
+		basicOK := basic && u == "ops" && p == password
+		bearerOK := r.Header.Get("Authorization") == "Bearer "+token
+		switch {
+		case r.URL.Path == "/snapshot" && basicOK:
+			_, _ = w.Write(snapshot)
+		case r.URL.Path == "/restore" && bearerOK && r.Method == http.MethodPut:
+			if b, err := io.ReadAll(r.Body); err == nil && bytes.Equal(b, snapshot) {
+				restored++
+			}
+		case r.URL.Path == "/ok" && basicOK:
+			authOK++
+		case r.URL.Path == "/down" && bearerOK:
 			bearerSeen++
 			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
-			return
+		default:
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
 		}
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
 	}))
 	defer api.Close()
 
+	keys, err := codec.ParseKeys("k1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdc, err := codec.New(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := tclient.Dial(context.Background(), tclient.Options{Address: ts.GetFrontendHostPort(), Namespace: ts.GetDefaultNamespace(), Logger: logger, Env: testenv.EmptyEnv{}})
+	c, err := tclient.Dial(context.Background(), tclient.Options{Address: ts.GetFrontendHostPort(), Namespace: ts.GetDefaultNamespace(), Logger: logger, Env: testenv.EmptyEnv{},
+		Configure: cdc.Configure})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +145,7 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
 	// Glacier retrieval and S3 restore, through notifications.
@@ -112,8 +159,10 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 	if _, err := setup.Glacier(ctx, awsc, setup.GlacierOptions{Vault: "secret-vault"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := cloud.S3.CreateBucket("secret-archive"); err != nil {
-		t.Fatal(err)
+	for _, b := range []string{"secret-archive", "secret-backups"} {
+		if err := cloud.S3.CreateBucket(b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := cloud.S3.PutArchivedObject("secret-archive", "k", bytes.NewReader(detBytes(t, 6, 1000)), 1000, "GLACIER"); err != nil {
 		t.Fatal(err)
@@ -123,76 +172,178 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 	}
 	start := func(id string, wf, in any) client.WorkflowRun {
 		t.Helper()
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, wf, in)
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue, StaticSummary: workflows.StaticSummary(in)}, wf, in)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return run
 	}
+	basicAuth := &flowdata.BasicAuth{User: "ops", PasswordEnv: "VIGIL_SECRET_JOB_PASSWORD"}
+	backup := flowdata.BackupInput{Name: "sb", Source: api.URL + "/snapshot?token=" + urlSecret, Target: "s3://secret-backups/",
+		Auth: &flowdata.HTTPAuth{BasicAuth: basicAuth}}
 	runs := []client.WorkflowRun{
 		start(workflows.GlacierWorkflowID("secret-vault", archive), workflows.GlacierRetrieveWorkflow, workflows.GlacierRetrieveInput{
 			Vault: "secret-vault", ArchiveID: archive, Tier: "Expedited", Destination: "file://" + filepath.Join(t.TempDir(), "g.bin")}),
 		start(workflows.S3RestoreWorkflowID("secret-archive", "k"), workflows.S3RestoreWorkflow, workflows.S3RestoreInput{
 			Bucket: "secret-archive", Key: "k", Tier: flowdata.TierExpedited, Destination: "s3://secret-archive/copy"}),
 		start("batch/secret-basic", workflows.BatchJobWorkflow, workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "secret-basic", Kind: flowdata.JobKindHTTP,
-			HTTP: &flowdata.HTTPJob{URL: api.URL + "/ok", BasicAuth: &flowdata.BasicAuth{User: "ops", PasswordEnv: "JOB_PASSWORD"}}}}),
+			HTTP: &flowdata.HTTPJob{URL: api.URL + "/ok?access_token=" + urlSecret, BasicAuth: basicAuth}}}),
+		start(workflows.BackupWorkflowID(backup.Name, time.Now()), workflows.BackupName, backup),
 	}
 	for _, run := range runs {
 		if err := run.Get(ctx, nil); err != nil {
 			t.Fatalf("%s: %v", run.GetID(), err)
 		}
 	}
-	// A job that fails and alerts Slack through the webhook.
+	restore := flowdata.RestoreInput{From: "s3://secret-backups/sb/", To: api.URL + "/restore?X-Amz-Signature=" + urlSecret, Method: http.MethodPut,
+		Auth: &flowdata.HTTPAuth{BearerTokenEnv: "VIGIL_SECRET_JOB_TOKEN"}}
+	if err := start(workflows.RestoreWorkflowID(restore.From, restore.To, time.Now()), workflows.RestoreName, restore).Get(ctx, nil); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	// A job that fails and alerts Slack through the webhook; one whose
+	// endpoint refuses connections (the error quotes the URL); one naming a
+	// variable off the allow-list.
 	failing := start("batch/secret-bearer", workflows.BatchJobWorkflow, workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "secret-bearer", Kind: flowdata.JobKindHTTP,
-		HTTP:  &flowdata.HTTPJob{URL: api.URL + "/down", BearerTokenEnv: "JOB_TOKEN"},
+		HTTP:  &flowdata.HTTPJob{URL: api.URL + "/down?sig=" + urlSecret, BearerTokenEnv: "VIGIL_SECRET_JOB_TOKEN"},
 		Retry: &flowdata.JobRetry{MaximumAttempts: 1}, NotifyOnFailure: "VIGIL_SLACK_WEBHOOK_URL"}})
-	if err := failing.Get(ctx, nil); err == nil {
-		t.Fatal("the job against a failing endpoint succeeded")
+	unreachable := start("batch/secret-unreachable", workflows.BatchJobWorkflow, workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "secret-unreachable", Kind: flowdata.JobKindHTTP,
+		HTTP:  &flowdata.HTTPJob{URL: closedURL(t) + "/x?X-Amz-Credential=" + urlSecret},
+		Retry: &flowdata.JobRetry{MaximumAttempts: 1}}})
+	notAllowed := start("batch/secret-not-allowed", workflows.BatchJobWorkflow, workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "secret-not-allowed", Kind: flowdata.JobKindHTTP,
+		HTTP: &flowdata.HTTPJob{URL: api.URL + "/ok", BearerTokenEnv: "VIGIL_CODEC_KEYS"}}})
+	var failures []string
+	for _, run := range []client.WorkflowRun{failing, unreachable, notAllowed} {
+		err := run.Get(ctx, nil)
+		if err == nil {
+			t.Fatalf("%s succeeded", run.GetID())
+		}
+		failures = append(failures, err.Error())
+	}
+	if err := notAllowed.Get(ctx, nil); !hasErrorType(err, secretenv.ErrTypeNotAllowed) {
+		t.Errorf("the job naming VIGIL_CODEC_KEYS ended with %v, want %s", err, secretenv.ErrTypeNotAllowed)
 	}
 	if _, err := cloud.Slack.Wait(ctx, nil); err != nil {
 		t.Fatalf("no Slack alert for the failing job: %v", err)
 	}
 	mu.Lock()
-	if authOK != 1 || bearerSeen != 1 {
-		t.Errorf("the endpoint saw %d good basic-auth and %d bearer requests, want 1 and 1: the secrets were not used", authOK, bearerSeen)
+	if authOK != 1 || bearerSeen != 1 || restored != 1 || forbiddenSeen {
+		t.Errorf("the endpoint saw %d good basic-auth, %d bearer, %d verified restore requests (want 1, 1, 1) and the forbidden variable %v: the secrets were not used as configured",
+			authOK, bearerSeen, restored, forbiddenSeen)
 	}
 	mu.Unlock()
 
-	secrets := []string{awsSecret, password, token, hookToken}
-	scanned := 0
+	envSecrets := []string{awsSecret, password, token, hookToken, forbidden}
+	all := append([]string{urlSecret}, envSecrets...)
+	check := func(where string, b []byte, secrets []string) {
+		t.Helper()
+		for _, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("secret %q in %s", s, where)
+			}
+		}
+	}
+	for _, f := range failures {
+		check("a failure message: "+f, []byte(f), all)
+	}
+	dc := cdc.DataConverter()
+	fc := cdc.FailureConverter()
+	decode := func(p *commonpb.Payload) []byte {
+		if p == nil {
+			return nil
+		}
+		var v any
+		if err := dc.FromPayload(p, &v); err != nil {
+			t.Errorf("decoding a payload: %v", err)
+		}
+		b, _ := json.Marshal(v)
+		return b
+	}
+	scanned, queried := 0, 0
 	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: ts.GetDefaultNamespace(), PageSize: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ex := range resp.GetExecutions() {
-		hist := c.GetWorkflowHistory(ctx, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId(), false, 0)
+		id, runID := ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId()
+		check("the workflow ID "+id, []byte(id), all)
+		sa, _ := protojson.Marshal(ex.GetSearchAttributes())
+		check("the search attributes of "+id, sa, all)
+		for k, p := range ex.GetMemo().GetFields() {
+			check("memo "+k+" of "+id, decode(p), all)
+		}
+		d, err := c.DescribeWorkflowExecution(ctx, id, runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := d.GetExecutionConfig().GetUserMetadata()
+		check("the static summary of "+id, decode(md.GetSummary()), all)
+		check("the static details of "+id, decode(md.GetDetails()), all)
+		if v, err := c.QueryWorkflow(ctx, id, runID, workflows.StatusQuery); err == nil {
+			var st workflows.Status
+			if err := v.Get(&st); err == nil {
+				b, _ := json.Marshal(st)
+				check("the status (current details) of "+id, append(b, st.CurrentDetails()...), all)
+				queried++
+			}
+		}
+		hist := c.GetWorkflowHistory(ctx, id, runID, false, 0)
 		for hist.HasNext() {
 			ev, err := hist.Next()
 			if err != nil {
 				t.Fatal(err)
 			}
+			where := fmt.Sprintf("the history of %s, event %d (%s)", id, ev.GetEventId(), ev.GetEventType())
 			bin, _ := proto.Marshal(ev)
 			js, _ := protojson.Marshal(ev)
-			for _, s := range secrets {
-				if bytes.Contains(bin, []byte(s)) || bytes.Contains(js, []byte(s)) {
-					t.Errorf("secret %q in history of %s, event %d (%s)", s, ex.GetExecution().GetWorkflowId(), ev.GetEventId(), ev.GetEventType())
+			check(where, bin, all)
+			check(where, js, all)
+			check("the summary of "+where, decode(ev.GetUserMetadata().GetSummary()), all)
+			for _, f := range []*failurepb.Failure{ev.GetActivityTaskFailedEventAttributes().GetFailure(), ev.GetWorkflowExecutionFailedEventAttributes().GetFailure(),
+				ev.GetChildWorkflowExecutionFailedEventAttributes().GetFailure(), ev.GetWorkflowTaskFailedEventAttributes().GetFailure()} {
+				if f != nil {
+					check("the failure message of "+where, []byte(fc.FailureToError(f).Error()), all)
 				}
 			}
 		}
 		scanned++
 	}
-	if scanned < 4 {
-		t.Errorf("scanned %d histories, want at least the 4 flows run", scanned)
+	if scanned < 8 || queried < 8 {
+		t.Errorf("scanned %d histories and queried %d statuses, want at least the 8 flows run, each queried", scanned, queried)
 	}
 	stop()
 	out := logs.Bytes()
 	if len(out) == 0 {
 		t.Fatal("the worker logged nothing at debug level")
 	}
-	for _, s := range secrets {
+	for _, s := range all {
 		if i := bytes.Index(out, []byte(s)); i >= 0 {
 			t.Errorf("secret %q in the worker's log: …%s…", s, out[max(0, i-200):min(len(out), i+100)])
 		}
 	}
-	t.Logf("scanned %d histories and %d bytes of worker log", scanned, len(out))
+	t.Logf("scanned %d histories, %d statuses and %d bytes of worker log", scanned, queried, len(out))
+}
+
+// closedURL is the URL of a port nothing listens on.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL
+	srv.Close()
+	return u
+}
+
+// hasErrorType reports whether an application error of type typ is in
+// err's chain (a job's failure wraps the activity's).
+func hasErrorType(err error, typ string) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		var ae *temporal.ApplicationError
+		if !errors.As(err, &ae) {
+			return false
+		}
+		if ae.Type() == typ {
+			return true
+		}
+		err = ae
+	}
+	return false
 }
