@@ -159,3 +159,22 @@ func TestBackupSourceURLHostPins(t *testing.T) {
 		t.Errorf("upload ran on %q, result host %q; want db-01", b.uploadQ, res.Host)
 	}
 }
+
+// TestBatchExecJobPinsToHost: an exec job with exec.host runs its command
+// on that host's queue only, and the status names the host.
+func TestBatchExecJobPinsToHost(t *testing.T) {
+	env := newBatchEnv(t)
+	var queues []string
+	env.OnActivity(activities.RunCommandName, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ activities.ExecInput) (activities.JobOutput, error) {
+		queues = append(queues, activity.GetInfo(ctx).TaskQueue)
+		return activities.JobOutput{Summary: "exit 0"}, nil
+	})
+	job := flowdata.BatchJob{Name: "dump", Kind: flowdata.JobKindExec, Exec: &flowdata.ExecJob{Command: "pg_dump", Host: "db-01"}}
+	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: job})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(queues) != 1 || !strings.HasSuffix(queues[0], "@db-01") {
+		t.Fatalf("command ran on %q, want db-01's queue", queues)
+	}
+}
