@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/workflows/flowdata"
@@ -30,6 +31,9 @@ type restoreHostEnv struct {
 
 func newRestoreHostEnv(t *testing.T) *restoreHostEnv {
 	r := &restoreHostEnv{env: newBatchEnv(t)}
+	// A loaded machine can stall a workflow task past the default 1 s
+	// deadlock detection; the workflow code blocks on nothing.
+	r.env.SetWorkerOptions(summaryChecked(t, worker.Options{DeadlockDetectionTimeout: 30 * time.Second}))
 	(&activities.Backup{}).Register(r.env)
 	(&activities.Host{}).Register(r.env)
 	obj := activities.ObjectRef{Bucket: "backups", Key: "prod/cache/20261201T030000Z.bin", SHA256: "abc", Size: 10}
