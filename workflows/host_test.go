@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/workflows/flowdata"
@@ -30,6 +31,9 @@ type restoreHostEnv struct {
 
 func newRestoreHostEnv(t *testing.T) *restoreHostEnv {
 	r := &restoreHostEnv{env: newBatchEnv(t)}
+	// A loaded machine can stall a workflow task past the default 1 s
+	// deadlock detection; the workflow code blocks on nothing.
+	r.env.SetWorkerOptions(summaryChecked(t, worker.Options{DeadlockDetectionTimeout: 30 * time.Second}))
 	(&activities.Backup{}).Register(r.env)
 	(&activities.Host{}).Register(r.env)
 	obj := activities.ObjectRef{Bucket: "backups", Key: "prod/cache/20261201T030000Z.bin", SHA256: "abc", Size: 10}
@@ -157,5 +161,24 @@ func TestBackupSourceURLHostPins(t *testing.T) {
 	}
 	if !strings.HasSuffix(b.uploadQ, "@db-01") || res.Host != "db-01" {
 		t.Errorf("upload ran on %q, result host %q; want db-01", b.uploadQ, res.Host)
+	}
+}
+
+// TestBatchExecJobPinsToHost: an exec job with exec.host runs its command
+// on that host's queue only, and the status names the host.
+func TestBatchExecJobPinsToHost(t *testing.T) {
+	env := newBatchEnv(t)
+	var queues []string
+	env.OnActivity(activities.RunCommandName, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ activities.ExecInput) (activities.JobOutput, error) {
+		queues = append(queues, activity.GetInfo(ctx).TaskQueue)
+		return activities.JobOutput{Summary: "exit 0"}, nil
+	})
+	job := flowdata.BatchJob{Name: "dump", Kind: flowdata.JobKindExec, Exec: &flowdata.ExecJob{Command: "pg_dump", Host: "db-01"}}
+	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: job})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(queues) != 1 || !strings.HasSuffix(queues[0], "@db-01") {
+		t.Fatalf("command ran on %q, want db-01's queue", queues)
 	}
 }
