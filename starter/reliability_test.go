@@ -57,6 +57,8 @@ func TestBadInputTable(t *testing.T) {
 		{[]string{"glacier", "retrieve", "--vault", "v", "--archive-id", "a", "--chunk-size", "-1", "--to", file}, "power of two"},
 		{[]string{"glacier", "retrieve", "--vault", "v", "--archive-id", "a", "--parallel", "0", "--to", file}, "want 1 to 64"},
 		{[]string{"glacier", "retrieve", "--vault", "v", "--archive-id", "a", "--deadline", "soon", "--to", file}, "invalid duration"},
+		{[]string{"glacier", "retrieve", "--vault", "v", "--archive-id", "a", "--poll-interval", "10s", "--to", file}, "--poll-interval 10s: want 0 (adapted) or at least 1m0s"},
+		{[]string{"glacier", "retrieve", "--vault", "v", "--archive-id", "a", "--deadline", "721h", "--to", file}, "--deadline 721h0m0s: want at most 720h0m0s"},
 		{[]string{"glacier", "setup", "--vault", "bad vault"}, "--vault \"bad vault\""},
 		// S3 restore.
 		{[]string{"s3", "restore", "--bucket", "", "--key", "k"}, "missing bucket name"},
@@ -66,6 +68,9 @@ func TestBadInputTable(t *testing.T) {
 		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--to", "s3://"}, "missing bucket name"},
 		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--to", "file://"}, "want file://HOST/abs/path"},
 		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--poll-interval", "never"}, "invalid duration"},
+		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--poll-interval", "1s"}, "want 0 (adapted) or at least 1m0s"},
+		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--deadline", "1000h"}, "want at most 720h0m0s"},
+		{[]string{"datastore", "export", "--project", "demo-project", "--output", "gs://b/p", "--deadline", "800h"}, "--deadline 800h0m0s: want at most"},
 		{[]string{"s3", "frobnicate"}, "unknown command"},
 		// Batch jobs.
 		{[]string{"batch", "run"}, "--job-file is required"},

@@ -3,10 +3,14 @@ package workflows
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -228,5 +232,84 @@ func checkBoundedWait(t *testing.T, c waitCounts, waited time.Duration) {
 	}
 	if waited < thirtyDays-2*time.Hour || waited > thirtyDays {
 		t.Errorf("waited %s: want about 30 days counted from the first run", waited)
+	}
+}
+
+// TestWaitDrainsSignalBeforeContinuing: a completion notification that
+// arrives while the run's last poll before continuing as new is in flight
+// is handled, not lost across the boundary (the job's polls never say it
+// is done, so a lost notification ends at the deadline).
+func TestWaitDrainsSignalBeforeContinuing(t *testing.T) {
+	var c waitCounts
+	in := GlacierRetrieveInput{Vault: "v", ArchiveID: "a", Destination: "s3://out/x", PollInterval: flowdata.Duration(flowdata.MinPollInterval),
+		Deadline: flowdata.Duration(3 * time.Hour)}
+	var res GlacierRetrieveResult
+	err := runContinued(t, GlacierRetrieveWorkflow, in, &c, func(env *testsuite.TestWorkflowEnvironment) {
+		reg(env, activities.InitiateJobName, func(context.Context, activities.InitiateJobInput) (flowdata.GlacierJobState, error) {
+			c.starts++
+			return flowdata.GlacierJobState{JobID: "j1", StatusCode: "InProgress"}, nil
+		})
+		reg(env, activities.DescribeJobName, func(ctx context.Context, _ flowdata.GlacierJob) (flowdata.GlacierJobState, error) {
+			c.polls++
+			c.runPolls++
+			if c.polls == WaitPollsPerRun {
+				env.SignalWorkflow(GlacierJobSignal, flowdata.GlacierJobState{JobID: "j1", StatusCode: "Succeeded", Completed: true, OutputSize: mib, TreeHash: "t"})
+			}
+			return flowdata.GlacierJobState{JobID: "j1", StatusCode: "InProgress"}, nil
+		})
+		reg(env, activities.PrepareDestinationName, func(_ context.Context, in activities.PrepareInput) (activities.Prepared, error) {
+			return activities.Prepared{Size: in.Size}, nil
+		})
+		reg(env, activities.DownloadRangeName, func(_ context.Context, in activities.DownloadRangeInput) (activities.RangePart, error) {
+			return activities.RangePart{Index: in.Index, Bytes: in.Range.Len(), TreeHash: "t"}, nil
+		})
+		reg(env, activities.FinishDestinationName, func(context.Context, activities.FinishInput) (activities.FinishResult, error) {
+			return activities.FinishResult{Location: "s3://out/x", Bytes: mib, TreeHash: "t"}, nil
+		})
+	}, &res)
+	if err != nil {
+		t.Fatalf("the notification was lost: %v", err)
+	}
+	if c.runs != 1 || c.polls != WaitPollsPerRun || res.Location != "s3://out/x" {
+		t.Errorf("%d run(s), %d polls, result %+v: want the notification to end the wait in the first run", c.runs, c.polls, res)
+	}
+}
+
+// TestWaitHistoryMeasured reads the recorded first runs of each waiting
+// flow (a real server's histories): each continued as new after
+// WaitPollsPerRun polls, within runEventBound's estimate and far below
+// maxEventsPerRun.
+func TestWaitHistoryMeasured(t *testing.T) {
+	for file, pollActivity := range map[string]string{
+		"glacier-v3-wait-continue.json":       activities.DescribeJobName,
+		"s3restore-v2-wait-continue.json":     activities.HeadRestoreName,
+		"datastore-export-wait-continue.json": activities.GetDatastoreOperationName,
+	} {
+		t.Run(file, func(t *testing.T) {
+			f, err := os.Open(filepath.Join(replayDir, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			events := hist.GetEvents()
+			polls := 0
+			for _, e := range events {
+				if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == pollActivity {
+					polls++
+				}
+			}
+			last := events[len(events)-1].GetEventType()
+			t.Logf("%d events, %d polls, ends with %s", len(events), polls, last)
+			if last != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW || polls != WaitPollsPerRun {
+				t.Errorf("ends with %s after %d polls: want continued as new after %d", last, polls, WaitPollsPerRun)
+			}
+			if len(events) > runEventBound(polls) || len(events) >= maxEventsPerRun {
+				t.Errorf("%d events: want at most %d (runEventBound) and below %d", len(events), runEventBound(polls), maxEventsPerRun)
+			}
+		})
 	}
 }

@@ -36,6 +36,11 @@ func TestDatastoreExportKind(t *testing.T) {
 		"project: Demo\nbucket: b\n":                                        "project",
 		"project: demo-project\nbucket: b\ndeadlin: 1h\n":                   "unknown field",
 		"project: demo-project\nbucket: b\nreport: {timeZone: Mars/Base}\n": "time zone",
+		"project: demo-project\nbucket: b\ndeadline: 721h\n":                "at most 720h",
+		"project: demo-project\nbucket: b\npoll: {max: 10s}\n":              "poll max 10s: want at least 1m",
+		"project: demo-project\nbucket: b\npoll: {initial: 1s}\n":           "poll initial 1s: want at least 5s",
+		"project: demo-project\nbucket: b\npoll: {fastFor: 2h}\n":           "at most 1h",
+		"project: demo-project\nbucket: b\nresume: {runId: r}\n":            "resume: set by vigil",
 	} {
 		if _, err := read(doc); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", doc, err, want)
