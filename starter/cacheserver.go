@@ -79,7 +79,7 @@ func (a *app) runCacheServer(ctx context.Context, ln net.Listener, opts cacheser
 	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
 	opts.Logger = logger
 	s := cacheserver.New(opts)
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := cacheserver.NewHTTPServer(s.Handler())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("cache server listening", "url", selfURL, "bytes", s.Size())

@@ -187,6 +187,8 @@ type codecServerOptions struct {
 	port      int
 	origins   []string
 	authToken string
+	// insecureNoAuth allows a non-loopback bind without a token.
+	insecureNoAuth bool
 }
 
 func (a *app) codecServerCommand() *cobra.Command {
@@ -197,8 +199,11 @@ func (a *app) codecServerCommand() *cobra.Command {
 		Long: `Serve POST /encode and /decode (the Temporal remote codec protocol) with the
 payload encryption keys, so the Web UI (Settings → Codec Server, or the UI's
 TEMPORAL_CODEC_ENDPOINT) and 'temporal workflow show --codec-endpoint' show
-decrypted payloads. CORS allows the --origin addresses (the Web UI's).
-With --auth-token-env, requests must carry "Authorization: Bearer <token>".`,
+decrypted payloads. CORS allows the --origin addresses (the Web UI's); with
+--origin '*' any page may call, never with the browser's credentials.
+With --auth-token-env, requests must carry "Authorization: Bearer <token>".
+An address other than loopback (--bind 0.0.0.0) needs --auth-token-env, or
+--insecure-no-auth where the port is published to loopback only (a container).`,
 		Example: `  VIGIL_CODEC_KEYS=k2:...,k1:... starter codec-server --port 8234
   starter codec-server --origin https://temporal.example.com --auth-token-env CODEC_TOKEN`,
 		Args: cobra.NoArgs,
@@ -209,10 +214,14 @@ With --auth-token-env, requests must carry "Authorization: Bearer <token>".`,
 	f.IntVar(&o.port, "port", 8234, "port to listen on")
 	f.StringSliceVar(&o.origins, "origin", []string{defaultLocalUI, "http://localhost:8233"}, "Web UI origins allowed by CORS (repeatable; * for any)")
 	var tokenEnv string
-	f.StringVar(&tokenEnv, "auth-token-env", "", "environment variable holding the bearer token requests must carry (none: no check)")
+	f.StringVar(&tokenEnv, "auth-token-env", "", "environment variable holding the bearer token requests must carry (none: no check; required unless --bind is loopback)")
+	f.BoolVar(&o.insecureNoAuth, "insecure-no-auth", false, "allow a non-loopback --bind without --auth-token-env (only where the port is published to loopback alone, e.g. in a container)")
 	cmd.PreRunE = func(*cobra.Command, []string) error {
 		if o.port < 0 || o.port > 65535 {
 			return cli.Usagef("--port %d is not a port number", o.port)
+		}
+		if tokenEnv == "" && !o.insecureNoAuth && !codec.IsLoopback(o.bind) {
+			return cli.Usagef("--bind %q is not a loopback address: set --auth-token-env VAR so every request must carry its bearer token", o.bind)
 		}
 		if tokenEnv != "" {
 			if o.authToken = a.getenv(tokenEnv); o.authToken == "" {
@@ -238,8 +247,7 @@ func (a *app) runCodecServer(ctx context.Context, o codecServerOptions, listenin
 	if err != nil {
 		return fmt.Errorf("codec-server: %w", err)
 	}
-	srv := &http.Server{Handler: codec.Handler(pc, codec.ServerOptions{Origins: o.origins, AuthToken: o.authToken}),
-		ReadHeaderTimeout: 10 * time.Second}
+	srv := codec.NewHTTPServer(codec.Handler(pc, codec.ServerOptions{Origins: o.origins, AuthToken: o.authToken}))
 	fmt.Fprintf(a.stderr, "codec server on http://%s (encrypting key %s; CORS origins %s)\n", ln.Addr(), pc.KeyID(), strings.Join(o.origins, ", "))
 	if listening != nil {
 		listening(ln.Addr().String())

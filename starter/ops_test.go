@@ -80,6 +80,14 @@ func TestCodecServer(t *testing.T) {
 	if r := runOffline(t, "codec-server", "--port", "0"); r.code != 1 || !strings.Contains(r.stderr, codec.KeysEnv) {
 		t.Fatalf("codec-server without keys: exit %d %q", r.code, r.stderr)
 	}
+	// A non-loopback address without a token is refused before anything
+	// listens: exit 2, one line.
+	for _, bind := range []string{"0.0.0.0", "", "::", "192.0.2.1", "codec.example"} {
+		r := runOffline(t, "codec-server", "--port", "0", "--bind", bind)
+		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "--auth-token-env") {
+			t.Errorf("codec-server --bind %q without a token: exit %d %q, want 2 and one line naming --auth-token-env", bind, r.code, r.stderr)
+		}
+	}
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	keys := "k1:" + base64.StdEncoding.EncodeToString(b)

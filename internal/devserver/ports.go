@@ -26,6 +26,14 @@ const (
 	portTries     = 200
 )
 
+// The lock directory is the user's own (vigil-ports-<uid> under the temp
+// directory): only its owner may create, replace or remove lock files, so
+// no other user can plant a symlink or steal a port's lock.
+const (
+	lockDirMode  os.FileMode = 0o700
+	lockFileMode os.FileMode = 0o600
+)
+
 var (
 	portMu    sync.Mutex
 	portsMine = map[int]*os.File{}
@@ -37,9 +45,9 @@ var (
 func FreePort() (int, error) {
 	portMu.Lock()
 	defer portMu.Unlock()
-	dir := filepath.Join(os.TempDir(), "vigil-ports")
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return 0, fmt.Errorf("port lock dir: %w", err)
+	dir, err := portLockDir()
+	if err != nil {
+		return 0, err
 	}
 	for range portTries {
 		p := portRangeLow + rand.IntN(portRangeHigh-portRangeLow)
@@ -62,7 +70,7 @@ func FreePort() (int, error) {
 
 // lockPort takes the per-port lock without waiting.
 func lockPort(dir string, port int) (*os.File, bool) {
-	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)+".lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)+".lock"), os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, lockFileMode)
 	if err != nil {
 		return nil, false
 	}
@@ -81,4 +89,36 @@ func CheckPortFree(host string, port int) error {
 		return fmt.Errorf("port %s is not free (another vigil or Temporal dev server running?): %w", addr, err)
 	}
 	return l.Close()
+}
+
+// portLockDir is the user's port-lock directory, created 0700 when missing.
+func portLockDir() (string, error) {
+	dir := filepath.Join(os.TempDir(), "vigil-ports-"+strconv.Itoa(os.Getuid()))
+	if err := privateDir(dir); err != nil {
+		return "", fmt.Errorf("port lock dir: %w", err)
+	}
+	return dir, nil
+}
+
+// privateDir makes sure dir is a directory (not a symlink) owned by this
+// user that no one else may write: it creates it 0700, tightens the mode
+// of one this user owns, and refuses one another user owns.
+func privateDir(dir string) error {
+	if err := os.Mkdir(dir, lockDirMode); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory (%s)", dir, fi.Mode().Type())
+	case !ok || int(st.Uid) != os.Getuid():
+		return fmt.Errorf("%s belongs to another user; remove it or set TMPDIR", dir)
+	case fi.Mode().Perm() != lockDirMode:
+		return os.Chmod(dir, lockDirMode)
+	}
+	return nil
 }

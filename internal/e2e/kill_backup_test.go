@@ -22,10 +22,10 @@ import (
 // backup flow: a separately started worker process is SIGKILLed while its
 // multipart upload is in flight (the emulator holds part 3), a new process
 // is started, and the run finishes with exactly one backup object and no
-// multipart upload left open. The killed upload is retried only after its
-// heartbeat timeout (1 min), hence VIGIL_LONG_TESTS=1.
+// multipart upload left open. The killed upload would be retried after its
+// heartbeat timeout (1 min); the test cuts that to seconds
+// (expireKilledAttempts), so it runs in CI.
 func TestBackupWorkerProcessKilledMidMultipart(t *testing.T) {
-	testenv.Long(t, "takes over a minute (the killed upload waits for its heartbeat timeout)")
 	ts := testenv.NewTemporal(t)
 	hold := holdNth(1, func(r *http.Request) bool {
 		return r.Method == http.MethodPut && r.URL.Query().Get("partNumber") == "3"
@@ -57,7 +57,9 @@ func TestBackupWorkerProcessKilledMidMultipart(t *testing.T) {
 		t.Fatalf("%d multipart uploads open mid-upload, want 1", n)
 	}
 	first.Kill()
+	restore := expireKilledAttempts(ctx, t, c, ts.GetDefaultNamespace())
 	startProc()
+	restore()
 	var res flowdata.BackupResult
 	if err := run.Get(ctx, &res); err != nil {
 		t.Fatalf("backup after the kill: %v", err)

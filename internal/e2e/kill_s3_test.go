@@ -27,10 +27,10 @@ import (
 // pages. A new process finishes both: the sweep resumes from its
 // checkpoint and counts every object once as started (a missed event),
 // and every object ends up in bak/ exactly once with incoming/ empty. The
-// killed activities wait for their heartbeat timeouts (about a minute),
-// hence VIGIL_LONG_TESTS=1.
+// killed activities would wait for their heartbeat timeouts (about a
+// minute); the test cuts those to seconds (expireKilledAttempts), so it
+// runs in CI.
 func TestS3SweepWorkerProcessKilled(t *testing.T) {
-	testenv.Long(t, "takes over a minute (killed activities wait for their heartbeat timeouts)")
 	ts := testenv.NewTemporal(t)
 	// The worker dies with the first archive copy in flight.
 	hold := holdNth(1, func(r *http.Request) bool {
@@ -68,7 +68,9 @@ func TestS3SweepWorkerProcessKilled(t *testing.T) {
 		t.Fatal("no archive copy was ever attempted")
 	}
 	first.Kill()
+	restore := expireKilledAttempts(ctx, t, c, ts.GetDefaultNamespace())
 	startProc()
+	restore()
 	var res workflows.S3SweepResult
 	if err := run.Get(ctx, &res); err != nil {
 		t.Fatalf("sweep after the kill: %v", err)

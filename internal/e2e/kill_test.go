@@ -28,10 +28,10 @@ import (
 // separately started worker process is SIGKILLed while a range download is
 // in flight (the emulator holds the 3rd GetJobOutput), a new process is
 // started, and the retrieval finishes with the right bytes and exactly one
-// Glacier job in the vault. The in-flight range is retried only after its
-// heartbeat timeout (1 min), hence VIGIL_LONG_TESTS=1.
+// Glacier job in the vault. The in-flight range would be retried after
+// its heartbeat timeout; the test cuts that to seconds
+// (expireKilledAttempts), so it runs in CI.
 func TestGlacierWorkerProcessKilled(t *testing.T) {
-	testenv.Long(t, "takes over a minute (the killed range waits for its heartbeat timeout)")
 	ts := testenv.NewTemporal(t)
 	hold := holdNth(3, func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/output") })
 	cloud, awsc := stacktest.Cloud(t, localcloud.Options{TierDelays: fastTiers, Wrap: hold.Wrap})
@@ -64,7 +64,9 @@ func TestGlacierWorkerProcessKilled(t *testing.T) {
 		t.Fatal("the download never reached its 3rd range")
 	}
 	first.Kill()
+	restore := expireKilledAttempts(ctx, t, c, ts.GetDefaultNamespace())
 	startProc()
+	restore()
 	var res workflows.GlacierRetrieveResult
 	if err := run.Get(ctx, &res); err != nil {
 		t.Fatalf("retrieval after the kill: %v", err)

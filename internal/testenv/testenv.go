@@ -152,7 +152,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // LongTestsEnv names the environment variable that turns on the long
-// variants of the tests (minutes each: heartbeat timeouts, 10,000 objects).
+// variants of the tests (minutes each: 10,000 objects, a 40 TiB retrieval).
 const LongTestsEnv = "VIGIL_LONG_TESTS"
 
 // Long skips t, saying why and how to run it, unless LongTestsEnv is set.

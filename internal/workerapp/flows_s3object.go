@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/metrics"
 	"github.com/vigilops/vigil/internal/router"
 	"github.com/vigilops/vigil/internal/s3bind"
 	"github.com/vigilops/vigil/workflows"
@@ -21,6 +22,10 @@ import (
 
 // presignTTL is how long an http processor's presigned GET URL is valid.
 const presignTTL = time.Hour
+
+// ownOutputIgnored is the FlowEvents event counting S3 records under a
+// binding's archive, dead-letter or copy prefix, which never start a run.
+const ownOutputIgnored = "own-output-ignored"
 
 // s3ObjectFlow is S3 reprocessing: the S3Object, S3Sweep and bindings
 // workflows, their activities, and the ObjectCreated handler.
@@ -62,8 +67,10 @@ type s3ObjectHandler struct {
 }
 
 // handle handles one message's records. The message is deleted only when
-// every bound record's run was started or found. Records under a pipeline's
-// archive or dead-letter prefix are ignored. Records under no binding are
+// every bound record's run was started or found. Records under any
+// binding's archive, dead-letter or copy prefix (objects vigil wrote) are
+// ignored, counted and logged at debug, whatever the other records match.
+// Records under no binding are
 // logged (bucket, count, first key) and make the message fail, so it goes
 // back to the queue and, after its maximum receives, to the dead-letter
 // queue: nothing is dropped silently. Records of events no vigil flow
@@ -85,13 +92,14 @@ func (h *s3ObjectHandler) handle(ctx context.Context, n router.Notification, msg
 			errs = append(errs, err)
 			continue
 		}
+		if s3bind.IsOutput(bs, rec.Bucket, rec.Key) {
+			metrics.FlowEvents.WithLabelValues(workflows.S3ObjectFlow, ownOutputIgnored).Inc()
+			h.d.Logger.Debug("S3 record under a binding's own output prefix; ignored", "bucket", rec.Bucket, "key", rec.Key, "messageId", msg.MessageID)
+			continue
+		}
 		b, ok := workflows.FindBinding(bs, rec.Bucket, rec.Key)
 		if !ok {
 			unbound = append(unbound, rec)
-			continue
-		}
-		if b.Pipeline.Excludes(rec.Bucket, rec.Key) {
-			h.d.Logger.Debug("S3 record under the pipeline's own output prefix; ignored", "bucket", rec.Bucket, "key", rec.Key)
 			continue
 		}
 		errs = append(errs, h.start(ctx, rec, b.Pipeline, msg))
