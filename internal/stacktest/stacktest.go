@@ -19,6 +19,7 @@ import (
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/router"
+	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/internal/setup"
 	"github.com/vigilops/vigil/internal/testenv"
 	"github.com/vigilops/vigil/internal/workerapp"
@@ -78,7 +79,10 @@ func StartWorkerOnHost(t testing.TB, ts *temporaltest.TestServer, clients *awsco
 		t.Fatal(err)
 	}
 	c := testenv.NewClient(t, ts)
-	deps := &workerapp.Deps{Temporal: c, AWS: clients, Logger: testenv.TestLogger(t, slog.LevelInfo), Getenv: getenv, Host: host}
+	// Runs may read what a --dev worker allows: the default prefix and
+	// the demos' CACHE_PASSWORD.
+	deps := &workerapp.Deps{Temporal: c, AWS: clients, Logger: testenv.TestLogger(t, slog.LevelInfo), Getenv: getenv, Host: host,
+		SecretEnv: secretenv.Policy{Names: []string{workerapp.DevCachePasswordEnv}}}
 	rt := router.New(clients.SQS, router.Options{Logger: deps.Logger, WaitTimeSeconds: 1})
 	w := worker.New(c, workflows.TaskQueue, workerapp.WorkerOptions(deps))
 	workerapp.RegisterFlows(w, rt, deps)
