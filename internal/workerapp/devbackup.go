@@ -32,9 +32,6 @@ import (
 // run at start.
 const (
 	DemoBackupBucket = "demo-backups"
-	// DevCachePasswordEnv names the cache server's basic-auth password;
-	// --dev sets it in the worker's environment unless it is set already.
-	DevCachePasswordEnv = "CACHE_PASSWORD"
 	devCachePassword    = "vigil-dev-cache"
 	devCacheUser        = "vigil"
 	devCachePort        = "8090"

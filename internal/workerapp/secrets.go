@@ -57,6 +57,12 @@ func (s SecretsConfig) validate() error {
 	return nil
 }
 
+// DevCachePasswordEnv names the demo cache server's basic-auth password;
+// --dev sets it in the worker's environment unless it is set already, and
+// allows runs to read it. Defined here, not with the dev stack, because
+// the lean (nodev) build's secretPolicy names it too.
+const DevCachePasswordEnv = "CACHE_PASSWORD"
+
 // policy is the allow-list the flags give; --dev adds the demo cache
 // server's password variable (DevCachePasswordEnv), so the demos keep
 // their names.
