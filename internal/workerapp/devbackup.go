@@ -32,10 +32,10 @@ import (
 // run at start.
 const (
 	DemoBackupBucket = "demo-backups"
-	devCachePassword    = "vigil-dev-cache"
-	devCacheUser        = "vigil"
-	devCachePort        = "8090"
-	devCacheSeed        = 2026
+	devCachePassword = "vigil-dev-cache"
+	devCacheUser     = "vigil"
+	devCachePort     = "8090"
+	devCacheSeed     = 2026
 )
 
 // devCache is the demo cache server.
