@@ -148,7 +148,5 @@ func init() {
 			register: s3RestoreWaitStubs, start: continued(s3restore)},
 		replayCase{file: "datastore-export-wait-continue.json", name: DatastoreExportName, workflow: DatastoreExportWorkflow,
 			register: datastoreWaitStubs, start: first(datastore)},
-		replayCase{file: "datastore-export-wait-continued.json", name: DatastoreExportName, workflow: DatastoreExportWorkflow,
-			register: datastoreWaitStubs, start: continued(datastore)},
 	)
 }
