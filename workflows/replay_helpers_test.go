@@ -19,6 +19,27 @@ func getHistoryRequest(ns string, run client.WorkflowRun) *workflowservice.GetWo
 	}
 }
 
+// fullHistory reads every page of a run's history (a long run's history,
+// like a wait's that continues as new, spans several pages).
+func fullHistory(ctx context.Context, c client.Client, req *workflowservice.GetWorkflowExecutionHistoryRequest) (*workflowservice.GetWorkflowExecutionHistoryResponse, error) {
+	var all *workflowservice.GetWorkflowExecutionHistoryResponse
+	for {
+		page, err := c.WorkflowService().GetWorkflowExecutionHistory(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if all == nil {
+			all = page
+		} else {
+			all.History.Events = append(all.History.Events, page.History.GetEvents()...)
+		}
+		if len(page.NextPageToken) == 0 {
+			return all, nil
+		}
+		req.NextPageToken = page.NextPageToken
+	}
+}
+
 func registerSearchAttributes(t *testing.T, ts *temporaltest.TestServer) {
 	sa := map[string]enumspb.IndexedValueType{}
 	for _, n := range SearchAttributes {

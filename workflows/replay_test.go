@@ -191,7 +191,7 @@ func recordHistories(t *testing.T) {
 		}
 		_ = run.Get(ctx, nil) // failures are recorded as they are
 		w.Stop()
-		hist, err := c.WorkflowService().GetWorkflowExecutionHistory(ctx, getHistoryRequest(ts.GetDefaultNamespace(), run))
+		hist, err := fullHistory(ctx, c, getHistoryRequest(ts.GetDefaultNamespace(), run))
 		if err != nil {
 			t.Fatal(err)
 		}

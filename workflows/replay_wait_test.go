@@ -103,6 +103,28 @@ func continued(start func(context.Context, client.Client, client.StartWorkflowOp
 	}
 }
 
+// firstRun is a workflow's first run: its Get follows the runs it
+// continued as new into, its GetRunID stays the first run's (the history
+// recorded).
+type firstRun struct {
+	client.WorkflowRun
+	id string
+}
+
+// GetRunID is the first run's ID.
+func (r firstRun) GetRunID() string { return r.id }
+
+// first starts a workflow and returns its first run.
+func first(start func(context.Context, client.Client, client.StartWorkflowOptions) (client.WorkflowRun, error)) func(context.Context, client.Client, client.StartWorkflowOptions) (client.WorkflowRun, error) {
+	return func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+		run, err := start(ctx, c, o)
+		if err != nil {
+			return nil, err
+		}
+		return firstRun{run, run.GetRunID()}, nil
+	}
+}
+
 func init() {
 	glacier := func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
 		return c.ExecuteWorkflow(ctx, o, GlacierRetrieveName, GlacierRetrieveInput{Vault: "v", ArchiveID: "a", Destination: "s3://out/x",
@@ -117,16 +139,14 @@ func init() {
 	}
 	replayCases = append(replayCases,
 		replayCase{file: "glacier-v3-wait-continue.json", name: GlacierRetrieveName, workflow: GlacierRetrieveWorkflow,
-			register: glacierWaitStubs, start: glacier},
+			register: glacierWaitStubs, start: first(glacier)},
 		replayCase{file: "glacier-v3-wait-continued.json", name: GlacierRetrieveName, workflow: GlacierRetrieveWorkflow,
 			register: glacierWaitStubs, start: continued(glacier)},
 		replayCase{file: "s3restore-v2-wait-continue.json", name: S3RestoreName, workflow: S3RestoreWorkflow,
-			register: s3RestoreWaitStubs, start: s3restore},
+			register: s3RestoreWaitStubs, start: first(s3restore)},
 		replayCase{file: "s3restore-v2-wait-continued.json", name: S3RestoreName, workflow: S3RestoreWorkflow,
 			register: s3RestoreWaitStubs, start: continued(s3restore)},
 		replayCase{file: "datastore-export-wait-continue.json", name: DatastoreExportName, workflow: DatastoreExportWorkflow,
-			register: datastoreWaitStubs, start: datastore},
-		replayCase{file: "datastore-export-wait-continued.json", name: DatastoreExportName, workflow: DatastoreExportWorkflow,
-			register: datastoreWaitStubs, start: continued(datastore)},
+			register: datastoreWaitStubs, start: first(datastore)},
 	)
 }
