@@ -86,7 +86,7 @@ func newDSStackWith(t testing.TB, ts *temporaltest.TestServer, emuOpts dsemu.Opt
 	t.Cleanup(func() { _ = s.emu.Close() })
 	s.env = map[string]string{
 		activities.DefaultSlackWebhookEnv: s.cloud.URL() + "/_slack/T0/B0/vigil",
-		"HELD_WEBHOOK":                    s.cloud.URL() + "/_slack/held",
+		"VIGIL_SECRET_HELD_WEBHOOK":       s.cloud.URL() + "/_slack/held",
 		activities.DatastoreEndpointEnv:   s.emu.Addr(),
 	}
 	s.getenv = func(k string) string { return s.env[k] }

@@ -120,7 +120,7 @@ func TestDatastoreWorkerProcessKilledDuringTheReport(t *testing.T) {
 	const project = "demo-project"
 	run, err := s.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "ds-kill-report", TaskQueue: workflows.TaskQueue}, workflows.DatastoreExportName,
 		flowdata.DatastoreExportInput{Project: project, OutputURLPrefix: "gs://e2e-backups/kill-report", Poll: fastPoll,
-			Report: flowdata.DatastoreReport{WebhookEnv: "HELD_WEBHOOK"}})
+			Report: flowdata.DatastoreReport{WebhookEnv: "VIGIL_SECRET_HELD_WEBHOOK"}})
 	if err != nil {
 		t.Fatal(err)
 	}
