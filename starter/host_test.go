@@ -29,7 +29,7 @@ func TestStatusShowsWaitingForHost(t *testing.T) {
 	dest := filepath.Join(t.TempDir(), "out.bin")
 	id := workflows.GlacierWorkflowID(vault, archive)
 	r := s.run(ctx, nil, "glacier", "retrieve", "--vault", vault, "--archive-id", archive, "--tier", "Expedited",
-		"--poll-interval", "1s", "--to", "file://"+host+dest, "--allow-unknown-host")
+		"--to", "file://"+host+dest, "--allow-unknown-host")
 	if r.code != 0 {
 		t.Fatalf("retrieve: exit %d, stderr %q", r.code, r.stderr)
 	}

@@ -64,7 +64,7 @@ func TestScheduleAndBatchCommands(t *testing.T) {
 	}))
 	defer srv.Close()
 	h := newVigilHarness(t, func(k string) string {
-		if k == "CACHE_PASSWORD" {
+		if k == "VIGIL_SECRET_CACHE_PASSWORD" {
 			return secret
 		}
 		return ""
@@ -75,7 +75,7 @@ kind: http
 http:
   method: POST
   url: %s/s3dump
-  basicAuth: {user: ops, passwordEnv: CACHE_PASSWORD}
+  basicAuth: {user: ops, passwordEnv: VIGIL_SECRET_CACHE_PASSWORD}
   expectStatus: [200, 204]
   timeout: 5s
 retry: {initialInterval: 1s, maximumAttempts: 2}
@@ -96,8 +96,8 @@ retry: {initialInterval: 1s, maximumAttempts: 2}
 		b, _ := proto.Marshal(ev) // binary: payload bytes appear as they are
 		all.Write(b)
 	}
-	if all.Len() == 0 || strings.Contains(all.String(), secret) || !strings.Contains(all.String(), "CACHE_PASSWORD") {
-		t.Fatalf("history (%d bytes) must name CACHE_PASSWORD and never hold the secret", all.Len())
+	if all.Len() == 0 || strings.Contains(all.String(), secret) || !strings.Contains(all.String(), "VIGIL_SECRET_CACHE_PASSWORD") {
+		t.Fatalf("history (%d bytes) must name VIGIL_SECRET_CACHE_PASSWORD and never hold the secret", all.Len())
 	}
 
 	// create → describe shows the next runs in the schedule's zone.
