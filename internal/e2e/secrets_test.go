@@ -227,11 +227,12 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 
 	// The S3-object pipeline: an http processor whose URL carries a
 	// credential and that authenticates with a bearer token, and one with
-	// basic auth that the endpoint refuses, which dead-letters the object
-	// and alerts Slack through an allowed webhook variable.
+	// basic auth whose endpoint refuses connections (the error quotes the
+	// URL), which dead-letters the object and alerts Slack through an
+	// allowed webhook variable.
 	objects := map[string]flowdata.Processor{
 		"in/ok.csv": {Kind: "http", HTTP: &flowdata.HTTPProcessor{URL: api.URL + "/process?key=" + urlSecret, BearerTokenEnv: "VIGIL_SECRET_JOB_TOKEN"}},
-		"in/dead.csv": {Kind: "http", HTTP: &flowdata.HTTPProcessor{URL: api.URL + "/refused?X-Goog-Signature=" + urlSecret,
+		"in/dead.csv": {Kind: "http", HTTP: &flowdata.HTTPProcessor{URL: closedURL(t) + "/refused?X-Goog-Signature=" + urlSecret,
 			BasicAuth: &flowdata.BasicAuth{User: "ops", PasswordEnv: "VIGIL_SECRET_JOB_PASSWORD"}}},
 	}
 	outcomes := map[string]string{}
