@@ -68,8 +68,11 @@ func (b *lockedBuffer) Bytes() []byte {
 // from allowed env vars by HTTP jobs, backups and restores, a Slack webhook
 // URL a failing job posts its alert to, a credential in the query of every
 // URL-bearing input (job URLs, a backup's http source, a restore's http
-// target), and a variable off the worker's allow-list that a job names —
-// with the payload codec on, as production runs. Then:
+// target, an S3-object pipeline's http processor URL), the webhook
+// variable Datastore exports and imports and a dead-lettering pipeline
+// report through, Datastore URLs refused for a credential in their query
+// or user info, and a variable off the worker's allow-list that a job
+// names — with the payload codec on, as production runs. Then:
 //   - no secret, env value or URL credential, appears anywhere in the raw
 //     history (binary protobuf and JSON of every event: IDs, search
 //     attributes, memos, summaries, failure messages in clear), nor in the
