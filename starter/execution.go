@@ -127,7 +127,8 @@ func cancelReason(ctx context.Context, c client.Client, id, runID, reason string
 	return reason
 }
 
-// decodePayloads decodes result payloads with the default data converter.
+// decodePayloads decodes result payloads with the default data converter,
+// URLs redacted for output.
 // A payload it cannot decode is described instead of failing.
 func decodePayloads(p *commonpb.Payloads) (any, bool) {
 	items := p.GetPayloads()
@@ -141,7 +142,7 @@ func decodePayloads(p *commonpb.Payloads) (any, bool) {
 		if err := dc.FromPayload(item, &v); err != nil {
 			v = fmt.Sprintf("<%d bytes, encoding %s>", len(item.GetData()), item.GetMetadata()[converter.MetadataEncoding])
 		}
-		values[i] = v
+		values[i] = redactValue(v)
 	}
 	if len(values) == 1 {
 		return values[0], true

@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	commonpb "go.temporal.io/api/common/v1"
 	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -26,11 +28,13 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/benchkit"
 	"github.com/vigilops/vigil/internal/codec"
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud"
+	"github.com/vigilops/vigil/internal/localcloud/dsemu"
 	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/internal/setup"
 	"github.com/vigilops/vigil/internal/stacktest"
@@ -64,8 +68,11 @@ func (b *lockedBuffer) Bytes() []byte {
 // from allowed env vars by HTTP jobs, backups and restores, a Slack webhook
 // URL a failing job posts its alert to, a credential in the query of every
 // URL-bearing input (job URLs, a backup's http source, a restore's http
-// target), and a variable off the worker's allow-list that a job names —
-// with the payload codec on, as production runs. Then:
+// target, an S3-object pipeline's http processor URL), the webhook
+// variable Datastore exports and imports and a dead-lettering pipeline
+// report through, Datastore URLs refused for a credential in their query
+// or user info, and a variable off the worker's allow-list that a job
+// names — with the payload codec on, as production runs. Then:
 //   - no secret, env value or URL credential, appears anywhere in the raw
 //     history (binary protobuf and JSON of every event: IDs, search
 //     attributes, memos, summaries, failure messages in clear), nor in the
@@ -83,6 +90,8 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 		hookToken = "hook-s3cr3t-77c1"
 		forbidden = "codec-s3cr3t-0b7e"
 		urlSecret = "url-s3cr3t-4e2d"
+		dsHook    = "dshook-s3cr3t-61aa"
+		userPass  = "userinfo-s3cr3t-c3d9"
 	)
 	ts := testenv.NewTemporal(t)
 	cloud, _ := stacktest.Cloud(t, localcloud.Options{TierDelays: fastTiers})
@@ -90,10 +99,15 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 	cfg.Credentials = credentials.NewStaticCredentialsProvider(awsconf.LocalAccessKey, awsSecret, "")
 	awsc := awsconf.NewClients(cfg)
 	webhook := cloud.URL() + "/_slack/T000/B000/" + hookToken
+	emu, err := dsemu.Listen("127.0.0.1:0", dsEmulatorOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
 	env := map[string]string{"VIGIL_SLACK_WEBHOOK_URL": webhook, "VIGIL_SECRET_JOB_PASSWORD": password, "VIGIL_SECRET_JOB_TOKEN": token,
-		"VIGIL_CODEC_KEYS": forbidden}
+		"VIGIL_CODEC_KEYS": forbidden, "VIGIL_SECRET_DS_HOOK": cloud.URL() + "/_slack/T1/B1/" + dsHook, activities.DatastoreEndpointEnv: emu.Addr()}
 
-	var authOK, bearerSeen, restored int
+	var authOK, bearerSeen, restored, processed int
 	var forbiddenSeen bool
 	snapshot := detBytes(t, 7, 64<<10)
 	var mu sync.Mutex
@@ -113,6 +127,8 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 			if b, err := io.ReadAll(r.Body); err == nil && bytes.Equal(b, snapshot) {
 				restored++
 			}
+		case r.URL.Path == "/process" && bearerOK && r.URL.Query().Get("key") == urlSecret:
+			processed++
 		case r.URL.Path == "/ok" && basicOK:
 			authOK++
 		case r.URL.Path == "/down" && bearerOK:
@@ -159,7 +175,7 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 	if _, err := setup.Glacier(ctx, awsc, setup.GlacierOptions{Vault: "secret-vault"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range []string{"secret-archive", "secret-backups"} {
+	for _, b := range []string{"secret-archive", "secret-backups", "secret-inbox"} {
 		if err := cloud.S3.CreateBucket(b); err != nil {
 			t.Fatal(err)
 		}
@@ -211,8 +227,61 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 		Retry: &flowdata.JobRetry{MaximumAttempts: 1}}})
 	notAllowed := start("batch/secret-not-allowed", workflows.BatchJobWorkflow, workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "secret-not-allowed", Kind: flowdata.JobKindHTTP,
 		HTTP: &flowdata.HTTPJob{URL: api.URL + "/ok", BearerTokenEnv: "VIGIL_CODEC_KEYS"}}})
+
+	// The S3-object pipeline: an http processor whose URL carries a
+	// credential and that authenticates with a bearer token, and one with
+	// basic auth whose endpoint refuses connections (the error quotes the
+	// URL), which dead-letters the object and alerts Slack through an
+	// allowed webhook variable.
+	objects := map[string]flowdata.Processor{
+		"in/ok.csv": {Kind: "http", HTTP: &flowdata.HTTPProcessor{URL: api.URL + "/process?key=" + urlSecret, BearerTokenEnv: "VIGIL_SECRET_JOB_TOKEN"}},
+		"in/dead.csv": {Kind: "http", HTTP: &flowdata.HTTPProcessor{URL: closedURL(t) + "/refused?X-Goog-Signature=" + urlSecret,
+			BasicAuth: &flowdata.BasicAuth{User: "ops", PasswordEnv: "VIGIL_SECRET_JOB_PASSWORD"}}},
+	}
+	outcomes := map[string]string{}
 	var failures []string
-	for _, run := range []client.WorkflowRun{failing, unreachable, notAllowed} {
+	for key, proc := range objects {
+		put, err := awsc.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("secret-inbox"), Key: aws.String(key), Body: bytes.NewReader(detBytes(t, 8, 2000))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := flowdata.S3ObjectRef{Bucket: "secret-inbox", Key: key, ETag: strings.Trim(aws.ToString(put.ETag), `"`), Size: 2000}
+		in := flowdata.S3ObjectInput{Object: ref, Source: flowdata.SourceManual, Pipeline: flowdata.Pipeline{Name: "secret-pipe", Processor: proc,
+			Retry: &flowdata.JobRetry{MaximumAttempts: 1}, NotifyOnFailure: "VIGIL_SECRET_DS_HOOK"}}
+		var res workflows.S3ObjectResult
+		err = start(flowdata.S3ObjectWorkflowID(ref.Bucket, ref.Key, ref.ETag), workflows.S3ObjectName, in).Get(ctx, &res)
+		outcomes[key] = res.Outcome
+		if err != nil {
+			failures = append(failures, err.Error())
+			outcomes[key] = "failed"
+		}
+	}
+	if outcomes["in/ok.csv"] != workflows.OutcomeProcessed || outcomes["in/dead.csv"] != "failed" {
+		t.Errorf("pipeline outcomes %v, want in/ok.csv processed and the run of in/dead.csv failed (dead-lettered)", outcomes)
+	}
+
+	// Datastore export and import reporting through an allowed webhook
+	// variable, and two refused inputs: an output URL with a credential in
+	// its query, an input URL with user info.
+	var exported flowdata.DatastoreResult
+	if err := start("datastore/secret-export", workflows.DatastoreExportName, flowdata.DatastoreExportInput{Project: "secret-project",
+		OutputURLPrefix: "gs://secret-ds/nightly", Labels: map[string]string{dsemu.LabelEntities: "7"}, Poll: fastPoll,
+		Report: flowdata.DatastoreReport{WebhookEnv: "VIGIL_SECRET_DS_HOOK"}}).Get(ctx, &exported); err != nil || !exported.Reported {
+		t.Fatalf("datastore export: %+v, %v", exported, err)
+	}
+	var imported flowdata.DatastoreResult
+	if err := start("datastore/secret-import", workflows.DatastoreImportName, flowdata.DatastoreImportInput{Project: "secret-project",
+		InputURL: exported.Operation.OutputURL, Poll: fastPoll, Report: flowdata.DatastoreReport{WebhookEnv: "VIGIL_SECRET_DS_HOOK"}}).Get(ctx, &imported); err != nil || !imported.Reported {
+		t.Fatalf("datastore import: %+v, %v", imported, err)
+	}
+	dsRefused := []client.WorkflowRun{
+		start("datastore/secret-query", workflows.DatastoreExportName, flowdata.DatastoreExportInput{Project: "secret-project",
+			OutputURLPrefix: "gs://secret-ds/nightly?token=" + urlSecret, Poll: fastPoll, Report: flowdata.DatastoreReport{WebhookEnv: "VIGIL_SECRET_DS_HOOK"}}),
+		start("datastore/secret-userinfo", workflows.DatastoreImportName, flowdata.DatastoreImportInput{Project: "secret-project",
+			InputURL: "gs://ops:" + userPass + "@secret-ds/nightly/x.overall_export_metadata", Poll: fastPoll}),
+	}
+
+	for _, run := range append([]client.WorkflowRun{failing, unreachable, notAllowed}, dsRefused...) {
 		err := run.Get(ctx, nil)
 		if err == nil {
 			t.Fatalf("%s succeeded", run.GetID())
@@ -226,14 +295,14 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 		t.Fatalf("no Slack alert for the failing job: %v", err)
 	}
 	mu.Lock()
-	if authOK != 1 || bearerSeen != 1 || restored != 1 || forbiddenSeen {
-		t.Errorf("the endpoint saw %d good basic-auth, %d bearer, %d verified restore requests (want 1, 1, 1) and the forbidden variable %v: the secrets were not used as configured",
-			authOK, bearerSeen, restored, forbiddenSeen)
+	if authOK != 1 || bearerSeen != 1 || restored != 1 || processed != 1 || forbiddenSeen {
+		t.Errorf("the endpoint saw %d good basic-auth, %d bearer, %d verified restore, %d processor requests (want 1, 1, 1, 1) and the forbidden variable %v: the secrets were not used as configured",
+			authOK, bearerSeen, restored, processed, forbiddenSeen)
 	}
 	mu.Unlock()
 
-	envSecrets := []string{awsSecret, password, token, hookToken, forbidden}
-	all := append([]string{urlSecret}, envSecrets...)
+	envSecrets := []string{awsSecret, password, token, hookToken, forbidden, dsHook}
+	all := append([]string{urlSecret, userPass}, envSecrets...)
 	check := func(where string, b []byte, secrets []string) {
 		t.Helper()
 		for _, s := range secrets {
@@ -307,8 +376,9 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 		}
 		scanned++
 	}
-	if scanned < 8 || queried < 8 {
-		t.Errorf("scanned %d histories and queried %d statuses, want at least the 8 flows run, each queried", scanned, queried)
+	const flows = 14
+	if scanned < flows || queried < flows {
+		t.Errorf("scanned %d histories and queried %d statuses, want at least the %d flows run, each queried", scanned, queried, flows)
 	}
 	stop()
 	out := logs.Bytes()
