@@ -2,8 +2,10 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"os"
@@ -21,6 +23,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // MaxCopyObjectSize is the largest object one CopyObject copies: S3
@@ -52,6 +55,12 @@ type DeliverObjectInput struct {
 	Dest string `json:"dest"`
 	// Size of the object, for progress.
 	Size int64 `json:"size"`
+	// Verify is flowdata.VerifyFull to hash a file download as it arrives
+	// and re-read the file from disk before the rename, checking the two
+	// SHA-256 agree (s3deliver_verify.go); "" or VerifyCheap checks size
+	// and identity only. S3 destinations are server-side copies: S3 checks
+	// those, and a multipart copy's completion is checked either way.
+	Verify string `json:"verify,omitempty"`
 }
 
 // DeliverObject copies the object server-side to an S3 destination (one
@@ -66,6 +75,9 @@ func (a *S3) DeliverObject(ctx context.Context, in DeliverObjectInput) (FinishRe
 	dest, err := location.Parse(in.Dest)
 	if err != nil {
 		return FinishResult{}, BadInput("destination: %v", err)
+	}
+	if err := flowdata.CheckVerify(in.Verify); err != nil {
+		return FinishResult{}, BadInput("%v", err)
 	}
 	src := fmt.Sprintf("s3://%s/%s", in.Bucket, in.Key)
 	switch dest.Scheme {
@@ -99,10 +111,13 @@ func (a *S3) DeliverObject(ctx context.Context, in DeliverObjectInput) (FinishRe
 // conditional on that ETag, so the file never mixes two versions of the
 // object, and only into the same partial file (one re-created on a
 // replaced disk has another token or none): otherwise it starts over.
+// With full verify, Hash is the SHA-256 state of the Done bytes as they
+// were received (s3deliver_verify.go).
 type DownloadProgress struct {
 	Done int64  `json:"done"`
 	ETag string `json:"etag"`
 	ID   string `json:"id,omitempty"`
+	Hash []byte `json:"hash,omitempty"`
 }
 
 func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.Location, src string) (FinishResult, error) {
@@ -112,6 +127,16 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 		// workers before the ETag was kept) or lack the ETag start over:
 		// without it a resume could not tell the object did not change.
 		if err := activity.GetHeartbeatDetails(ctx, &prog); err != nil || prog.ETag == "" || prog.Done < 0 {
+			prog = DownloadProgress{}
+		}
+	}
+	full := in.Verify == flowdata.VerifyFull
+	var h hash.Hash
+	if full {
+		var ok bool
+		if h, ok = newStreamHash(prog.Hash); !ok || prog.Done > 0 && prog.Hash == nil {
+			// Nobody hashed the prefix as it arrived: download it again.
+			activity.GetLogger(ctx).Info("resume without the received bytes' hash; starting over to verify them all", "object", src, "done", prog.Done)
 			prog = DownloadProgress{}
 		}
 	}
@@ -130,6 +155,9 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 	}
 	defer out.Body.Close()
 	etag := aws.ToString(out.ETag)
+	if full && done == 0 {
+		h = sha256.New() // from the start (getFrom may have started over)
+	}
 	if err := f.Truncate(done); err != nil {
 		return FinishResult{}, err
 	}
@@ -144,13 +172,16 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 			if _, err := f.Write(buf[:n]); err != nil {
 				return FinishResult{}, fmt.Errorf("destination: %w", err)
 			}
+			if full {
+				h.Write(buf[:n])
+			}
 			done += int64(n)
 			s3restoreBytes.Add(float64(n))
 			if time.Since(last) >= heartbeatEvery {
 				if err := f.Sync(); err != nil {
 					return FinishResult{}, err
 				}
-				activity.RecordHeartbeat(ctx, DownloadProgress{Done: done, ETag: etag, ID: prog.ID})
+				activity.RecordHeartbeat(ctx, DownloadProgress{Done: done, ETag: etag, ID: prog.ID, Hash: streamHashState(h)})
 				last = time.Now()
 			}
 		}
@@ -169,6 +200,13 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 	}
 	if err := checkIdentity(partial, prog.ID); err != nil {
 		return FinishResult{}, err
+	}
+	afterDownload(partial)
+	if full {
+		final := DownloadProgress{Done: done, ETag: etag, ID: prog.ID, Hash: streamHashState(h)}
+		if err := verifyDownload(ctx, f, partial, src, h, func() any { return final }); err != nil {
+			return FinishResult{}, err
+		}
 	}
 	if err := publishFile(partial, dest.Path, false); err != nil {
 		return FinishResult{}, err

@@ -83,6 +83,8 @@ type heartbeatReader struct {
 	r    io.Reader
 	n    int64
 	last time.Time
+	// detail, when set, is heartbeated instead of the byte count.
+	detail func() any
 }
 
 func (h *heartbeatReader) Read(p []byte) (int, error) {
@@ -90,7 +92,11 @@ func (h *heartbeatReader) Read(p []byte) (int, error) {
 	h.n += int64(n)
 	if now := time.Now(); now.Sub(h.last) > time.Second {
 		h.last = now
-		activity.RecordHeartbeat(h.ctx, h.n)
+		var d any = h.n
+		if h.detail != nil {
+			d = h.detail()
+		}
+		activity.RecordHeartbeat(h.ctx, d)
 	}
 	return n, err
 }

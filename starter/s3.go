@@ -80,7 +80,10 @@ A start that would attach to a running restore asking for another --to, --tier o
 refused, naming the difference. Without --to it only restores; --to s3://bucket/key copies
 the restored object (server-side), --to file://HOST/abs/path downloads it on that worker host
 (file:///abs/path: on the host that answers first, named in the result). The result reports
-the restored copy's expiry.`,
+the restored copy's expiry. --verify full (file:// destinations) hashes the download as it
+arrives and, before the rename, re-reads the synced file from disk and compares SHA-256: a
+mismatch fails the run (ChecksumMismatch) and removes the partial file. s3:// copies never
+touch the worker's disk: S3 checks them, and a multipart copy's completion is checked always.`,
 		Example: `  starter s3 restore --bucket my-archive --key db/2026-11-01.dump --days 3 --wait
   starter s3 restore --bucket my-archive --key db/2026-11-01.dump --tier Bulk --to s3://scratch/db.dump`,
 		Args: cobra.NoArgs,
@@ -104,6 +107,9 @@ the restored copy's expiry.`,
 				if err := checkDestination(in.Destination); err != nil {
 					return err
 				}
+			}
+			if err := checkRestoreVerify(in); err != nil {
+				return err
 			}
 			in.Deadline, in.PollInterval = flowdata.Duration(deadline), flowdata.Duration(poll)
 			var err error
@@ -146,8 +152,26 @@ the restored copy's expiry.`,
 	f.DurationVar(&deadline, "deadline", workflows.DefaultGlacierDeadline, "fail if the restore is not complete by then"+deadlineMaxHelp)
 	f.DurationVar(&poll, "poll-interval", 0, "fixed HeadObject polling interval (default: adapted to the tier"+pollFloorHelp+")")
 	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing progress")
+	f.StringVar(&in.Verify, "verify", "", "file:// destination: full hashes the bytes as they arrive and re-reads the file from disk before publishing it, comparing SHA-256 "+
+		"(default cheap: size and identity); s3:// copies are checked by S3 and the completion check")
 	hf.add(cmd, true)
 	return cmd
+}
+
+// checkRestoreVerify validates --verify: a level, and full only for a
+// file:// destination (an s3:// copy never passes through the worker's
+// disk: S3 checks it, and a multipart copy's completion is checked).
+func checkRestoreVerify(in workflows.S3RestoreInput) error {
+	if err := flowdata.CheckVerify(in.Verify); err != nil {
+		return cli.Usagef("--%v", err)
+	}
+	if in.Verify != flowdata.VerifyFull {
+		return nil
+	}
+	if loc, err := location.Parse(in.Destination); err != nil || loc.Scheme != location.File {
+		return cli.Usagef("--verify full applies to --to file:// destinations (s3:// copies are checked by S3)")
+	}
+	return nil
 }
 
 // diffRestore names what differs between the running restore's input and

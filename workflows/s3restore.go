@@ -58,6 +58,10 @@ type S3RestoreInput struct {
 	// HostWait bounds how long a file destination's host may be gone
 	// (0: DefaultHostWait); then the run fails with HostUnavailable.
 	HostWait flowdata.Duration `json:"hostWait,omitempty"`
+	// Verify is flowdata.VerifyFull to check a file destination's bytes
+	// on disk against the bytes received before it is published (see
+	// activities.DeliverObjectInput.Verify); "" is VerifyCheap.
+	Verify string `json:"verify,omitempty"`
 }
 
 // S3RestoreResult reports the restore.
@@ -173,7 +177,7 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 	if in.Destination != "" {
 		st.SetPhase(PhaseDownloading)
 		st.Update(func(s *Status) { s.BytesTotal = size })
-		deliver := activities.DeliverObjectInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID, Dest: in.Destination, Size: size}
+		deliver := activities.DeliverObjectInput{Bucket: in.Bucket, Key: in.Key, VersionID: in.VersionID, Dest: in.Destination, Size: size, Verify: in.Verify}
 		var fin activities.FinishResult
 		var err error
 		if v == workflow.DefaultVersion {

@@ -103,8 +103,10 @@ func completionToDownload(b *testing.B, clients *awsconf.Clients, watch *benchki
 // ranged GetJobOutput calls written to a file (timed when written, and
 // again once synced, as vigil syncs before it reports), once with the
 // GlacierRetrieve workflow run by a separate worker process (default
-// chunking and parallelism, per-range and whole tree-hash checks), whose
-// peak RSS (VmHWM) is reported.
+// chunking and parallelism, per-range and whole tree-hash checks;
+// VIGIL_BENCH_VERIFY=full adds --verify full's re-read of the file before
+// the rename, counted in the download time), whose peak RSS (VmHWM) is
+// reported.
 func BenchmarkGlacierDownload(b *testing.B) {
 	size := envInt("VIGIL_BENCH_MIB", 1024) << 20
 	ts := testenv.NewTemporalB(b)
@@ -151,7 +153,8 @@ func BenchmarkGlacierDownload(b *testing.B) {
 		raws, rawSynced = append(raws, raw.Written), append(rawSynced, raw.Synced)
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GlacierWorkflowID("bench", archive), TaskQueue: workflows.TaskQueue},
 			workflows.GlacierRetrieveWorkflow, workflows.GlacierRetrieveInput{Vault: "bench", ArchiveID: archive, Tier: "Expedited",
-				Destination: "file://" + filepath.Join(dir, "vigil.bin"), Parallel: int(envInt("VIGIL_PARALLEL", 0)), Fsync: os.Getenv("VIGIL_BENCH_FSYNC") != ""})
+				Destination: "file://" + filepath.Join(dir, "vigil.bin"), Parallel: int(envInt("VIGIL_PARALLEL", 0)), Fsync: os.Getenv("VIGIL_BENCH_FSYNC") != "",
+				Verify: os.Getenv("VIGIL_BENCH_VERIFY")})
 		if err != nil {
 			b.Fatal(err)
 		}
