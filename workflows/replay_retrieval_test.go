@@ -142,6 +142,10 @@ type glacierStubs struct {
 	// slow ranges take a second; downloading is closed at the first.
 	slow        bool
 	downloading chan struct{}
+	// initiateErr fails InitiateJob.
+	initiateErr error
+	// replaceRange fails once with DestinationReplaced (0: none).
+	replaceRange int
 }
 
 var stubOnce sync.Map
@@ -155,6 +159,9 @@ func registerGlacierStubs(w worker.Registry, s glacierStubs) {
 	jobs := 0
 	reg(activities.InitiateJobName, func(context.Context, activities.InitiateJobInput) (flowdata.GlacierJobState, error) {
 		jobs++
+		if s.initiateErr != nil {
+			return flowdata.GlacierJobState{}, s.initiateErr
+		}
 		return flowdata.GlacierJobState{JobID: []string{"j1", "j2", "j3"}[min(jobs, 3)-1], StatusCode: "InProgress"}, nil
 	})
 	reg(activities.DescribeJobName, func(_ context.Context, j flowdata.GlacierJob) (flowdata.GlacierJobState, error) {
@@ -170,6 +177,7 @@ func registerFileStubs(w worker.Registry, s glacierStubs) {
 	reg := func(name string, f any) { w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name}) }
 	var mu sync.Mutex
 	finishes := 0
+	replaced := false
 	reg(activities.PrepareDestinationName, func(_ context.Context, in activities.PrepareInput) (activities.Prepared, error) {
 		dest, err := location.Parse(in.Dest)
 		return activities.Prepared{Dest: dest, Size: in.Size, UploadID: "u1"}, err
@@ -177,7 +185,12 @@ func registerFileStubs(w worker.Registry, s glacierStubs) {
 	reg(activities.DownloadRangeName, func(_ context.Context, in activities.DownloadRangeInput) (activities.RangePart, error) {
 		mu.Lock()
 		expire := s.expireRange > 0 && in.Index == s.expireRange && in.Job.JobID == "j1"
+		replace := s.replaceRange > 0 && in.Index == s.replaceRange && !replaced
+		replaced = replaced || replace
 		mu.Unlock()
+		if replace {
+			return activities.RangePart{}, temporal.NewNonRetryableApplicationError("partial file replaced", activities.ErrTypeDestinationReplaced, nil)
+		}
 		if expire {
 			return activities.RangePart{}, temporal.NewNonRetryableApplicationError("expired", activities.ErrTypeJobExpired, nil)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -151,7 +152,10 @@ func TestReplay(t *testing.T) {
 	}
 	for _, tc := range replayCases {
 		t.Run(tc.file, func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{Interceptors: replayInterceptors()})
+			if err != nil {
+				t.Fatal(err)
+			}
 			r.RegisterWorkflowWithOptions(tc.workflow, workflow.RegisterOptions{Name: tc.name})
 			f, err := os.Open(filepath.Join("testdata", "replay", tc.file))
 			if err != nil {
@@ -171,6 +175,17 @@ func TestReplay(t *testing.T) {
 	}
 }
 
+// replayInterceptors are the worker interceptors of production workers
+// (internal/workerapp's workerInterceptors) that shape a run's history:
+// FailureAlerts adds its alert (and GetVersion marker) to a failed run,
+// ClassifyInterceptor sends the failing-attempt signals the Tracker alerts
+// on. The flow-log interceptor only decorates loggers, so it is left out.
+// Histories recorded before FailureAlerts existed replay with it too: it
+// acts only on failed runs, behind a GetVersion they do not hold.
+func replayInterceptors() []interceptor.WorkerInterceptor {
+	return []interceptor.WorkerInterceptor{&activities.ClassifyInterceptor{}, &FailureAlerts{}}
+}
+
 func recordHistories(t *testing.T) {
 	ts := temporaltest.NewServer(temporaltest.WithT(t))
 	registerSearchAttributes(t, ts)
@@ -181,9 +196,9 @@ func recordHistories(t *testing.T) {
 		if _, err := os.Stat(path); err == nil {
 			continue // recorded by an earlier release: kept as it is
 		}
-		w := ts.NewWorker("replay", func(r worker.Registry) {
+		w := ts.NewWorkerWithOptions("replay", func(r worker.Registry) {
 			r.RegisterWorkflowWithOptions(tc.workflow, workflow.RegisterOptions{Name: tc.name})
-		})
+		}, worker.Options{Interceptors: replayInterceptors()})
 		tc.register(w)
 		run, err := tc.start(ctx, c, client.StartWorkflowOptions{ID: "replay-" + tc.file, TaskQueue: "replay"})
 		if err != nil {
