@@ -4,18 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/vigilops/vigil/internal/location"
@@ -237,84 +233,6 @@ func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishRe
 	return FinishResult{Location: p.Dest.String(), Bytes: total, TreeHash: sum}, nil
 }
 
-// AbortResult says what AbortDestination removed.
-type AbortResult struct {
-	// Removed lists what was cleaned up: "partial file /x.vigil-partial",
-	// "multipart upload U of s3://b/k". Empty when nothing was left.
-	Removed []string `json:"removed,omitempty"`
-}
-
-// String is the clean-up in one phrase for messages.
-func (r AbortResult) String() string {
-	if len(r.Removed) == 0 {
-		return "nothing to clean up"
-	}
-	return "removed " + strings.Join(r.Removed, ", ")
-}
-
-// AbortDestination removes a partial file or aborts a multipart upload
-// (uploads cost money until aborted). Without an upload ID (a delivery
-// whose upload was started inside one activity) it aborts every upload
-// still open for the destination key. Nothing left is not an error.
-func (a *Sinks) AbortDestination(ctx context.Context, p Prepared) (AbortResult, error) {
-	var res AbortResult
-	switch p.Dest.Scheme {
-	case location.File:
-		err := os.Remove(p.PartialPath())
-		switch {
-		case err == nil:
-			res.Removed = append(res.Removed, "partial file "+p.PartialPath())
-		case !errors.Is(err, os.ErrNotExist):
-			return res, err
-		}
-		if err := removeIdentity(p.PartialPath()); err != nil {
-			return res, err
-		}
-	case location.S3:
-		ids := []string{p.UploadID}
-		if p.UploadID == "" {
-			var err error
-			if ids, err = a.openUploads(ctx, p.Dest); err != nil {
-				return res, err
-			}
-		}
-		for _, id := range ids {
-			_, err := a.S3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-				Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key), UploadId: aws.String(id)})
-			var api smithy.APIError
-			if errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload" {
-				continue // aborted (or completed) already
-			}
-			if err != nil {
-				return res, Classify("S3 AbortMultipartUpload "+p.Dest.String(), err)
-			}
-			res.Removed = append(res.Removed, "multipart upload "+id+" of "+p.Dest.String())
-		}
-	}
-	return res, nil
-}
-
-// openUploads lists the multipart uploads open for dest's key.
-func (a *Sinks) openUploads(ctx context.Context, dest location.Location) ([]string, error) {
-	var ids []string
-	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(dest.Bucket), Prefix: aws.String(dest.Key)}
-	for {
-		out, err := a.S3.ListMultipartUploads(ctx, in)
-		if err != nil {
-			return nil, Classify("S3 ListMultipartUploads "+dest.String(), err)
-		}
-		for _, u := range out.Uploads {
-			if aws.ToString(u.Key) == dest.Key {
-				ids = append(ids, aws.ToString(u.UploadId))
-			}
-		}
-		if !aws.ToBool(out.IsTruncated) {
-			return ids, nil
-		}
-		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
-	}
-}
-
 // alignedParts reports whether every range but the last is a power-of-two
 // number of MiB (each range hash is then a node of the whole tree).
 func alignedParts(parts []RangePart) bool {
@@ -333,75 +251,4 @@ func matchTreeHash(got, want string) error {
 		return nil
 	}
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("the output has tree hash %s, Glacier says %s", got, want), ErrTypeChecksumMismatch, nil)
-}
-
-// bootIDFile holds the kernel's id of the current boot (Linux).
-const bootIDFile = "/proc/sys/kernel/random/boot_id"
-
-// BootID identifies the current boot of this host; "" when unknown (then
-// every range is re-checked at the finish).
-var BootID = sync.OnceValue(func() string {
-	b, err := os.ReadFile(bootIDFile)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-})
-
-// publishFile renames the verified partial file to its destination; with
-// fsync, the file is made durable first and the rename after, so a crash
-// never leaves a short or empty file at the destination path.
-func publishFile(partial, dest string, fsync bool) error {
-	if fsync {
-		if err := syncPath(partial); err != nil {
-			return err
-		}
-	}
-	// The partial file is 0600 while unverified; the output gets the mode
-	// of the file it replaces, or 0644.
-	if err := os.Chmod(partial, publishedMode(dest)); err != nil {
-		return err
-	}
-	if err := os.Rename(partial, dest); err != nil {
-		return err
-	}
-	if err := removeIdentity(partial); err != nil {
-		return err
-	}
-	if fsync {
-		return syncPath(filepath.Dir(dest))
-	}
-	return nil
-}
-
-// syncPath syncs a file or directory.
-func syncPath(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// openPartial opens a partial file for the after-reboot checks and returns
-// its size; a missing file is no error: nil and size 0 (every range in it
-// counts as lost).
-func openPartial(path string) (*os.File, int64, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, 0, nil
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	return f, fi.Size(), nil
 }

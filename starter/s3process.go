@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -13,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/cli"
@@ -105,131 +101,6 @@ seconds, without a restart. Running it again changes nothing, or replaces the pi
 	return cmd
 }
 
-// bindingRow is one binding as `starter s3 bindings -o json` prints it.
-type bindingRow struct {
-	Bucket    string            `json:"bucket"`
-	Prefix    string            `json:"prefix"`
-	Pipeline  string            `json:"pipeline"`
-	Processor string            `json:"processor"`
-	Archive   string            `json:"archive"`
-	Spec      flowdata.Pipeline `json:"spec"`
-}
-
-func (a *app) s3BindingsCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:     "bindings",
-		Short:   "List the bucket/prefix → pipeline bindings",
-		Example: `  starter s3 bindings -o json`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, err := a.connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			bs, err := s3bind.List(ctx, c)
-			if err != nil {
-				return err
-			}
-			rows := make([]bindingRow, 0, len(bs))
-			for _, b := range bs {
-				ab, ak := b.Pipeline.Archive.Resolve(b.Bucket, "", flowdata.DefaultArchivePrefix)
-				rows = append(rows, bindingRow{Bucket: b.Bucket, Prefix: b.Prefix, Pipeline: b.Pipeline.Name,
-					Processor: b.Pipeline.Processor.Kind, Archive: "s3://" + ab + "/" + ak, Spec: b.Pipeline})
-			}
-			if a.format == cli.FormatJSON {
-				return cli.WriteJSON(a.stdout, rows)
-			}
-			if len(rows) == 0 {
-				fmt.Fprintln(a.stdout, "no bindings")
-				return nil
-			}
-			table := make([][]string, 0, len(rows))
-			for _, r := range rows {
-				table = append(table, []string{"s3://" + r.Bucket + "/" + r.Prefix, r.Pipeline, r.Processor, r.Archive})
-			}
-			return cli.WriteTable(a.stdout, []string{"SOURCE", "PIPELINE", "PROCESSOR", "ARCHIVE"}, table)
-		},
-	}
-}
-
-func (a *app) s3UnbindCommand() *cobra.Command {
-	var bucket, prefix string
-	var keepEvents bool
-	cmd := &cobra.Command{
-		Use:   "unbind --bucket BUCKET --prefix PREFIX",
-		Short: "Remove a bucket/prefix binding and the bucket notification setup-events added",
-		Long: `unbind first removes the bucket's queue configuration that setup-events added for the prefix
-(other configurations, the queue and its policy stay; already removed is fine), so S3 stops sending
-events for it, then the binding; workers stop starting runs for it within seconds. With
---keep-events the notification stays: events still sent for the prefix are then left on the queue
-(logged) until its redrive policy moves them to the dead-letter queue.`,
-		Example: `  starter s3 unbind --bucket reports-inbox --prefix incoming/`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkBucketPrefix(bucket, prefix); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			if !keepEvents {
-				aw, err := a.awsClients(ctx)
-				if err != nil {
-					return err
-				}
-				rep, err := setup.RemoveS3Events(ctx, aw, setup.ObjectCreatedEvents(bucket, prefix, ""))
-				if err != nil {
-					return setupFailed(err)
-				}
-				if a.format != cli.FormatJSON {
-					for _, s := range rep.Steps {
-						fmt.Fprintf(a.stdout, "%-8s %s %s\n", s.Action, s.Resource, s.Name)
-					}
-				}
-			}
-			c, err := a.connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			if err := s3bind.Unbind(ctx, c, bucket, prefix); err != nil {
-				if errors.Is(err, s3bind.ErrNoBinding) {
-					return &cli.ExitError{Code: cli.ExitFailure, Err: err}
-				}
-				return err
-			}
-			if a.format == cli.FormatJSON {
-				return cli.WriteJSON(a.stdout, map[string]any{"bucket": bucket, "prefix": prefix, "unbound": true})
-			}
-			fmt.Fprintf(a.stdout, "unbound s3://%s/%s\n", bucket, prefix)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&bucket, "bucket", "", "bucket name (required)")
-	cmd.Flags().StringVar(&prefix, "prefix", "", "the bound prefix")
-	cmd.Flags().BoolVar(&keepEvents, "keep-events", false, "leave the bucket's notification configuration as it is")
-	return cmd
-}
-
-// bindingFor returns the pipeline of the binding covering bucket/key (the
-// longest prefix).
-func (a *app) bindingFor(ctx context.Context, bucket, key string) (flowdata.Pipeline, error) {
-	c, err := a.connect(ctx)
-	if err != nil {
-		return flowdata.Pipeline{}, err
-	}
-	defer c.Close()
-	bs, err := s3bind.List(ctx, c)
-	if err != nil {
-		return flowdata.Pipeline{}, err
-	}
-	b, ok := workflows.FindBinding(bs, bucket, key)
-	if !ok {
-		return flowdata.Pipeline{}, &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("no binding covers s3://%s/%s: pass --pipeline", bucket, key)}
-	}
-	return b.Pipeline, nil
-}
-
 func (a *app) s3ProcessCommand() *cobra.Command {
 	var bucket, key, versionID, file string
 	var wait bool
@@ -316,115 +187,4 @@ func unquoteETag(s string) string {
 		return s[1 : len(s)-1]
 	}
 	return s
-}
-
-// S3SweepWorkflowID is the ID of the sweep of a bucket/prefix: a second
-// sweep while one runs attaches to it.
-func s3SweepWorkflowID(bucket, prefix string) string { return "s3sweep/" + bucket + "/" + prefix }
-
-func (a *app) s3SweepCommand() *cobra.Command {
-	var bucket, prefix, file string
-	var olderThan time.Duration
-	var wait bool
-	cmd := &cobra.Command{
-		Use:   "sweep --bucket BUCKET --prefix PREFIX [--older-than 5m] [--pipeline FILE]",
-		Short: "Process the objects under a prefix that no event announced",
-		Long: `sweep lists only the prefix (never the archive), starts or finds the S3Object run of every
-object older than --older-than, and reports found / started / already running / already done;
-"started" are the missed events, objects S3 never announced. Without --pipeline the binding of
-exactly bucket/prefix is used. A sweep already running for the prefix is attached to.`,
-		Example: `  starter s3 sweep --bucket reports-inbox --prefix incoming/ --older-than 10m --wait
-  starter schedule create sweep-inbox --every 5m --workflow s3-sweep --input '{bucket: reports-inbox, prefix: incoming/, pipeline: {...}}'`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkBucketPrefix(bucket, prefix); err != nil {
-				return err
-			}
-			if olderThan < 0 {
-				return cli.Usagef("--older-than %s: must not be negative", olderThan)
-			}
-			var p flowdata.Pipeline
-			var err error
-			if file != "" {
-				if p, err = readPipeline(file); err != nil {
-					return err
-				}
-			}
-			ctx := cmd.Context()
-			if file == "" {
-				c, err := a.connect(ctx)
-				if err != nil {
-					return err
-				}
-				bs, err := s3bind.List(ctx, c)
-				c.Close()
-				if err != nil {
-					return err
-				}
-				b, ok := s3bind.Find(bs, bucket, prefix)
-				if !ok {
-					return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("s3://%s/%s is not bound: pass --pipeline", bucket, prefix)}
-				}
-				p = b.Pipeline
-			}
-			ot := flowdata.Duration(olderThan)
-			in := workflows.S3SweepInput{Bucket: bucket, Prefix: prefix, OlderThan: &ot, Pipeline: p}
-			opts := client.StartWorkflowOptions{ID: s3SweepWorkflowID(bucket, prefix),
-				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}
-			return a.startFlow(ctx, opts, workflows.S3SweepName, in, wait)
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&bucket, "bucket", "", "bucket (required)")
-	f.StringVar(&prefix, "prefix", "", "incoming prefix")
-	f.DurationVar(&olderThan, "older-than", workflows.DefaultSweepOlderThan, "only objects older than this (younger ones are left to their events)")
-	f.StringVar(&file, "pipeline", "", "pipeline file (default: the binding of bucket/prefix)")
-	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing progress")
-	return cmd
-}
-
-func (a *app) s3GenerateCommand() *cobra.Command {
-	var bucket, prefix string
-	var count int
-	cmd := &cobra.Command{
-		Use:   "generate --bucket BUCKET --prefix PREFIX --count N",
-		Short: "Upload N small generated files under a prefix (to try a pipeline, e.g. on the --dev demo-inbox)",
-		Example: `  starter s3 generate --bucket demo-inbox --prefix incoming/ --count 50
-  starter list --flow s3-object`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkBucketPrefix(bucket, prefix); err != nil {
-				return err
-			}
-			if count < 1 || count > 100000 {
-				return cli.Usagef("--count %d: want 1 to 100000", count)
-			}
-			ctx := cmd.Context()
-			aw, err := a.awsClients(ctx)
-			if err != nil {
-				return err
-			}
-			stamp := time.Now().UTC().Format("20060102T150405")
-			keys := make([]string, 0, count)
-			for i := range count {
-				key := fmt.Sprintf("%sgenerated-%s-%05d.txt", prefix, stamp, i)
-				body := fmt.Sprintf("vigil generated file %d of %d at %s\n", i+1, count, stamp)
-				if _, err := aw.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
-					Body: strings.NewReader(body)}); err != nil {
-					return fmt.Errorf("uploading s3://%s/%s: %w", bucket, key, err)
-				}
-				keys = append(keys, key)
-			}
-			if a.format == cli.FormatJSON {
-				return cli.WriteJSON(a.stdout, keys)
-			}
-			fmt.Fprintf(a.stdout, "uploaded %d files to s3://%s/%s\n", count, bucket, prefix)
-			return nil
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&bucket, "bucket", "", "bucket (required)")
-	f.StringVar(&prefix, "prefix", "incoming/", "key prefix")
-	f.IntVar(&count, "count", 10, "number of files")
-	return cmd
 }
