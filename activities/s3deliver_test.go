@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/stacktest"
 )
@@ -346,24 +347,9 @@ func (g *getLog) take() []string {
 // an object replaced since the heartbeat (412) is downloaded again whole,
 // or fails non-retryably when its size is no longer the restore's.
 func TestDeliverObjectToFileResumes(t *testing.T) {
-	rec := &getLog{}
-	cloud, c := stacktest.Cloud(t, localcloud.Options{Wrap: rec.wrap})
+	c, rec := newDeliverStack(t, "dl-src")
 	ctx := context.Background()
-	rec.head = func(bucket, key string) (string, error) {
-		out, err := c.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-		if err != nil {
-			return "", err
-		}
-		return aws.ToString(out.ETag), nil
-	}
-	if err := cloud.S3.CreateBucket("dl-src"); err != nil {
-		t.Fatal(err)
-	}
-	data := make([]byte, 3<<20+12_345)
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range data {
-		data[i] = byte(rng.Uint32())
-	}
+	data := randomBytes(3, 4, 3<<20+12_345)
 	put := func(b []byte) string {
 		t.Helper()
 		out, err := c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("dl-src"), Key: aws.String("dump.bin"), Body: bytes.NewReader(b)})
@@ -502,4 +488,33 @@ func TestDeliverObjectToFileResumes(t *testing.T) {
 	if gets := rec.take(); len(gets) != 2 || !strings.HasSuffix(gets[0], "→ 412") {
 		t.Errorf("shrunk: GETs %q, want 412 then a whole GET", gets)
 	}
+}
+
+// newDeliverStack starts the local cloud with a bucket and returns its SDK clients and
+// a request log whose HEAD look-ups go through the real client.
+func newDeliverStack(t *testing.T, bucket string) (*awsconf.Clients, *getLog) {
+	t.Helper()
+	rec := &getLog{}
+	cloud, c := stacktest.Cloud(t, localcloud.Options{Wrap: rec.wrap})
+	rec.head = func(bucket, key string) (string, error) {
+		out, err := c.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.ETag), nil
+	}
+	if err := cloud.S3.CreateBucket(bucket); err != nil {
+		t.Fatal(err)
+	}
+	return c, rec
+}
+
+// randomBytes is n pseudo-random bytes from the seeds.
+func randomBytes(seed1, seed2 uint64, n int) []byte {
+	data := make([]byte, n)
+	rng := rand.New(rand.NewPCG(seed1, seed2))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	return data
 }

@@ -7,7 +7,6 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,8 +20,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/vigilops/vigil/activities"
-	"github.com/vigilops/vigil/internal/localcloud"
-	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -36,24 +33,9 @@ import (
 // verifies, one whose prefix was damaged before the retry does not, and a
 // full-verify resume without the hash state downloads again from 0.
 func TestDeliverObjectVerifyFull(t *testing.T) {
-	rec := &getLog{}
-	cloud, c := stacktest.Cloud(t, localcloud.Options{Wrap: rec.wrap})
+	c, rec := newDeliverStack(t, "dl-verify")
 	ctx := context.Background()
-	rec.head = func(bucket, key string) (string, error) {
-		out, err := c.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-		if err != nil {
-			return "", err
-		}
-		return aws.ToString(out.ETag), nil
-	}
-	if err := cloud.S3.CreateBucket("dl-verify"); err != nil {
-		t.Fatal(err)
-	}
-	data := make([]byte, 3<<20+4_321)
-	rng := rand.New(rand.NewPCG(5, 6))
-	for i := range data {
-		data[i] = byte(rng.Uint32())
-	}
+	data := randomBytes(5, 6, 3<<20+4_321)
 	put, err := c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("dl-verify"), Key: aws.String("dump.bin"), Body: bytes.NewReader(data)})
 	if err != nil {
 		t.Fatal(err)
