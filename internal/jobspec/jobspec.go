@@ -8,8 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"path/filepath"
+
 	"regexp"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/internal/specrules"
 	"github.com/vigilops/vigil/internal/strictyaml"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -35,12 +35,10 @@ func Parse(b []byte) (flowdata.BatchJob, error) { return strictyaml.Parse(b, Val
 // validates it.
 func FromNode(n *yaml.Node) (flowdata.BatchJob, error) { return strictyaml.FromNode(n, Validate) }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
-
 // Validate checks a job; the error lists the first problem.
 func Validate(j flowdata.BatchJob) error {
-	if !nameRE.MatchString(j.Name) {
-		return fmt.Errorf("name %q: want 1-100 letters, digits, '.', '_' or '-'", j.Name)
+	if err := specrules.Name(j.Name); err != nil {
+		return err
 	}
 	if !slices.Contains(flowdata.JobKinds, j.Kind) {
 		return fmt.Errorf("kind %q: want one of %s", j.Kind, strings.Join(flowdata.JobKinds, ", "))
@@ -77,13 +75,8 @@ func Validate(j flowdata.BatchJob) error {
 			return err
 		}
 	}
-	if j.NotifyOnFailure != "" && !envRE.MatchString(j.NotifyOnFailure) {
-		return fmt.Errorf("notifyOnFailure %q: want the name of an environment variable", j.NotifyOnFailure)
-	}
-	return nil
+	return specrules.NotifyOnFailure(j.NotifyOnFailure)
 }
-
-var envRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
 
@@ -94,57 +87,21 @@ func validateHTTP(h flowdata.HTTPJob) error {
 	if err := checkTemplate("http.url", h.URL); err != nil {
 		return err
 	}
-	if location.HasUserinfo(h.URL) {
-		return errors.New("http.url: do not put credentials in the URL; use basicAuth.passwordEnv or bearerTokenEnv")
-	}
-	u, err := url.Parse(h.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("http.url %q: want an absolute http:// or https:// URL", location.Redact(h.URL))
-	}
-	if u.User != nil {
-		return errors.New("http.url: do not put credentials in the URL; use basicAuth.passwordEnv or bearerTokenEnv")
+	if err := specrules.HTTP("http", specrules.HTTPTarget{URL: h.URL, Headers: h.Headers, BasicAuth: h.BasicAuth, BearerTokenEnv: h.BearerTokenEnv}); err != nil {
+		return err
 	}
 	if err := checkTemplate("http.body", h.Body); err != nil {
 		return err
-	}
-	for k := range h.Headers {
-		if strings.EqualFold(k, "Authorization") {
-			return errors.New("http.headers: Authorization would put a secret in the workflow history; use basicAuth.passwordEnv or bearerTokenEnv")
-		}
 	}
 	for _, c := range h.ExpectStatus {
 		if c < 100 || c > 599 {
 			return fmt.Errorf("http.expectStatus: %d is not an HTTP status", c)
 		}
 	}
-	if h.BasicAuth != nil {
-		if h.BasicAuth.User == "" {
-			return errors.New("http.basicAuth.user is empty")
-		}
-		if !envRE.MatchString(h.BasicAuth.PasswordEnv) {
-			return fmt.Errorf("http.basicAuth.passwordEnv %q: want the name of an environment variable on the worker", h.BasicAuth.PasswordEnv)
-		}
-	}
-	if h.BearerTokenEnv != "" && !envRE.MatchString(h.BearerTokenEnv) {
-		return fmt.Errorf("http.bearerTokenEnv %q: want the name of an environment variable on the worker", h.BearerTokenEnv)
-	}
 	return nil
 }
 
-func validateExec(e flowdata.ExecJob) error {
-	if strings.TrimSpace(e.Command) == "" {
-		return errors.New("exec.command is empty")
-	}
-	if e.Dir != "" && !filepath.IsAbs(e.Dir) {
-		return fmt.Errorf("exec.dir %q must be an absolute path", e.Dir)
-	}
-	for k := range e.Env {
-		if !envRE.MatchString(k) {
-			return fmt.Errorf("exec.env: %q is not a variable name", k)
-		}
-	}
-	return nil
-}
+func validateExec(e flowdata.ExecJob) error { return specrules.Exec("exec", e) }
 
 func validateS3Put(p flowdata.S3PutJob) error {
 	if err := location.ValidateBucket(p.Bucket); err != nil {
@@ -167,13 +124,8 @@ func validateSQSSend(s flowdata.SQSSendJob) error {
 }
 
 func validateRetry(r flowdata.JobRetry) error {
-	switch {
-	case r.BackoffCoefficient != 0 && r.BackoffCoefficient < 1:
-		return fmt.Errorf("retry.backoffCoefficient %v: must be at least 1", r.BackoffCoefficient)
-	case r.MaximumAttempts < 0:
-		return fmt.Errorf("retry.maximumAttempts %d: must not be negative", r.MaximumAttempts)
-	case r.MaximumInterval > 0 && r.MaximumInterval < r.InitialInterval:
-		return fmt.Errorf("retry.maximumInterval %s is shorter than initialInterval %s", r.MaximumInterval, r.InitialInterval)
+	if err := specrules.Retry(r); err != nil {
+		return err
 	}
 	for _, c := range r.NonRetryableStatus {
 		if c < 100 || c > 599 {

@@ -8,9 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/url"
-	"path/filepath"
-	"regexp"
+
 	"slices"
 	"strings"
 	"text/template"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/internal/specrules"
 	"github.com/vigilops/vigil/internal/strictyaml"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -36,15 +35,10 @@ func Parse(b []byte) (flowdata.Pipeline, error) { return strictyaml.Parse(b, Val
 // validates it.
 func FromNode(n *yaml.Node) (flowdata.Pipeline, error) { return strictyaml.FromNode(n, Validate) }
 
-var (
-	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
-	envRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-)
-
 // Validate checks a pipeline; the error names the first problem.
 func Validate(p flowdata.Pipeline) error {
-	if !nameRE.MatchString(p.Name) {
-		return fmt.Errorf("name %q: want 1-100 letters, digits, '.', '_' or '-'", p.Name)
+	if err := specrules.Name(p.Name); err != nil {
+		return err
 	}
 	if err := validateProcessor(p.Processor); err != nil {
 		return err
@@ -63,14 +57,11 @@ func Validate(p flowdata.Pipeline) error {
 		return fmt.Errorf("archive prefix %q and deadLetter prefix %q overlap", ap, dp)
 	}
 	if p.Retry != nil {
-		if err := validateRetry(*p.Retry); err != nil {
+		if err := specrules.Retry(*p.Retry); err != nil {
 			return err
 		}
 	}
-	if p.NotifyOnFailure != "" && !envRE.MatchString(p.NotifyOnFailure) {
-		return fmt.Errorf("notifyOnFailure %q: want the name of an environment variable", p.NotifyOnFailure)
-	}
-	return nil
+	return specrules.NotifyOnFailure(p.NotifyOnFailure)
 }
 
 func validateProcessor(pr flowdata.Processor) error {
@@ -111,46 +102,14 @@ func validateHTTP(h flowdata.HTTPProcessor) error {
 	if err := checkTemplate("processor.http.url", h.URL, false); err != nil {
 		return err
 	}
-	if location.HasUserinfo(h.URL) {
-		return errors.New("processor.http.url: do not put credentials in the URL; use basicAuth.passwordEnv or bearerTokenEnv")
-	}
-	u, err := url.Parse(h.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("processor.http.url %q: want an absolute http:// or https:// URL", location.Redact(h.URL))
-	}
-	if u.User != nil {
-		return errors.New("processor.http.url: do not put credentials in the URL; use basicAuth.passwordEnv or bearerTokenEnv")
-	}
-	for k := range h.Headers {
-		if strings.EqualFold(k, "Authorization") {
-			return errors.New("processor.http.headers: Authorization would put a secret in the workflow history; use basicAuth.passwordEnv or bearerTokenEnv")
-		}
-	}
-	if h.BasicAuth != nil {
-		if h.BasicAuth.User == "" {
-			return errors.New("processor.http.basicAuth.user is empty")
-		}
-		if !envRE.MatchString(h.BasicAuth.PasswordEnv) {
-			return fmt.Errorf("processor.http.basicAuth.passwordEnv %q: want the name of an environment variable on the worker", h.BasicAuth.PasswordEnv)
-		}
-	}
-	if h.BearerTokenEnv != "" && !envRE.MatchString(h.BearerTokenEnv) {
-		return fmt.Errorf("processor.http.bearerTokenEnv %q: want the name of an environment variable on the worker", h.BearerTokenEnv)
-	}
-	return nil
+	return specrules.HTTP("processor.http", specrules.HTTPTarget{URL: h.URL, Headers: h.Headers, BasicAuth: h.BasicAuth, BearerTokenEnv: h.BearerTokenEnv})
 }
 
 func validateExec(e flowdata.ExecJob) error {
-	if strings.TrimSpace(e.Command) == "" {
-		return errors.New("processor.exec.command is empty")
-	}
-	if e.Dir != "" && !filepath.IsAbs(e.Dir) {
-		return fmt.Errorf("processor.exec.dir %q must be an absolute path", e.Dir)
+	if err := specrules.Exec("processor.exec", e); err != nil {
+		return err
 	}
 	for k, v := range e.Env {
-		if !envRE.MatchString(k) {
-			return fmt.Errorf("processor.exec.env: %q is not a variable name", k)
-		}
 		if err := checkTemplate("processor.exec.env."+k, v, true); err != nil {
 			return err
 		}
@@ -191,18 +150,6 @@ func ValidatePrefix(key, p string) error {
 		return fmt.Errorf("%s %q: must end with '/'", key, p)
 	case slices.Contains(strings.Split(p, "/"), ".."):
 		return fmt.Errorf("%s %q: must not contain '..'", key, p)
-	}
-	return nil
-}
-
-func validateRetry(r flowdata.JobRetry) error {
-	switch {
-	case r.BackoffCoefficient != 0 && r.BackoffCoefficient < 1:
-		return fmt.Errorf("retry.backoffCoefficient %v: must be at least 1", r.BackoffCoefficient)
-	case r.MaximumAttempts < 0:
-		return fmt.Errorf("retry.maximumAttempts %d: must not be negative", r.MaximumAttempts)
-	case r.MaximumInterval > 0 && r.MaximumInterval < r.InitialInterval:
-		return fmt.Errorf("retry.maximumInterval %s is shorter than initialInterval %s", r.MaximumInterval, r.InitialInterval)
 	}
 	return nil
 }
