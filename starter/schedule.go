@@ -49,6 +49,7 @@ type specFlags struct {
 	startAt  string
 	endAt    string
 	noteFlag string
+	paused   bool
 }
 
 func (f *specFlags) bind(cmd *cobra.Command) {
@@ -66,7 +67,7 @@ func (f *specFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&f.startAt, "start-at", "", "first time the schedule may fire (RFC 3339)")
 	fl.StringVar(&f.endAt, "end-at", "", "last time the schedule may fire (RFC 3339)")
 	fl.StringVar(&f.s.Note, "note", "", "note shown with the schedule")
-	fl.BoolVar(&f.s.Paused, "paused", false, "create it paused")
+	fl.BoolVar(&f.paused, "paused", false, "pause it (update: --paused=false unpauses; without the flag the pause state is kept)")
 }
 
 // build validates the flags (before anything is contacted).
@@ -106,6 +107,9 @@ func (a *app) scheduleCreateCommand(update bool) *cobra.Command {
 		Example: "  starter schedule " + strings.Fields(use)[0] + ` nightly --cron "20 * * * *" --tz Asia/Tokyo --workflow batch --input jobs/nightly-dump.yaml --overlap skip`,
 		Args:    exactlyOneScheduleID,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("paused") {
+				f.s.Paused = &f.paused
+			}
 			b, err := f.build(args[0], a.flags.taskQueue)
 			if err != nil {
 				return err
@@ -162,7 +166,9 @@ func (a *app) scheduleApplyCommand() *cobra.Command {
 		Long: `apply creates missing schedules, updates changed ones (the spec or its input file changed)
 and leaves unchanged ones alone; running it twice changes nothing. With --prune it deletes
 vigil-managed schedules that are not in the file (never schedules vigil did not create).
---dry-run prints the plan only.`,
+Each update lists the fields it changes. A schedule's pause state changes only when the file
+sets paused: (true or false); without it, a paused schedule stays paused. --dry-run prints the
+same plan and changes nothing.`,
 		Example: `  starter schedule apply -f schedules.yaml --dry-run
   starter schedule apply -f schedules.yaml --prune`,
 		Args: cobra.NoArgs,
@@ -204,6 +210,9 @@ vigil-managed schedules that are not in the file (never schedules vigil did not 
 			}
 			for _, st := range steps {
 				fmt.Fprintf(a.stdout, "%-9s %s\n", st.Action, st.ID)
+				for _, ch := range st.Changes {
+					fmt.Fprintf(a.stdout, "          %s\n", ch)
+				}
 			}
 			if dryRun {
 				fmt.Fprintln(a.stdout, "(dry run: nothing changed)")

@@ -78,6 +78,9 @@ const (
 type Step struct {
 	Action Action `json:"action"`
 	ID     string `json:"id"`
+	// Changes lists what an update changes, one field a line
+	// ("cron: 0 3 * * * → 0 4 * * *", "paused: true → false").
+	Changes []string `json:"changes,omitempty"`
 	// Built is the desired schedule (nil for Delete).
 	Built *Built `json:"-"`
 }
@@ -99,10 +102,12 @@ func Plan(ctx context.Context, c client.Client, desired []Built, prune bool) ([]
 			steps = append(steps, Step{Action: Create, ID: d.Spec.ID, Built: d})
 		case err != nil:
 			return nil, fmt.Errorf("describing schedule %s: %w", d.Spec.ID, err)
-		case actionHash(desc) == d.Hash:
-			steps = append(steps, Step{Action: Unchanged, ID: d.Spec.ID, Built: d})
 		default:
-			steps = append(steps, Step{Action: Update, ID: d.Spec.ID, Built: d})
+			if changes := Changes(desc, *d); len(changes) > 0 {
+				steps = append(steps, Step{Action: Update, ID: d.Spec.ID, Built: d, Changes: changes})
+			} else {
+				steps = append(steps, Step{Action: Unchanged, ID: d.Spec.ID, Built: d})
+			}
 		}
 	}
 	if prune {
@@ -149,7 +154,7 @@ func Apply(ctx context.Context, c client.Client, steps []Step) error {
 }
 
 // Replace updates an existing schedule to match b entirely (spec, action,
-// policies and state).
+// policies, note), and its pause state only when b's spec sets paused.
 func Replace(ctx context.Context, c client.Client, b Built) error {
 	o := b.Options
 	return c.ScheduleClient().GetHandle(ctx, o.ID).Update(ctx, client.ScheduleUpdateOptions{
@@ -168,7 +173,9 @@ func Replace(ctx context.Context, c client.Client, b Built) error {
 				s.State = &client.ScheduleState{}
 			}
 			s.State.Note = o.Note
-			s.State.Paused = o.Paused
+			if b.Spec.Paused != nil {
+				s.State.Paused = *b.Spec.Paused
+			}
 			return &client.ScheduleUpdate{Schedule: &s}, nil
 		},
 	})
@@ -185,17 +192,4 @@ func IsManaged(m *commonpb.Memo) bool {
 }
 
 // actionHash reads the spec hash from a described schedule's action memo.
-func actionHash(d *client.ScheduleDescription) string {
-	a, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
-	if !ok {
-		return ""
-	}
-	var h string
-	switch v := a.Memo[SpecMemo].(type) {
-	case *commonpb.Payload:
-		_ = converter.GetDefaultDataConverter().FromPayload(v, &h)
-	case string:
-		h = v
-	}
-	return h
-}
+func actionHash(d *client.ScheduleDescription) string { return actionMemoString(d, SpecMemo) }

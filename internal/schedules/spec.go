@@ -31,6 +31,9 @@ import (
 const (
 	ManagedMemo = "vigil-managed"
 	SpecMemo    = "vigil-schedule-spec"
+	// FieldsMemo, on the action too, holds the spec's fields (fields.go) so
+	// that a plan names each field that changes.
+	FieldsMemo = "vigil-schedule-fields"
 )
 
 // Overlap policy names as users type them.
@@ -104,8 +107,10 @@ type Spec struct {
 	EndAt   string `yaml:"endAt,omitempty" json:"endAt,omitempty"`
 	// Note is shown with the schedule (and as the pause reason).
 	Note string `yaml:"note,omitempty" json:"note,omitempty"`
-	// Paused creates the schedule paused.
-	Paused bool `yaml:"paused,omitempty" json:"paused,omitempty"`
+	// Paused, when set, is the pause state apply gives the schedule; unset,
+	// apply leaves a schedule's pause state as it is (a new one starts
+	// unpaused). Pause is state, not definition: it is not in the hash.
+	Paused *bool `yaml:"paused,omitempty" json:"paused,omitempty"`
 }
 
 // Built is a validated spec ready for the server.
@@ -196,6 +201,10 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 	if err != nil {
 		return fail("%v", err)
 	}
+	fields, err := specFields(s, in.Args, summary)
+	if err != nil {
+		return fail("%v", err)
+	}
 	opts := client.ScheduleOptions{
 		ID:   s.ID,
 		Spec: sp,
@@ -204,7 +213,7 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 			Workflow:  kind.WorkflowType,
 			Args:      in.Args,
 			TaskQueue: taskQueue,
-			Memo:      map[string]any{SpecMemo: hash},
+			Memo:      map[string]any{SpecMemo: hash, FieldsMemo: fields},
 			// The runs' one-line summary in the Web UI.
 			StaticSummary: summary,
 		},
@@ -212,7 +221,7 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 		CatchupWindow:  s.CatchupWindow.D(),
 		PauseOnFailure: s.PauseOnFailure,
 		Note:           s.Note,
-		Paused:         s.Paused,
+		Paused:         s.Paused != nil && *s.Paused,
 		Memo:           map[string]any{ManagedMemo: true},
 	}
 	return Built{Spec: s, Options: opts, Hash: hash, Kind: kind, Target: in.Target}, nil
@@ -233,6 +242,7 @@ func parseTime(key, v string) (time.Time, error) {
 // the resolved input (so an edited job file counts as a change) and the
 // runs' static summary (so schedules made before summaries get them).
 func hashSpec(s Spec, args []any, summary string) (string, error) {
+	s.Paused = nil // state, compared with the server's by Plan
 	b, err := json.Marshal(struct {
 		Spec    Spec
 		Args    []any
