@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/internal/awsconf"
@@ -60,4 +62,27 @@ func (a *app) printSetup(ctx context.Context, rep setup.Report) error {
 		fmt.Fprintf(a.stderr, "starter: note: queue not recorded in Temporal: %s\n", oneLine(err.Error()))
 	}
 	return nil
+}
+
+// headObject checks that s3://bucket/key (at versionID, when set) exists:
+// the one not-found check of the starter's S3 verbs. A missing bucket,
+// key or version is "not found" (exit 3); other failures keep their cause
+// (an unreachable endpoint is exit 4).
+func headObject(ctx context.Context, aw *awsconf.Clients, bucket, key, versionID string) (*s3.HeadObjectOutput, error) {
+	head := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+	if versionID != "" {
+		head.VersionId = aws.String(versionID)
+	}
+	h, err := aw.S3.HeadObject(ctx, head)
+	switch {
+	case err == nil:
+		return h, nil
+	case cli.IsNotFound(err):
+		what := fmt.Sprintf("s3://%s/%s", bucket, key)
+		if versionID != "" {
+			what += " version " + versionID
+		}
+		return nil, cli.NotFound(fmt.Errorf("no such object %s", what))
+	}
+	return nil, fmt.Errorf("checking s3://%s/%s: %w", bucket, key, err)
 }

@@ -30,7 +30,7 @@ an optional re-read (--verify), then <name>/latest.json moves to it, then retent
 old backups (never before a success, never the newest). restore streams a backup back to a
 file, a directory or an http endpoint, checking the SHA-256. list shows the stored backups.
 Hourly backups: starter schedule create ... --workflow backup.`,
-		Example: `  starter backup run --name cache --source http://cache:8080/snapshot --user vigil --password-env CACHE_PASSWORD --to s3://demo-backups/ --keep 24 --verify --wait
+		Example: `  starter backup run --name cache --from http://cache:8080/snapshot --user vigil --password-env CACHE_PASSWORD --to s3://demo-backups/ --keep 24 --verify --wait
   starter backup restore --from s3://demo-backups/cache/ --to file:///srv/cache.bin --wait
   starter backup list s3://demo-backups/cache/`,
 	}
@@ -80,7 +80,7 @@ func (a *app) backupRunCommand() *cobra.Command {
 	var wait, skipEnv bool
 	var hf hostFlags
 	cmd := &cobra.Command{
-		Use:   "run --name N --source URL --to s3://bucket/prefix/",
+		Use:   "run --name N --from URL --to s3://bucket/prefix/",
 		Short: "Back a source up now",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -109,7 +109,8 @@ func (a *app) backupRunCommand() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&in.Name, "name", "", "backup name: objects go under <prefix><name>/ (required)")
-	f.StringVar(&in.Source, "source", "", "http(s)://..., file:///abs/path, dir:/abs/path or s3://bucket/key (required)")
+	f.StringVar(&in.Source, "from", "", "what to back up: http(s)://..., file:///abs/path, dir:/abs/path or s3://bucket/key (required)")
+	deprecatedAlias(cmd, "source", "from")
 	f.StringVar(&in.Target, "to", "", "s3://bucket/prefix/ (required)")
 	f.IntVar(&in.Keep, "keep", 0, "keep the newest N backups (0: no count limit)")
 	f.StringVar(&maxAge, "max-age", "", "keep backups newer than this (7d, 36h; with --keep, either keeps)")
@@ -208,8 +209,11 @@ func (a *app) listBackups(ctx context.Context, bucket, dir string) error {
 		return err
 	}
 	entries, err := activities.ListBackups(ctx, aw.S3, bucket, dir, true)
+	if cli.IsNotFound(err) {
+		return cli.NotFound(fmt.Errorf("no such bucket %q (listing s3://%s/%s)", bucket, bucket, dir))
+	}
 	if err != nil {
-		return fmt.Errorf("listing s3://%s/%s: %s", bucket, dir, oneLine(err.Error()))
+		return fmt.Errorf("listing s3://%s/%s: %w", bucket, dir, err)
 	}
 	if latest, err := activities.ReadLatest(ctx, aw.S3, bucket, dir); err == nil {
 		for i := range entries {

@@ -26,15 +26,15 @@ func TestBackupValidation(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"backup", "run", "--name", "n", "--source", "ftp://h/x", "--to", "s3://bkt/"}, `unknown scheme "ftp"`},
-		{[]string{"backup", "run", "--name", "n", "--source", "file:rel/x", "--to", "s3://bkt/"}, "path must be absolute"},
-		{[]string{"backup", "run", "--name", "n", "--source", "dir:rel", "--to", "s3://bkt/"}, "path must be absolute"},
-		{[]string{"backup", "run", "--name", "n", "--source", "file:///x", "--to", "file:///y"}, "want s3://bucket/prefix/"},
-		{[]string{"backup", "run", "--name", "n", "--source", "http://h/x", "--user", "u", "--password-env", "UNSET_PW_VIGIL", "--to", "s3://bkt/"}, "UNSET_PW_VIGIL (basic-auth password) is not set"},
-		{[]string{"backup", "run", "--name", "n", "--source", "file:///x", "--to", "s3://bkt/", "--keep", "-1"}, "keep -1"},
-		{[]string{"backup", "run", "--name", "n", "--source", "file:///x", "--to", "s3://bkt/", "--max-age", "soon"}, "--max-age"},
-		{[]string{"backup", "run", "--name", "a/b", "--source", "file:///x", "--to", "s3://bkt/"}, "no slashes"},
-		{[]string{"backup", "run", "--source", "file:///x", "--to", "s3://bkt/"}, "name is required"},
+		{[]string{"backup", "run", "--name", "n", "--from", "ftp://h/x", "--to", "s3://bkt/"}, `unknown scheme "ftp"`},
+		{[]string{"backup", "run", "--name", "n", "--from", "file:rel/x", "--to", "s3://bkt/"}, "path must be absolute"},
+		{[]string{"backup", "run", "--name", "n", "--from", "dir:rel", "--to", "s3://bkt/"}, "path must be absolute"},
+		{[]string{"backup", "run", "--name", "n", "--from", "file:///x", "--to", "file:///y"}, "want s3://bucket/prefix/"},
+		{[]string{"backup", "run", "--name", "n", "--from", "http://h/x", "--user", "u", "--password-env", "UNSET_PW_VIGIL", "--to", "s3://bkt/"}, "UNSET_PW_VIGIL (basic-auth password) is not set"},
+		{[]string{"backup", "run", "--name", "n", "--from", "file:///x", "--to", "s3://bkt/", "--keep", "-1"}, "keep -1"},
+		{[]string{"backup", "run", "--name", "n", "--from", "file:///x", "--to", "s3://bkt/", "--max-age", "soon"}, "--max-age"},
+		{[]string{"backup", "run", "--name", "a/b", "--from", "file:///x", "--to", "s3://bkt/"}, "no slashes"},
+		{[]string{"backup", "run", "--from", "file:///x", "--to", "s3://bkt/"}, "name is required"},
 		{[]string{"backup", "restore", "--from", "s3://bkt/n/", "--at", "yesterday", "--to", "file:///x"}, "20261201T030000Z"},
 		{[]string{"backup", "restore", "--from", "s3://bkt/n/", "--to", "s3://bkt/other"}, "want file:///abs/path, dir:/abs/path or http(s)"},
 		{[]string{"backup", "list", "file:///x"}, "want s3://bucket/prefix/name/"},
@@ -67,7 +67,7 @@ func TestBackupRunListRestore(t *testing.T) {
 	if _, err := awsc.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("prod/db/20261101T000000Z.bin"), Body: strings.NewReader("old")}); err != nil {
 		t.Fatal(err)
 	}
-	r := h.runWithin(2*time.Minute, "backup", "run", "--name", "db", "--source", "file://"+src, "--to", "s3://bkt/prod/", "--keep", "1", "--verify", "--wait")
+	r := h.runWithin(2*time.Minute, "backup", "run", "--name", "db", "--from", "file://"+src, "--to", "s3://bkt/prod/", "--keep", "1", "--verify", "--wait")
 	if r.code != 0 {
 		t.Fatalf("backup run: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}

@@ -34,7 +34,7 @@ size), /healthz, and /readyz (503 until a --restore-from restore is done).
 With --restore-from it starts the 'restore' workflow into its own /snapshot: the worker PUTs
 the latest backup to --self-url with the same user and reads the password from its own env
 var of the same name. With no backup yet it starts empty and says so in one line.
-Back it up with: starter backup run --name cache --source <self-url>/snapshot --user ... --password-env ...`,
+Back it up with: starter backup run --name cache --from <self-url>/snapshot --user ... --password-env ...`,
 		Example: `  CACHE_PASSWORD=secret starter cache-server --listen 127.0.0.1:8090 --restore-from s3://demo-backups/cache/`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

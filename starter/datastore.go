@@ -26,7 +26,7 @@ done or the deadline passes, and posts one Slack report: green, red, orange (dea
 grey (cancelled). 'import' does the same for an import and asks for --yes. 'operations'
 lists a project's operations. The worker reaches Datastore with Application Default
 Credentials, or the emulator named by ` + activities.DatastoreEndpointEnv + `.`,
-		Example: `  starter datastore export --project my-project --output gs://my-backups/datastore/manual --wait
+		Example: `  starter datastore export --project my-project --to gs://my-backups/datastore/manual --wait
   starter datastore import --project my-project --from gs://my-backups/x/x.overall_export_metadata --yes
   starter datastore operations --project my-project`,
 	}
@@ -105,12 +105,12 @@ func (a *app) datastoreExportCommand() *cobra.Command {
 	var o datastoreFlags
 	var output, bucket string
 	cmd := &cobra.Command{
-		Use:   "export --project P --output gs://BUCKET/PATH",
+		Use:   "export --project P --to gs://BUCKET/PATH",
 		Short: "Export a Datastore project (kinds, namespaces) to Cloud Storage and report to Slack",
 		Long: `export starts (or attaches to) the workflow datastore-export/<project>: a second export of
 the same project while one runs joins it. The export starts exactly once even if the worker
 dies while starting it (the operation carries the run's vigil-run label).`,
-		Example: `  starter datastore export --project my-project --output gs://my-backups/datastore/manual --kinds User,Order --wait
+		Example: `  starter datastore export --project my-project --to gs://my-backups/datastore/manual --kinds User,Order --wait
   starter datastore export --project demo-project --bucket demo-datastore-backups --label vigil-emulator=fail --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -121,7 +121,7 @@ dies while starting it (the operation carries the run's vigil-run label).`,
 			in := flowdata.DatastoreExportInput{Project: o.project, OutputURLPrefix: output, Bucket: bucket, Kinds: o.kinds,
 				Namespaces: o.namespaces, Labels: labels, Deadline: flowdata.Duration(o.deadline), Report: report}
 			if output == "" && bucket == "" {
-				return cli.Usagef("--output gs://BUCKET/PATH (or --bucket for a dated folder) is required")
+				return cli.Usagef("--to gs://BUCKET/PATH (or --bucket for a dated folder) is required")
 			}
 			if err := in.Validate(); err != nil {
 				return cli.Usagef("%v", err)
@@ -130,8 +130,10 @@ dies while starting it (the operation carries the run's vigil-run label).`,
 		},
 	}
 	o.add(cmd)
-	cmd.Flags().StringVar(&output, "output", "", "output URL prefix gs://BUCKET[/PATH]")
-	cmd.Flags().StringVar(&bucket, "bucket", "", "bucket for a dated folder gs://BUCKET/datastore/<start time> (instead of --output)")
+	cmd.Flags().StringVar(&output, "to", "", "where the export goes: URL prefix gs://BUCKET[/PATH]")
+	cmd.Flags().StringVar(&bucket, "bucket", "", "bucket for a dated folder gs://BUCKET/datastore/<start time> (instead of --to)")
+	// --output gs://... was this flag's name; it shadowed the global -o.
+	cmd.Annotations = map[string]string{outputMeansTo: "to"}
 	return cmd
 }
 

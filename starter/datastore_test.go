@@ -25,7 +25,7 @@ func TestDatastoreUsageErrors(t *testing.T) {
 		{[]string{"datastore", "export", "--output", "gs://b/x"}, "--project is required (or set GOOGLE_CLOUD_PROJECT)"},
 		{[]string{"datastore", "export", "--project", "Demo_Project", "--output", "gs://b/x"}, `--project "Demo_Project": want 6-30 lowercase letters, digits or hyphens, starting with a letter`},
 		{[]string{"datastore", "export", "--project", "demo-project", "--output", "s3://b/x"}, `output "s3://b/x": want gs://BUCKET[/PATH]`},
-		{[]string{"datastore", "export", "--project", "demo-project"}, "--output gs://BUCKET/PATH (or --bucket for a dated folder) is required"},
+		{[]string{"datastore", "export", "--project", "demo-project"}, "--to gs://BUCKET/PATH (or --bucket for a dated folder) is required"},
 		{ok("--deadline", "0s"), "--deadline must be > 0 (got 0s)"},
 		{ok("--kinds", "User,,Order"), "--kinds: empty kind name in the list"},
 		{ok("--kinds", "__key__"), `kind "__key__": want a kind name without spaces or commas, not a __reserved__ one`},

@@ -40,6 +40,9 @@ type outcome struct {
 	// Reason explains a run that did not complete: the failure chain, the
 	// termination reason, the timeout.
 	Reason string
+	// Chain is a failed run's failure and its causes with their types
+	// (cli.FailureChain), the details behind Reason.
+	Chain []string
 	// NewRunID is the next run of a run that continued as new.
 	NewRunID string
 }
@@ -79,7 +82,8 @@ func outcomeFromEvent(ev *historypb.HistoryEvent) outcome {
 		o.Result, o.HasResult = decodePayloads(ev.GetWorkflowExecutionCompletedEventAttributes().GetResult())
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
 		o.Status = enumspb.WORKFLOW_EXECUTION_STATUS_FAILED
-		o.Reason = cli.FailureMessage(ev.GetWorkflowExecutionFailedEventAttributes().GetFailure())
+		f := ev.GetWorkflowExecutionFailedEventAttributes().GetFailure()
+		o.Reason, o.Chain = cli.FailureMessage(f), cli.FailureChain(f)
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
 		o.Status = enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED
 		o.Reason = "canceled"

@@ -239,8 +239,12 @@ func checkDestBucket(ctx context.Context, c *awsconf.Clients, dest string) error
 	if err != nil || loc.Scheme != location.S3 {
 		return nil
 	}
-	if _, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(loc.Bucket)}); err != nil {
-		return cli.NotFound(fmt.Errorf("destination bucket %q is not reachable: %v", loc.Bucket, oneLine(err.Error())))
+	_, err = c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(loc.Bucket)})
+	if cli.IsNotFound(err) {
+		return cli.NotFound(fmt.Errorf("no such destination bucket %q", loc.Bucket))
+	}
+	if err != nil {
+		return fmt.Errorf("checking destination bucket %q: %w", loc.Bucket, err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/internal/cli"
 	"github.com/vigilops/vigil/workflows"
@@ -23,6 +24,8 @@ type listOptions struct {
 	target string
 	status string
 	limit  int
+	// all lists every match (no --limit).
+	all bool
 }
 
 // listItem is one workflow in `starter list -o json`.
@@ -55,7 +58,8 @@ started a moment ago may take a second to appear.`,
 	f.StringVar(&o.flow, "flow", "", "only this flow ("+workflows.SearchAttrFlow+")")
 	f.StringVar(&o.target, "target", "", "only this target ("+workflows.SearchAttrTarget+")")
 	f.StringVar(&o.status, "status", "", "only this status: "+strings.Join(cli.StatusNames(), "|"))
-	f.IntVar(&o.limit, "limit", 20, fmt.Sprintf("at most this many workflows (1-%d)", maxListLimit))
+	f.IntVar(&o.limit, "limit", 20, fmt.Sprintf("at most this many workflows (1-%d); when more match, a line on stderr says how many", maxListLimit))
+	f.BoolVar(&o.all, "all", false, "list every matching workflow (no limit)")
 	return cmd
 }
 
@@ -83,6 +87,9 @@ func listQuery(o listOptions) (string, error) {
 		}
 		conds = append(conds, fmt.Sprintf("ExecutionStatus = '%s'", st.String()))
 	}
+	if o.all {
+		return strings.Join(conds, " AND "), nil
+	}
 	if o.limit < 1 || o.limit > maxListLimit {
 		return "", cli.Usagef("--limit must be between 1 and %d (got %d)", maxListLimit, o.limit)
 	}
@@ -109,20 +116,24 @@ func (a *app) runList(ctx context.Context, o listOptions) error {
 	}
 	defer c.Close()
 
+	limit := o.limit
+	if o.all {
+		limit = int(^uint(0) >> 1)
+	}
 	var items []listItem
 	var token []byte
-	for len(items) < o.limit {
+	for len(items) < limit {
 		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 			Namespace:     a.namespace,
-			PageSize:      int32(o.limit - len(items)),
+			PageSize:      int32(min(limit-len(items), maxListLimit)),
 			NextPageToken: token,
 			Query:         query,
 		})
 		if err != nil {
-			return fmt.Errorf("listing workflows: %s", oneLine(err.Error()))
+			return fmt.Errorf("listing workflows: %w", err)
 		}
 		for _, info := range resp.GetExecutions() {
-			if len(items) < o.limit {
+			if len(items) < limit {
 				items = append(items, toListItem(info))
 			}
 		}
@@ -130,6 +141,9 @@ func (a *app) runList(ctx context.Context, o listOptions) error {
 		if len(token) == 0 {
 			break
 		}
+	}
+	if !o.all && len(items) == o.limit {
+		a.noteTruncated(ctx, c, query, len(items))
 	}
 
 	if a.format == cli.FormatJSON {
@@ -164,4 +178,16 @@ func toListItem(info *workflowpb.WorkflowExecutionInfo) listItem {
 		it.CloseTime = &t
 	}
 	return it
+}
+
+// noteTruncated says on stderr (stdout stays the table or the JSON array)
+// that a list stopped at its limit, with how many match in all.
+func (a *app) noteTruncated(ctx context.Context, c client.Client, query string, shown int) {
+	resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: a.namespace, Query: query})
+	switch {
+	case err != nil:
+		fmt.Fprintf(a.stderr, "%d shown, perhaps more match; --limit N or --all\n", shown)
+	case resp.GetCount() > int64(shown):
+		fmt.Fprintf(a.stderr, "%d of %d shown; --limit N or --all\n", shown, resp.GetCount())
+	}
 }

@@ -100,20 +100,36 @@ func (a *app) execute(ctx context.Context, args []string) int {
 		return cli.ExitInterrupted
 	}
 	if !cli.IsSilent(err) {
-		msg := err.Error()
-		var ue *cli.UsageError
-		if code == cli.ExitUsage && !errors.As(err, &ue) && cmd != nil {
-			// cobra's own parse errors: point at the help.
-			msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
-		}
-		if a.format == cli.FormatJSON {
-			// One JSON object on stderr, stable fields.
-			_ = cli.WriteJSON(a.stderr, map[string]any{"error": oneLine(msg), "exitCode": code})
-			return code
-		}
-		fmt.Fprintf(a.stderr, "starter: %s\n", oneLine(msg))
+		a.printError(cmd, err, code)
 	}
 	return code
+}
+
+// printError prints err as one line in the user's terms (cli.Message); the
+// error's chain goes to -o json's "details" and to --log-level debug.
+func (a *app) printError(cmd *cobra.Command, err error, code int) {
+	msg := cli.Message(err)
+	var ue *cli.UsageError
+	if code == cli.ExitUsage && !errors.As(err, &ue) && cmd != nil {
+		// cobra's own parse errors: point at the help.
+		msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
+	}
+	details := cli.Details(err)
+	if a.format == cli.FormatJSON {
+		// One JSON object on stderr, stable fields.
+		out := map[string]any{"error": oneLine(msg), "exitCode": code}
+		if len(details) > 1 || (len(details) == 1 && !strings.HasSuffix(details[0], msg)) {
+			out["details"] = details
+		}
+		_ = cli.WriteJSON(a.stderr, out)
+		return
+	}
+	fmt.Fprintf(a.stderr, "starter: %s\n", oneLine(msg))
+	if a.ranCommand {
+		for i, d := range details {
+			a.logger().Debug("error chain", "depth", i, "error", d)
+		}
+	}
 }
 
 // rootCommand builds the command tree bound to a.
@@ -129,18 +145,20 @@ TEMPORAL_PROFILE), then TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS*,
 TEMPORAL_API_KEY; --address and --namespace override them. Without any of these it
 uses the local dev server started by 'worker --dev' (127.0.0.1:7233, namespace "default").
 
-Exit codes: 0 success; 1 the workflow failed, was canceled, terminated or timed out, or
-the start was refused (another run is under way); 2 invalid command line (nothing was
-contacted); 3 not found (workflow, vault, object, bucket); 4 the server could not be
-reached; 130 'wait' interrupted by Ctrl-C (the workflow keeps running). With -o json an
-error is one JSON object on stderr: {"error": "...", "exitCode": N}.`,
+Exit codes, the same for every command: 0 success; 1 the workflow failed, was canceled,
+terminated or timed out, or the start was refused (another run is under way); 2 invalid
+command line (nothing was contacted); 3 not found (workflow, schedule, namespace, vault,
+bucket, object); 4 Temporal or a cloud endpoint (AWS, GCP) could not be reached, TLS
+failures included; 130 'wait' interrupted by Ctrl-C (the workflow keeps running). An error
+is one line; with -o json it is one JSON object on stderr, {"error": "...", "exitCode": N,
+"details": [...]}, details being the error's chain, which --log-level debug also prints.`,
 		Example: `  starter list --flow glacier --status running
   starter status glacier/my-vault/inventory
   starter wait glacier/my-vault/inventory
   starter --address temporal.internal:7233 --namespace ops list -o json`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		PersistentPreRunE: func(*cobra.Command, []string) error { return a.validateGlobals() },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.validateGlobals(cmd) },
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -170,6 +188,7 @@ func markRunning(cmd *cobra.Command, a *app) {
 	if run := cmd.RunE; run != nil {
 		cmd.RunE = func(c *cobra.Command, args []string) error {
 			a.ranCommand = true
+			a.warnDeprecated(c)
 			return run(c, args)
 		}
 	}
@@ -187,11 +206,19 @@ func markRunning(cmd *cobra.Command, a *app) {
 	}
 }
 
-// validateGlobals checks the global flags before anything is contacted.
-func (a *app) validateGlobals() error {
+// validateGlobals checks the global flags of cmd before anything is
+// contacted.
+func (a *app) validateGlobals(cmd *cobra.Command) error {
 	f, err := cli.ParseFormat(a.flags.output)
 	if err != nil {
-		return err
+		moved, merr := a.outputAsTo(cmd)
+		if merr != nil {
+			return merr
+		}
+		if !moved {
+			return err
+		}
+		f = cli.FormatText
 	}
 	a.format = f
 	if err := a.validateOps(); err != nil {

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
@@ -124,16 +120,8 @@ touch the worker's disk: S3 checks them, and a multipart copy's completion is ch
 			if err != nil {
 				return err
 			}
-			head := &s3.HeadObjectInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key)}
-			if in.VersionID != "" {
-				head.VersionId = aws.String(in.VersionID)
-			}
-			if _, err := aw.S3.HeadObject(ctx, head); err != nil {
-				var api smithy.APIError
-				if errors.As(err, &api) && (api.ErrorCode() == "NotFound" || api.ErrorCode() == "NoSuchBucket" || api.ErrorCode() == "NoSuchKey") {
-					return cli.NotFound(fmt.Errorf("no such object s3://%s/%s", in.Bucket, in.Key))
-				}
-				return fmt.Errorf("checking s3://%s/%s: %w", in.Bucket, in.Key, err)
+			if _, err := headObject(ctx, aw, in.Bucket, in.Key, in.VersionID); err != nil {
+				return err
 			}
 			if err := checkDestBucket(ctx, aw, in.Destination); err != nil {
 				return err

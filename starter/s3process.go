@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -137,17 +135,9 @@ pipeline of the binding covering the key is used.`,
 			if err != nil {
 				return err
 			}
-			head := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
-			if versionID != "" {
-				head.VersionId = aws.String(versionID)
-			}
-			h, err := aw.S3.HeadObject(ctx, head)
+			h, err := headObject(ctx, aw, bucket, key, versionID)
 			if err != nil {
-				var api smithy.APIError
-				if errors.As(err, &api) && (api.ErrorCode() == "NotFound" || api.ErrorCode() == "NoSuchBucket" || api.ErrorCode() == "NoSuchKey") {
-					return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("no such object s3://%s/%s", bucket, key)}
-				}
-				return fmt.Errorf("checking s3://%s/%s: %w", bucket, key, err)
+				return err
 			}
 			in := flowdata.S3ObjectInput{Object: flowdata.S3ObjectRef{Bucket: bucket, Key: key, VersionID: versionID,
 				ETag: unquoteETag(aws.ToString(h.ETag)), Size: aws.ToInt64(h.ContentLength)}, Pipeline: p, Source: flowdata.SourceManual}

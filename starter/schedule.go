@@ -124,11 +124,10 @@ func (a *app) scheduleCreateCommand(update bool) *cobra.Command {
 				return err
 			}
 			if update {
-				err = schedules.Replace(ctx, c, b)
-			} else {
-				_, err = c.ScheduleClient().Create(ctx, b.Options)
-			}
-			if err != nil {
+				if err = schedules.Replace(ctx, c, b); err != nil {
+					return a.scheduleError("update", b.Spec.ID, err)
+				}
+			} else if _, err = c.ScheduleClient().Create(ctx, b.Options); err != nil {
 				return fmt.Errorf("schedule %s: %w", b.Spec.ID, err)
 			}
 			if err := a.ensureWatcher(ctx, c, b); err != nil {

@@ -37,7 +37,7 @@ func (a *app) schedulePauseCommand(pause bool) *cobra.Command {
 				err = h.Unpause(ctx, client.ScheduleUnpauseOptions{Note: note})
 			}
 			if err != nil {
-				return fmt.Errorf("%s %s: %w", verb, args[0], err)
+				return a.scheduleError(verb, args[0], err)
 			}
 			return a.printAction(actionReport{Schedule: args[0], Action: verb + "d"}, fmt.Sprintf("schedule %s %sd", args[0], verb))
 		},
@@ -50,7 +50,7 @@ func (a *app) scheduleTriggerCommand() *cobra.Command {
 	var overlap string
 	cmd := &cobra.Command{
 		Use:     "trigger ID",
-		Short:   "Start a run now",
+		Short:   "Start a run now and print it (workflow and run ID)",
 		Example: "  starter schedule trigger nightly --overlap allow-all",
 		Args:    exactlyOneScheduleID,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -64,10 +64,15 @@ func (a *app) scheduleTriggerCommand() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			if err := c.ScheduleClient().GetHandle(ctx, args[0]).Trigger(ctx, client.ScheduleTriggerOptions{Overlap: p}); err != nil {
-				return fmt.Errorf("trigger %s: %w", args[0], err)
+			r, err := a.trigger(ctx, c, args[0], client.ScheduleTriggerOptions{Overlap: p})
+			if err != nil {
+				return err
 			}
-			return a.printAction(actionReport{Schedule: args[0], Action: "triggered"}, fmt.Sprintf("schedule %s triggered", args[0]))
+			if a.format == cli.FormatJSON {
+				return cli.WriteJSON(a.stdout, r)
+			}
+			_, err = fmt.Fprintln(a.stdout, triggerText(r))
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&overlap, "overlap", "", "overlap policy for this run (default: the schedule's)")
@@ -102,7 +107,7 @@ func (a *app) scheduleBackfillCommand() *cobra.Command {
 			defer c.Close()
 			if err := c.ScheduleClient().GetHandle(ctx, args[0]).Backfill(ctx, client.ScheduleBackfillOptions{
 				Backfill: []client.ScheduleBackfill{{Start: start, End: end, Overlap: p}}}); err != nil {
-				return fmt.Errorf("backfill %s: %w", args[0], err)
+				return a.scheduleError("backfill", args[0], err)
 			}
 			return a.printAction(actionReport{Schedule: args[0], Action: "backfill_requested", Start: start.Format(time.RFC3339), End: end.Format(time.RFC3339)},
 				fmt.Sprintf("schedule %s: backfill %s → %s requested", args[0], start.Format(time.RFC3339), end.Format(time.RFC3339)))
@@ -128,7 +133,7 @@ func (a *app) scheduleDeleteCommand() *cobra.Command {
 			}
 			defer c.Close()
 			if err := c.ScheduleClient().GetHandle(ctx, args[0]).Delete(ctx); err != nil {
-				return fmt.Errorf("delete %s: %w", args[0], err)
+				return a.scheduleError("delete", args[0], err)
 			}
 			// The watcher would end on its next check; cancel it now.
 			_ = c.CancelWorkflow(ctx, workflows.ScheduleWatchID(args[0]), "")

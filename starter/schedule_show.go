@@ -80,7 +80,7 @@ func (a *app) scheduleDescribeCommand() *cobra.Command {
 			defer c.Close()
 			d, err := schedules.Describe(ctx, c, args[0])
 			if err != nil {
-				return fmt.Errorf("schedule %s: %w", args[0], err)
+				return a.scheduleError("describe", args[0], err)
 			}
 			if a.format == cli.FormatJSON {
 				return cli.WriteJSON(a.stdout, d)
@@ -92,10 +92,10 @@ func (a *app) scheduleDescribeCommand() *cobra.Command {
 				{Key: "Counters", Value: fmt.Sprintf("%d runs, %d skipped (overlap), %d missed (catch-up)", d.Actions, d.SkippedOverlap, d.MissedCatchup)},
 			}
 			for i, t := range d.NextRuns {
-				fields = append(fields, cli.Field{Key: fmt.Sprintf("Next %d", i+1), Value: t.Format("2006-01-02 15:04:05 MST")})
+				fields = append(fields, cli.Field{Key: fmt.Sprintf("Next %d", i+1), Value: t.Format(cli.TimeLayout)})
 			}
 			for _, r := range d.RecentRuns {
-				fields = append(fields, cli.Field{Key: "Recent", Value: fmt.Sprintf("%s  %s  %s", r.ScheduledTime.Format("2006-01-02 15:04:05 MST"), r.Status, r.WorkflowID)})
+				fields = append(fields, cli.Field{Key: "Recent", Value: fmt.Sprintf("%s  %s  %s", r.ScheduledTime.Format(cli.TimeLayout), r.Status, r.WorkflowID)})
 			}
 			for _, id := range d.Running {
 				fields = append(fields, cli.Field{Key: "Running", Value: id})

@@ -148,8 +148,8 @@ func TestCLIOutputHasNoSecret(t *testing.T) {
 		code int // -1: any non-zero
 	}
 	started := []run{
-		{[]string{"backup", "run", "--name", "sb", "--source", source, "--user", "ops", "--password-env", "VIGIL_SECRET_OUT_PASSWORD", "--to", "s3://bkt/", "--wait"}, 0},
-		{[]string{"-o", "json", "backup", "run", "--name", "sb", "--source", source, "--user", "ops", "--password-env", "VIGIL_SECRET_OUT_PASSWORD", "--to", "s3://bkt/", "--wait"}, 0},
+		{[]string{"backup", "run", "--name", "sb", "--from", source, "--user", "ops", "--password-env", "VIGIL_SECRET_OUT_PASSWORD", "--to", "s3://bkt/", "--wait"}, 0},
+		{[]string{"-o", "json", "backup", "run", "--name", "sb", "--from", source, "--user", "ops", "--password-env", "VIGIL_SECRET_OUT_PASSWORD", "--to", "s3://bkt/", "--wait"}, 0},
 		{[]string{"backup", "restore", "--from", "s3://bkt/sb/", "--to", target, "--bearer-env", "VIGIL_SECRET_OUT_TOKEN", "--wait"}, 0},
 		{[]string{"-o", "json", "backup", "restore", "--from", "s3://bkt/sb/", "--to", target, "--bearer-env", "VIGIL_SECRET_OUT_TOKEN", "--wait"}, 0},
 		{[]string{"batch", "run", "--job-file", job, "--wait"}, 0},
@@ -163,10 +163,10 @@ func TestCLIOutputHasNoSecret(t *testing.T) {
 	}
 	ui := "ops:" + outUserSecret + "@"
 	refused := [][]string{
-		{"backup", "run", "--name", "u", "--source", "http://" + ui + "127.0.0.1:1/x", "--to", "s3://bkt/"},
-		{"-o", "json", "backup", "run", "--name", "u", "--source", "https://" + ui + "127.0.0.1:1/x?token=" + outQuerySecret, "--to", "s3://bkt/"},
+		{"backup", "run", "--name", "u", "--from", "http://" + ui + "127.0.0.1:1/x", "--to", "s3://bkt/"},
+		{"-o", "json", "backup", "run", "--name", "u", "--from", "https://" + ui + "127.0.0.1:1/x?token=" + outQuerySecret, "--to", "s3://bkt/"},
 		{"backup", "restore", "--from", "s3://bkt/sb/", "--to", "http://" + ui + "127.0.0.1:1/x"},
-		{"backup", "run", "--name", "u", "--source", "file:///x", "--to", "s3://" + ui + "bkt/"},
+		{"backup", "run", "--name", "u", "--from", "file:///x", "--to", "s3://" + ui + "bkt/"},
 		{"batch", "run", "--job-file", userJob},
 		{"s3", "process", "--bucket", "inbox", "--key", "in/a.csv", "--pipeline", userPipe},
 		{"glacier", "retrieve", "--vault", "vault", "--inventory", "--to", "file://" + ui + "host/tmp/x"},

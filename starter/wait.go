@@ -166,7 +166,7 @@ func (a *app) reportOutcome(id string, start time.Time, o outcome) error {
 		if reason == "" || reason == status {
 			return fmt.Errorf("workflow %q %s after %s", id, status, cli.FormatDuration(o.CloseTime.Sub(start)))
 		}
-		return fmt.Errorf("workflow %q %s after %s: %s", id, status, cli.FormatDuration(o.CloseTime.Sub(start)), reason)
+		return cli.WithDetails(fmt.Errorf("workflow %q %s after %s: %s", id, status, cli.FormatDuration(o.CloseTime.Sub(start)), reason), o.Chain)
 	}
 	if a.format == cli.FormatJSON {
 		return nil

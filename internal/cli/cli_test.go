@@ -264,8 +264,25 @@ func TestFailureMessage(t *testing.T) {
 			}},
 		},
 	}
-	if got, want := FailureMessage(f), "activity Download failed: bucket not found [NotFound]"; got != want {
+	if got, want := FailureMessage(f), "activity Download failed: bucket not found"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, want := strings.Join(FailureChain(f), " | "), "activity Download failed | [NotFound] bucket not found"; got != want {
+		t.Errorf("chain %q, want %q", got, want)
+	}
+	// A Go error chain the worker flattened: each cause repeats the tail
+	// of the one before; only the outermost is shown, without types.
+	chain := &failurepb.Failure{Message: "job nightly failed: POST http://h/x: dial tcp 127.0.0.1:9: connect: connection refused",
+		FailureInfo: &failurepb.Failure_ApplicationFailureInfo{ApplicationFailureInfo: &failurepb.ApplicationFailureInfo{Type: "JobFailed"}},
+		Cause: &failurepb.Failure{Message: "dial tcp 127.0.0.1:9: connect: connection refused",
+			FailureInfo: &failurepb.Failure_ApplicationFailureInfo{ApplicationFailureInfo: &failurepb.ApplicationFailureInfo{Type: "OpError"}},
+			Cause: &failurepb.Failure{Message: "connection refused",
+				FailureInfo: &failurepb.Failure_ApplicationFailureInfo{ApplicationFailureInfo: &failurepb.ApplicationFailureInfo{Type: "Errno"}}}}}
+	if got, want := FailureMessage(chain), chain.Message; got != want {
+		t.Errorf("flattened chain: got %q, want %q", got, want)
+	}
+	if got := FailureChain(chain); len(got) != 3 || got[2] != "[Errno] connection refused" {
+		t.Errorf("flattened chain details = %q", got)
 	}
 	timeout := &failurepb.Failure{Message: "activity timeout", FailureInfo: &failurepb.Failure_TimeoutFailureInfo{
 		TimeoutFailureInfo: &failurepb.TimeoutFailureInfo{TimeoutType: enumspb.TIMEOUT_TYPE_START_TO_CLOSE},
@@ -284,5 +301,13 @@ func TestTruncate(t *testing.T) {
 	}
 	if got := Truncate("abc", 4); got != "abc" {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestFormatTimeCarriesZone(t *testing.T) {
+	at := time.Date(2026, 12, 7, 16, 0, 0, 0, time.UTC)
+	got := FormatTime(at)
+	if want := at.Local().Format("MST"); !strings.HasSuffix(got, " "+want) || want == "" {
+		t.Errorf("FormatTime = %q, want it to end with the zone %q", got, want)
 	}
 }

@@ -14,15 +14,16 @@ const (
 	// ExitOK means the command (and the workflow it waited for) succeeded.
 	ExitOK = 0
 	// ExitFailure means the workflow failed, was canceled, terminated or timed
-	// out, or an operational error occurred (server unreachable, not found...).
+	// out, the start was refused, or another operational error occurred.
 	ExitFailure = 1
 	// ExitUsage means the command line was invalid; nothing was contacted.
 	ExitUsage = 2
 	// ExitNotFound means what the command names does not exist on the
 	// server or in the cloud (a workflow, vault, object, bucket).
 	ExitNotFound = 3
-	// ExitUnreachable means the Temporal server (or the cloud) could not be
-	// reached.
+	// ExitUnreachable means the Temporal server or a cloud endpoint (AWS,
+	// GCP) could not be reached: refused connection, unknown host, TLS
+	// failure.
 	ExitUnreachable = 4
 	// ExitInterrupted means the user pressed Ctrl-C while waiting; the
 	// workflow keeps running (128 + SIGINT, as shells report it).
@@ -75,9 +76,11 @@ func NotFound(err error) error { return &ExitError{Code: ExitNotFound, Err: err}
 // (ExitUnreachable).
 func Unreachable(err error) error { return &ExitError{Code: ExitUnreachable, Err: err} }
 
-// ExitCode maps an error returned by a command to a process exit code:
-// nil → ExitOK, *ExitError → its Code (NotFound, Unreachable), *UsageError
-// → ExitUsage, anything else → ExitFailure.
+// ExitCode maps an error returned by a command to a process exit code. It
+// is the one mapping every command goes through: nil → ExitOK, *ExitError
+// → its Code, *UsageError → ExitUsage, then by the error's type (see
+// IsNotFound, IsUnreachable): not found → ExitNotFound, unreachable or TLS
+// failure → ExitUnreachable; anything else → ExitFailure.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
@@ -87,8 +90,13 @@ func ExitCode(err error) int {
 		return ee.Code
 	}
 	var ue *UsageError
-	if errors.As(err, &ue) {
+	switch {
+	case errors.As(err, &ue):
 		return ExitUsage
+	case IsUnreachable(err):
+		return ExitUnreachable
+	case IsNotFound(err):
+		return ExitNotFound
 	}
 	return ExitFailure
 }

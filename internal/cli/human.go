@@ -61,11 +61,14 @@ func Percent(done, total int64) (pct float64, ok bool) {
 	return pct, true
 }
 
-// FormatTime renders t in local time as "2006-01-02 15:04:05", or "" for
-// the zero time.
+// TimeLayout is how the CLI shows a time: local, with its zone.
+const TimeLayout = "2006-01-02 15:04:05 MST"
+
+// FormatTime renders t in local time with its zone ("2006-01-02 15:04:05
+// CET"), or "" for the zero time.
 func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Local().Format("2006-01-02 15:04:05")
+	return t.Local().Format(TimeLayout)
 }

@@ -91,30 +91,16 @@ func ParseStatus(s string) (enumspb.WorkflowExecutionStatus, error) {
 		Usagef("--status must be one of %s (got %q)", strings.Join(StatusNames(), ", "), s)
 }
 
-// FailureMessage renders a Temporal failure and its causes as one line,
-// outermost first, e.g.
-// "activity Download failed: bucket not found [NotFound]".
+// FailureMessage renders a Temporal failure and its causes as one line in
+// the user's terms, outermost first, e.g. "activity Download failed: bucket
+// not found". A cause whose message is already part of the one before it
+// (a Go error chain the worker flattened: wrapError, OpError, Errno...) is
+// left out, and so are the failures' types; FailureChain keeps them all.
 func FailureMessage(f *failurepb.Failure) string {
 	var parts []string
 	for depth := 0; f != nil && depth < 10; depth, f = depth+1, f.GetCause() {
-		msg := oneLine(f.GetMessage())
-		switch {
-		case f.GetActivityFailureInfo() != nil:
-			if t := f.GetActivityFailureInfo().GetActivityType().GetName(); t != "" {
-				msg = "activity " + t + " failed"
-			}
-		case f.GetChildWorkflowExecutionFailureInfo() != nil:
-			if t := f.GetChildWorkflowExecutionFailureInfo().GetWorkflowType().GetName(); t != "" {
-				msg = "child workflow " + t + " failed"
-			}
-		case f.GetTimeoutFailureInfo() != nil:
-			msg = "timed out (" + words(f.GetTimeoutFailureInfo().GetTimeoutType().String()) + ")"
-		case f.GetApplicationFailureInfo() != nil:
-			if t := f.GetApplicationFailureInfo().GetType(); t != "" {
-				msg += " [" + t + "]"
-			}
-		}
-		if msg != "" && (len(parts) == 0 || parts[len(parts)-1] != msg) {
+		msg := failureText(f)
+		if msg != "" && (len(parts) == 0 || !strings.Contains(parts[len(parts)-1], msg)) {
 			parts = append(parts, msg)
 		}
 	}
@@ -122,6 +108,40 @@ func FailureMessage(f *failurepb.Failure) string {
 		return "unknown failure"
 	}
 	return strings.Join(parts, ": ")
+}
+
+// FailureChain lists a failure and its causes, outermost first, each with
+// its type ("[NotFound] bucket not found"): the details behind
+// FailureMessage, for -o json and --log-level debug.
+func FailureChain(f *failurepb.Failure) []string {
+	var out []string
+	for depth := 0; f != nil && depth < 10; depth, f = depth+1, f.GetCause() {
+		if t := f.GetApplicationFailureInfo().GetType(); t != "" {
+			out = append(out, "["+t+"] "+oneLine(f.GetMessage()))
+		} else {
+			out = append(out, failureText(f))
+		}
+	}
+	return out
+}
+
+// failureText is one failure's own message, activities and child
+// workflows named, timeouts in words.
+func failureText(f *failurepb.Failure) string {
+	msg := oneLine(f.GetMessage())
+	switch {
+	case f.GetActivityFailureInfo() != nil:
+		if t := f.GetActivityFailureInfo().GetActivityType().GetName(); t != "" {
+			msg = "activity " + t + " failed"
+		}
+	case f.GetChildWorkflowExecutionFailureInfo() != nil:
+		if t := f.GetChildWorkflowExecutionFailureInfo().GetWorkflowType().GetName(); t != "" {
+			msg = "child workflow " + t + " failed"
+		}
+	case f.GetTimeoutFailureInfo() != nil:
+		msg = "timed out (" + words(f.GetTimeoutFailureInfo().GetTimeoutType().String()) + ")"
+	}
+	return msg
 }
 
 // words turns an enum's PascalCase name ("StartToClose") into lower-case

@@ -24,6 +24,8 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/vigilops/vigil/internal/cli"
 )
 
 // Defaults applied when neither options, config file nor environment set a
@@ -197,12 +199,14 @@ func newDialError(ctx context.Context, co client.Options, timeout time.Duration,
 		strings.Contains(lower, "produced zero addresses"):
 		e.Reason = "host name does not resolve"
 		e.Hint = "check TEMPORAL_ADDRESS / --address"
+	case isTLS(err, lower):
+		// Before the gRPC check: a refused client certificate surfaces
+		// while reading the server preface.
+		e.Reason = "TLS handshake failed (" + tlsReason(err, msg) + ")"
+		e.Hint = "check TEMPORAL_TLS* settings (client certificate and key, server CA), or TEMPORAL_TLS=false for a plain-text server"
 	case strings.Contains(lower, "server preface") || strings.Contains(lower, "http/1.1"):
 		e.Reason = "the server there does not speak gRPC"
 		e.Hint = "is that the Web UI port? The Temporal frontend usually listens on :7233"
-	case strings.Contains(lower, "tls") || strings.Contains(lower, "x509") || strings.Contains(lower, "certificate"):
-		e.Reason = "TLS handshake failed (" + lastPart(msg) + ")"
-		e.Hint = "check TEMPORAL_TLS* settings, or TEMPORAL_TLS=false for a plain-text server"
 	case errors.As(err, &denied) ||
 		code == codes.Unauthenticated || code == codes.PermissionDenied:
 		e.Reason = "not authorized (" + lastPart(msg) + ")"
@@ -229,4 +233,20 @@ func lastPart(msg string) string {
 	}
 	msg = strings.Trim(msg, "\" ")
 	return strings.Join(strings.Fields(msg), " ")
+}
+
+// isTLS reports whether a dial failure is a TLS one.
+func isTLS(err error, lower string) bool {
+	if _, ok := cli.TLSFailure(err); ok {
+		return true
+	}
+	return strings.Contains(lower, "tls:") || strings.Contains(lower, "x509") || strings.Contains(lower, "certificate")
+}
+
+// tlsReason describes a TLS dial failure in the user's terms.
+func tlsReason(err error, msg string) string {
+	if why, ok := cli.TLSFailure(err); ok {
+		return why
+	}
+	return lastPart(msg)
 }

@@ -49,8 +49,8 @@ func printDatastoreCommands(out io.Writer, ep Endpoints) {
 	fmt.Fprintf(out, `
 Datastore exports of the emulator's %[1]s (a green report reaches the Slack sink in ~25 s; labels pick red or orange; a slow export takes %[8]s here):
   export %[2]s=%[3]s
-  go run ./starter datastore export --project %[1]s --output gs://%[4]s/manual --wait
-  go run ./starter datastore export --project %[1]s --output gs://%[4]s/red --label %[5]s=%[6]s --wait
-  go run ./starter datastore export --project %[1]s --output gs://%[4]s/orange --label %[5]s=%[7]s --deadline 1m --wait
+  go run ./starter datastore export --project %[1]s --to gs://%[4]s/manual --wait
+  go run ./starter datastore export --project %[1]s --to gs://%[4]s/red --label %[5]s=%[6]s --wait
+  go run ./starter datastore export --project %[1]s --to gs://%[4]s/orange --label %[5]s=%[7]s --deadline 1m --wait
 `, DemoDatastoreProject, activities.DatastoreEndpointEnv, ep.DatastoreAddr, DemoDatastoreBucket, dsemu.LabelOutcome, dsemu.OutcomeFail, dsemu.OutcomeSlow, devDatastoreSlowDuration)
 }
