@@ -13,17 +13,22 @@ import (
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
-// s3SweepDoc is the input document of the s3-sweep workflow:
+// S3SweepDoc is the input document of the s3-sweep workflow (a schedule's
+// input; examples/sweep.yaml; schemas/sweep.schema.json is generated from it):
 //
 //	bucket: reports-inbox
 //	prefix: incoming/
 //	olderThan: 5m            # optional, default 5m
 //	pipeline: {name: reports, processor: {kind: none}}   # a pipeline, inline
-type s3SweepDoc struct {
-	Bucket    string             `yaml:"bucket"`
-	Prefix    string             `yaml:"prefix"`
-	OlderThan *flowdata.Duration `yaml:"olderThan"`
-	Pipeline  yaml.Node          `yaml:"pipeline"`
+type S3SweepDoc struct {
+	// Bucket to sweep.
+	Bucket string `yaml:"bucket"`
+	// Prefix is the incoming prefix; only it is listed.
+	Prefix string `yaml:"prefix"`
+	// OlderThan: younger objects are left to their S3 events; default 5m.
+	OlderThan *flowdata.Duration `yaml:"olderThan,omitempty"`
+	// Pipeline processes each object found, inline (the keys of a pipeline file).
+	Pipeline yaml.Node `yaml:"pipeline"`
 }
 
 func init() {
@@ -33,7 +38,7 @@ func init() {
 		Summary:         "sweep an S3 prefix for objects no event announced, and process them with a pipeline",
 		AlertsOnFailure: false,
 		Read: func(n *yaml.Node) (Input, error) {
-			d, err := strictyaml.FromNode(n, func(s3SweepDoc) error { return nil })
+			d, err := strictyaml.FromNode(n, func(S3SweepDoc) error { return nil })
 			if err != nil {
 				return Input{}, err
 			}

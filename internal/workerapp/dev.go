@@ -109,6 +109,9 @@ func (s *devStack) installFixtures(ctx context.Context, c client.Client, clients
 	if err := s.installBackupFixtures(ctx, c, clients, taskQueue, logger); err != nil {
 		logger.Warn("demo backup fixtures not installed", "error", err)
 	}
+	if err := installExamplesFixtures(ctx, clients, logger); err != nil {
+		logger.Warn("examples bucket not installed", "error", err)
+	}
 	demo, err := installCloudFixtures(ctx, s.cloud, clients, logger)
 	if err != nil {
 		logger.Warn("demo cloud fixtures not installed", "error", err)

@@ -117,8 +117,8 @@ func TestDevStack(t *testing.T) {
 		t.Fatalf("self-check through the dev worker: %v", err)
 	}
 	// The demo http schedule's endpoint adds its bucket when it first runs.
-	if res.Buckets < 4 || res.Buckets > 5 || res.Queues < 1 {
-		t.Errorf("self-check saw %+v, want 4 buckets (kept, %s, %s, %s; 5 once the demo http job ran) and the notification queue", res, DemoArchiveBucket, DemoInboxBucket, DemoBackupBucket)
+	if res.Buckets < 5 || res.Buckets > 6 || res.Queues < 1 {
+		t.Errorf("self-check saw %+v, want 5 buckets (kept, %s, %s, %s, %s; 6 once the demo http job ran) and the notification queue", res, DemoArchiveBucket, DemoInboxBucket, DemoBackupBucket, ExamplesInboxBucket)
 	}
 	checkDemoVault(t, c, ep)
 	checkDemoInbox(t, c, ep, dir)
