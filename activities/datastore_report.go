@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -116,6 +117,10 @@ func DatastoreMessage(in DatastoreReportInput) SlackMessage {
 		add("Progress", Progress(op), true)
 		add("Start", at(start), true)
 		add("Deadline", in.Deadline.String(), true)
+		// Where the export writes: its output URL once known, else the
+		// folder it writes into (the operation's output URL prefix).
+		add("Output URL", cmp.Or(op.OutputURL, op.OutputURLPrefix), false)
+		add("Input URL", op.InputURL, false)
 		add("Operation", op.Name, false)
 		add("Hint", hint, false)
 	default:

@@ -153,6 +153,15 @@ func TestDatastoreMessage(t *testing.T) {
 	if m.Color != activities.SlackWarning || field(m, "Progress") != "640,000 of ~1,280,000 entities (50%)" || field(m, "Start") != "2026-11-30 18:00:02 UTC" || field(m, "Hint") == "" {
 		t.Errorf("orange message %+v", m)
 	}
+	// The orange report names where the export writes, as the green one
+	// does: the output URL once known, else the operation's prefix.
+	if field(m, "Output URL") != op.OutputURL {
+		t.Errorf("orange message names output URL %q, want %q", field(m, "Output URL"), op.OutputURL)
+	}
+	in.Op.OutputURL, in.Op.OutputURLPrefix = "", "gs://b/x"
+	if m = activities.DatastoreMessage(in); field(m, "Output URL") != "gs://b/x" {
+		t.Errorf("orange message before the output URL is known names %q, want the prefix gs://b/x", field(m, "Output URL"))
+	}
 	in.Outcome = flowdata.OutcomeCancelled
 	if m = activities.DatastoreMessage(in); m.Color != activities.SlackGrey {
 		t.Errorf("grey message %+v", m)

@@ -98,10 +98,10 @@ loop:
 		res.Summary = fmt.Sprintf("killed after %s timeout", timeout)
 		return res, temporal.NewApplicationError(res.Summary, ErrTypeExitStatus, res)
 	case waitErr != nil:
-		res.Summary = fmt.Sprintf("exit %d: %s", res.ExitCode, firstLine(lastLine(res.Output), 120))
+		res.Summary = fmt.Sprintf("exit %d: %s", res.ExitCode, FirstLine(lastLine(res.Output), 120))
 		return res, temporal.NewApplicationError(res.Summary, ErrTypeExitStatus, res)
 	}
-	res.Summary = fmt.Sprintf("exit 0: %s", firstLine(lastLine(res.Output), 120))
+	res.Summary = fmt.Sprintf("exit 0: %s", FirstLine(lastLine(res.Output), 120))
 	return res, nil
 }
 

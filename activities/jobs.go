@@ -89,7 +89,10 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 
 func (t *tailBuffer) String() string { return string(t.buf) }
 
-func firstLine(s string, max int) string {
+// FirstLine is the first line of s, cut to max bytes (with "…" when cut):
+// the one-line form of an output or error for summaries and failure
+// messages.
+func FirstLine(s string, max int) string {
 	if i := bytes.IndexByte([]byte(s), '\n'); i >= 0 {
 		s = s[:i]
 	}
@@ -100,7 +103,7 @@ func firstLine(s string, max int) string {
 }
 
 func statusSummary(code int, body string) string {
-	if b := firstLine(body, 120); b != "" {
+	if b := FirstLine(body, 120); b != "" {
 		return fmt.Sprintf("HTTP %d: %s", code, b)
 	}
 	return fmt.Sprintf("HTTP %d", code)

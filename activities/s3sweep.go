@@ -73,6 +73,7 @@ func S3ObjectStartOptions(taskQueue string, in flowdata.S3ObjectInput, conflict 
 		WorkflowIDConflictPolicy: conflict,
 		Memo:                     memo,
 		StaticSummary:            in.StaticSummary(),
+		StaticDetails:            flowdata.StaticDetails(in),
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/vigilops/vigil/activities"
@@ -126,7 +127,11 @@ Ctrl-C detaches without cancelling.`,
 			if err := checkDestBucket(ctx, aw, o.in.Destination); err != nil {
 				return err
 			}
-			return a.startFlowChecked(ctx, attach(workflows.GlacierWorkflowID(o.in.Vault, o.in.ArchiveID)), workflows.GlacierRetrieveName, o.in, o.wait,
+			id, err := a.glacierRunID(ctx, o.in.Vault, o.in.ArchiveID)
+			if err != nil {
+				return err
+			}
+			return a.startFlowChecked(ctx, attach(id), workflows.GlacierRetrieveName, o.in, o.wait,
 				func(p *commonpb.Payloads) string { return diffGlacier(o.in, p) })
 		},
 	}
@@ -282,4 +287,26 @@ func checkVaultName(v string) error {
 		return cli.Usagef("--vault %q: want 1 to 255 letters, digits, '_', '-' or '.'", v)
 	}
 	return nil
+}
+
+// glacierRunID is the workflow ID of a retrieval: the ID under which one
+// for the same archive runs if a release before readable IDs started it
+// (workflows.GlacierLegacyWorkflowID), otherwise workflows.GlacierWorkflowID,
+// so a second start attaches to the open run across an upgrade.
+func (a *app) glacierRunID(ctx context.Context, vault, archiveID string) (string, error) {
+	id := workflows.GlacierWorkflowID(vault, archiveID)
+	legacy := workflows.GlacierLegacyWorkflowID(vault, archiveID)
+	if legacy == id {
+		return id, nil
+	}
+	c, err := a.connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	d, err := c.DescribeWorkflowExecution(ctx, legacy, "")
+	if err == nil && d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return legacy, nil
+	}
+	return id, nil
 }

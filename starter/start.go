@@ -38,6 +38,9 @@ func (a *app) startFlowChecked(ctx context.Context, opts client.StartWorkflowOpt
 	if opts.StaticSummary == "" {
 		opts.StaticSummary = workflows.StaticSummary(input)
 	}
+	if opts.StaticDetails == "" {
+		opts.StaticDetails = workflows.StaticDetails(input)
+	}
 	a.warnSecretEnv(input)
 	c, err := a.connect(ctx)
 	if err != nil {

@@ -117,7 +117,11 @@ func BatchJobWorkflow(ctx workflow.Context, in BatchJobInput) (BatchJobResult, e
 			break
 		}
 		st.SetPhase(PhaseWaiting)
-		st.Update(func(s *Status) { s.Message = fmt.Sprintf("attempt %d failed; retrying in %s", attempt, interval) })
+		st.Update(func(s *Status) {
+			s.Message = fmt.Sprintf("attempt %d failed; retrying in %s", attempt, interval)
+			s.Waiting = &WaitInfo{For: fmt.Sprintf("the retry of job %s", job.Name), Next: workflow.Now(ctx).Add(interval),
+				NextIs: fmt.Sprintf("attempt (%d)", attempt+1), Deadline: deadline}
+		})
 		if err := workflow.Sleep(ctx, interval); err != nil {
 			return res, err
 		}
@@ -126,8 +130,11 @@ func BatchJobWorkflow(ctx workflow.Context, in BatchJobInput) (BatchJobResult, e
 
 	st.Fail(lastErr)
 	alertJobFailure(ctx, job, jc, res.Attempts, lastErr)
+	// One line: the Web UI shows it as the run's failure; the cause holds
+	// the chain, the details the last error in full.
 	return res, temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("job %s failed after %d attempt(s): %s", job.Name, res.Attempts, errorText(lastErr)), ErrTypeJobFailed, lastErr)
+		fmt.Sprintf("job %s failed after %d attempt(s): %s", job.Name, res.Attempts, activities.FirstLine(errorText(lastErr), failureMessageMax)),
+		ErrTypeJobFailed, lastErr, errorText(lastErr))
 }
 
 // runJobAttempt runs one attempt of the job's kind as a single activity
@@ -253,6 +260,9 @@ func errorText(err error) string {
 	}
 	return err.Error()
 }
+
+// failureMessageMax caps the error text in a run's one-line failure message.
+const failureMessageMax = 200
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d > 0 {

@@ -159,3 +159,27 @@ func queryStatus(t *testing.T, env *testsuite.TestWorkflowEnvironment) Status {
 	}
 	return st
 }
+
+// TestBatchFailureMessageIsOneLine: a job whose error runs over several
+// lines fails the run with a one-line message (what the Web UI shows);
+// the whole error is in the failure's details and cause.
+func TestBatchFailureMessageIsOneLine(t *testing.T) {
+	env := newBatchEnv(t)
+	var a *activities.HTTPJob
+	long := "HTTP 500: Traceback (most recent call last):\n  File \"dump.py\", line 3\n    boom()\nRuntimeError: boom"
+	env.OnActivity(a.Call, mock.Anything, mock.Anything).Return(activities.JobOutput{},
+		temporal.NewNonRetryableApplicationError(long, activities.ErrTypeNonRetryableStatus, nil)).Once()
+	env.OnActivity(activities.SlackNotifyName, mock.Anything, mock.Anything).Return(nil).Maybe()
+	env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: httpJob(nil)})
+	var ae *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &ae) || ae.Type() != ErrTypeJobFailed {
+		t.Fatalf("error %v, want %s", err, ErrTypeJobFailed)
+	}
+	if want := "job nightly-dump failed after 1 attempt(s): HTTP 500: Traceback (most recent call last):"; ae.Message() != want {
+		t.Errorf("message %q, want %q", ae.Message(), want)
+	}
+	var full string
+	if err := ae.Details(&full); err != nil || full != long {
+		t.Errorf("details %q (%v), want the whole error", full, err)
+	}
+}

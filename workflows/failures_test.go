@@ -162,7 +162,7 @@ func TestFailureAlertsOnce(t *testing.T) {
 				t.Fatal("the fake flow did not fail")
 			}
 			if seen.Attempt != 7 || !strings.Contains(seen.LastError, "DownloadRange attempt 6: no space left on device") ||
-				!strings.Contains(seen.CurrentDetails(), "attempt 7") {
+				!strings.Contains(seen.CurrentDetails(), "**attempt**: 7") {
 				t.Errorf("status while failing: attempt %d, last error %q, want attempt 7 and the error", seen.Attempt, seen.LastError)
 			}
 			if n := a.posts(activities.SlackWarning); n != 1 {

@@ -30,15 +30,6 @@ const (
 	glacierMaxInitiations = 3
 )
 
-// GlacierWorkflowID derives the workflow ID from what is retrieved, so a
-// second start for the same archive attaches to the running retrieval.
-func GlacierWorkflowID(vault, archiveID string) string {
-	if archiveID == "" {
-		return "glacier/" + vault + "/inventory"
-	}
-	return "glacier/" + vault + "/" + archiveID
-}
-
 // GlacierRetrieveInput describes a retrieval.
 type GlacierRetrieveInput struct {
 	// AccountID defaults to "-" (the credentials' account).
@@ -129,6 +120,7 @@ const prepareEarlyChange = "glacier-prepare-early"
 // so in its failure.
 func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (GlacierRetrieveResult, error) {
 	st := NewTracker(ctx, GlacierFlow, in.Vault)
+	markArchive(ctx, in.ArchiveID)
 	ctx = WithHostWait(ctx, in.HostWait.D())
 	v := workflow.GetVersion(ctx, retrievalChange, workflow.DefaultVersion, retrievalVersion)
 	dl := &download{version: v}
@@ -202,7 +194,7 @@ func glacierRetrieve(ctx workflow.Context, st *Tracker, in GlacierRetrieveInput,
 		job.JobID = js.JobID
 		res.JobID = js.JobID
 
-		js, err := waitGlacierJob(ctx, st, sig, job, js, start.Add(in.Deadline.D()), glacierPollPlan(in), &carry)
+		js, err := waitGlacierJob(ctx, st, sig, job, js, start.Add(in.Deadline.D()), glacierPollPlan(in), in.Tier, &carry)
 		if errors.Is(err, errWaitContinue) {
 			runs := 0
 			if resume != nil {
@@ -297,12 +289,12 @@ func glacierPollPlan(in GlacierRetrieveInput) pollPlan {
 // wait with errWaitContinue when the run should continue as new, and
 // holds the polls and next interval then.
 func waitGlacierJob(ctx workflow.Context, st *Tracker, sig workflow.ReceiveChannel, job flowdata.GlacierJob,
-	js flowdata.GlacierJobState, deadline time.Time, plan pollPlan, carry *waitCarry) (flowdata.GlacierJobState, error) {
+	js flowdata.GlacierJobState, deadline time.Time, plan pollPlan, tier string, carry *waitCarry) (flowdata.GlacierJobState, error) {
 	poll := Summarized(workflow.WithActivityOptions(ctx, SlowPollOptions()), "poll Glacier job "+abbrev(job.JobID))
 	polls := carry.polls
 	plan.first = carry.first(plan.first)
 	w := &completionWait{
-		st: st, what: "Glacier job " + abbrev(job.JobID), signals: sig, plan: plan, deadline: deadline, bounded: carry.bounded,
+		st: st, what: "Glacier job " + abbrev(job.JobID), typical: glacierTypical(tier), signals: sig, plan: plan, deadline: deadline, bounded: carry.bounded,
 		done: func() bool { return js.Completed },
 		onSignal: func(c workflow.ReceiveChannel) {
 			var n flowdata.GlacierJobState

@@ -21,6 +21,20 @@ const (
 	SearchAttrFlow = "VigilFlow"
 	// SearchAttrTarget names what the run acts on (vault, bucket, project...).
 	SearchAttrTarget = "VigilTarget"
+	// SearchAttrArchive holds a Glacier retrieval's full archive id (its
+	// workflow ID holds only a prefix and a digest of it).
+	SearchAttrArchive = "VigilArchiveID"
+	// SearchAttrInternal is set on vigil's own bookkeeping workflows (to
+	// InternalSchedWatch, InternalRouterQueues, InternalS3Bindings) and
+	// on no flow run: the query "VigilInternal IS NULL" hides them.
+	SearchAttrInternal = "VigilInternal"
+)
+
+// VigilInternal values: which bookkeeping a workflow does.
+const (
+	InternalSchedWatch   = "schedwatch"
+	InternalRouterQueues = "router-queues"
+	InternalS3Bindings   = "s3-bindings"
 )
 
 // FlowKey is the typed key of the VigilFlow search attribute.
@@ -29,10 +43,16 @@ var FlowKey = temporal.NewSearchAttributeKeyKeyword(SearchAttrFlow)
 // TargetKey is the typed key of the VigilTarget search attribute.
 var TargetKey = temporal.NewSearchAttributeKeyKeyword(SearchAttrTarget)
 
+// ArchiveKey is the typed key of the VigilArchiveID search attribute.
+var ArchiveKey = temporal.NewSearchAttributeKeyKeyword(SearchAttrArchive)
+
+// InternalKey is the typed key of the VigilInternal search attribute.
+var InternalKey = temporal.NewSearchAttributeKeyKeyword(SearchAttrInternal)
+
 // SearchAttributes lists every custom search attribute vigil needs, by name,
 // all of Keyword type. The dev server registers them at start; `starter
 // setup` (or an operator) registers them on a production cluster.
-var SearchAttributes = []string{SearchAttrFlow, SearchAttrTarget}
+var SearchAttributes = []string{SearchAttrFlow, SearchAttrTarget, SearchAttrArchive, SearchAttrInternal}
 
 // Registered workflow type names. Starters, schedules, continue-as-new and
 // recorded histories refer to a workflow by this name, so renaming a Go

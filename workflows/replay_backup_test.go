@@ -63,5 +63,16 @@ func init() {
 				return c.ExecuteWorkflow(ctx, o, RestoreName, flowdata.RestoreInput{From: "s3://backups/prod/cache/", To: "http://127.0.0.1:1/snapshot"})
 			},
 		},
+		replayCase{
+			file: "restore-v2-missing-ok.json", name: RestoreName, workflow: RestoreWorkflow,
+			register: func(w worker.Worker) {
+				reg(w, activities.BackupResolveName, func(context.Context, activities.ResolveInput) (activities.ObjectRef, error) {
+					return activities.ObjectRef{}, temporal.NewNonRetryableApplicationError("no backup yet under s3://backups/prod/cache/", activities.ErrTypeNoBackup, nil)
+				})
+			},
+			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+				return c.ExecuteWorkflow(ctx, o, RestoreName, flowdata.RestoreInput{From: "s3://backups/prod/cache/", To: "http://127.0.0.1:1/snapshot", MissingOK: true})
+			},
+		},
 	)
 }

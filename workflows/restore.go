@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -61,6 +62,12 @@ func RestoreWorkflow(ctx workflow.Context, in flowdata.RestoreInput) (flowdata.R
 	var obj activities.ObjectRef
 	if err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, ShortCallOptions()), "resolve backup "+redactSource(in.From)), activities.BackupResolveName,
 		activities.ResolveInput{From: in.From, At: in.At}).Get(ctx, &obj); err != nil {
+		if noBackupOK(ctx, in, err) {
+			st.SetPhase(PhaseDone)
+			st.Update(func(s *Status) { s.Message = "no backup yet under " + redactSource(in.From) + ": nothing restored" })
+			res.NoBackup = true
+			return res, nil
+		}
 		return fail(err)
 	}
 	res.Key, res.SHA256 = obj.Key, obj.SHA256
@@ -92,4 +99,18 @@ func RestoreWorkflow(ctx workflow.Context, in flowdata.RestoreInput) (flowdata.R
 	st.Update(func(s *Status) { s.BytesDone = out.Bytes })
 	st.SetPhase(PhaseDone)
 	return res, nil
+}
+
+// restoreMissingOKChange is the workflow.GetVersion change ID of a restore
+// with MissingOK ending successfully, without an alert, when the name has
+// no backup yet (version 1). The version is asked only then.
+const restoreMissingOKChange = "restore-missing-ok"
+
+// noBackupOK tells whether err is a NoBackup the input accepts.
+func noBackupOK(ctx workflow.Context, in flowdata.RestoreInput, err error) bool {
+	var ae *temporal.ApplicationError
+	if !in.MissingOK || !errors.As(err, &ae) || ae.Type() != activities.ErrTypeNoBackup {
+		return false
+	}
+	return workflow.GetVersion(ctx, restoreMissingOKChange, workflow.DefaultVersion, 1) >= 1
 }

@@ -26,6 +26,7 @@ func RouterQueuesWorkflow(ctx workflow.Context, queues []string) error {
 	if err := workflow.SetQueryHandler(ctx, QueuesQuery, func() ([]string, error) { return queues, nil }); err != nil {
 		return err
 	}
+	markInternal(ctx, InternalRouterQueues)
 	ch := workflow.GetSignalChannel(ctx, AddQueueSignal)
 	for i := 0; i < routerQueuesPerRun; i++ {
 		var url string

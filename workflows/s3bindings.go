@@ -36,6 +36,7 @@ func S3BindingsWorkflow(ctx workflow.Context, bindings []flowdata.S3Binding) err
 	if err := workflow.SetQueryHandler(ctx, BindingsQuery, func() ([]flowdata.S3Binding, error) { return bindings, nil }); err != nil {
 		return err
 	}
+	markInternal(ctx, InternalS3Bindings)
 	bind := workflow.GetSignalChannel(ctx, BindSignal)
 	unbind := workflow.GetSignalChannel(ctx, UnbindSignal)
 	apply := func(b *flowdata.S3Binding, u *S3Unbind) {

@@ -120,7 +120,7 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 	plan := glacierPollPlan(GlacierRetrieveInput{Tier: in.Tier, PollInterval: in.PollInterval})
 	plan.first = carry.first(plan.first)
 	wait := &completionWait{
-		st: st, what: "restore of " + obj, signals: workflow.GetSignalChannel(ctx, S3RestoreSignal),
+		st: st, what: "restore of " + obj, typical: s3RestoreTypical(in.Tier), signals: workflow.GetSignalChannel(ctx, S3RestoreSignal),
 		plan: plan, deadline: start.Add(in.Deadline.D()), bounded: carry.bounded,
 		done: func() bool { return rs.Restored },
 		onSignal: func(c workflow.ReceiveChannel) {

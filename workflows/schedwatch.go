@@ -46,6 +46,7 @@ type WatchState struct {
 // them into messages. It ends when the schedule is deleted.
 func ScheduleWatchWorkflow(ctx workflow.Context, in ScheduleWatchInput) error {
 	st := NewTracker(ctx, ScheduleWatchFlow, in.ScheduleID)
+	markInternal(ctx, InternalSchedWatch)
 	interval := in.Interval
 	if interval <= 0 {
 		interval = time.Minute
@@ -89,6 +90,7 @@ func ScheduleWatchWorkflow(ctx workflow.Context, in ScheduleWatchInput) error {
 		st.Update(func(s *Status) {
 			s.LastPoll = fmt.Sprintf("%d actions, %d skipped, %d missed, paused=%v", check.Actions, check.SkippedOverlap, check.MissedCatchup, check.Paused)
 			s.Details = map[string]string{"alerts": fmt.Sprint(seen.Alerts)}
+			s.Waiting = &WaitInfo{For: "the next check of schedule " + in.ScheduleID, Next: workflow.Now(ctx).Add(interval), NextIs: "check"}
 		})
 		if err := workflow.Sleep(ctx, interval); err != nil {
 			return err

@@ -41,4 +41,20 @@ type Status struct {
 	Message string `json:"message,omitempty"`
 	// Details carries flow-specific key/value facts (job id, expiry, ...).
 	Details map[string]string `json:"details,omitempty"`
+	// Waiting says what a run in PhaseWaiting waits for (nil otherwise).
+	Waiting *WaitInfo `json:"waiting,omitempty"`
+}
+
+// WaitInfo describes a wait: what for, the next look and the deadline.
+type WaitInfo struct {
+	// For names what the run waits for ("notification of Glacier job …").
+	For string `json:"for"`
+	// Next is when the run looks next (a poll, an attempt, a check).
+	Next time.Time `json:"next,omitzero"`
+	// NextIs names what happens at Next ("poll", "attempt 3", "check").
+	NextIs string `json:"nextIs,omitempty"`
+	// Deadline is when the wait gives up (zero: none).
+	Deadline time.Time `json:"deadline,omitzero"`
+	// Typical is how long such a wait usually takes ("Bulk tier: typically 5-12 hours").
+	Typical string `json:"typical,omitempty"`
 }

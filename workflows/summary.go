@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/vigilops/vigil/internal/location"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // StaticSummary is the one-line summary the Web UI shows for a run whose
@@ -44,3 +45,8 @@ func (in BatchJobInput) StaticSummary() string {
 func (in S3SweepInput) StaticSummary() string {
 	return fmt.Sprintf("S3 sweep of s3://%s/%s → pipeline %s", in.Bucket, in.Prefix, in.Pipeline.Name)
 }
+
+// StaticDetails is the Markdown "Details" the Web UI shows for a run whose
+// input is input: its fields, redacted (flowdata.StaticDetails). Every
+// starter of vigil runs sets it next to StaticSummary.
+func StaticDetails(input any) string { return flowdata.StaticDetails(input) }

@@ -41,6 +41,7 @@ func (t *Tracker) Status() Status { return t.st }
 func (t *Tracker) SetPhase(phase string) {
 	if t.st.Phase != phase {
 		t.clearFailure()
+		t.st.Waiting = nil
 		t.st.Phase = phase
 		t.st.Since = workflow.Now(t.ctx)
 		t.publish()

@@ -45,7 +45,10 @@ type pollPlan struct{ first, every time.Duration }
 type completionWait struct {
 	st *Tracker
 	// what names the awaited job in the Web UI summary of each wait.
-	what     string
+	what string
+	// typical says how long such a job usually takes (the run's current
+	// details show it; "" for none).
+	typical  string
 	signals  workflow.ReceiveChannel
 	plan     pollPlan
 	deadline time.Time
@@ -90,6 +93,10 @@ func (w *completionWait) run(ctx workflow.Context) error {
 		}
 		timerCtx, cancelTimer := workflow.WithCancel(ctx)
 		wait := min(next, remaining)
+		w.st.Update(func(s *Status) {
+			s.Waiting = &WaitInfo{For: "notification of " + w.what + ", else a poll", Typical: w.typical,
+				Next: workflow.Now(ctx).Add(wait), NextIs: "poll", Deadline: w.deadline}
+		})
 		timer := workflow.NewTimerWithOptions(timerCtx, wait, workflow.TimerOptions{
 			Summary: "wait for notification of " + w.what + ", else poll in " + wait.String()})
 		fired := false

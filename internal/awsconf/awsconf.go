@@ -1,7 +1,8 @@
 // Package awsconf builds the AWS SDK configuration and clients the worker and
 // the starter share: the SDK's default chain (AWS_ENDPOINT_URL and
 // AWS_ENDPOINT_URL_<SERVICE> respected), path-style S3 whenever an endpoint
-// is overridden, and a fixed configuration for the local cloud.
+// is overridden, and a fixed configuration for the local cloud. The SDK
+// logs through slog (SDKLogger).
 package awsconf
 
 import (
@@ -38,7 +39,7 @@ type Clients struct {
 // Load reads the default chain. When endpoint is not empty it overrides
 // every service's endpoint (as AWS_ENDPOINT_URL would).
 func Load(ctx context.Context, endpoint string) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
+	opts := []func(*config.LoadOptions) error{config.WithLogger(SDKLogger(nil))}
 	if endpoint != "" {
 		opts = append(opts, config.WithBaseEndpoint(endpoint))
 	}
@@ -59,6 +60,7 @@ func Local(endpoint string) aws.Config {
 		Region:       LocalRegion,
 		Credentials:  credentials.NewStaticCredentialsProvider(LocalAccessKey, LocalSecretKey, ""),
 		BaseEndpoint: aws.String(endpoint),
+		Logger:       SDKLogger(nil),
 		// The local cloud never throttles; keep the SDK's standard retryer.
 	}
 }

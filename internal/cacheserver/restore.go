@@ -31,14 +31,16 @@ type RestoreOptions struct {
 
 // Restore runs the restore workflow into the server's own /snapshot and
 // waits for it, then marks the server ready. When the backup name has no
-// backup yet the server starts empty (one log line says so); any other
+// backup yet (MissingOK: the run succeeds without an alert) the server
+// starts empty (one info line says so); any other
 // failure is returned and the server stays not ready.
 func (s *Server) Restore(ctx context.Context, o RestoreOptions) error {
 	s.SetReady(false, "restoring from "+o.From)
-	in := flowdata.RestoreInput{From: o.From, To: o.SelfURL + "/snapshot",
+	in := flowdata.RestoreInput{From: o.From, To: o.SelfURL + "/snapshot", MissingOK: true,
 		Auth: &flowdata.HTTPAuth{BasicAuth: &flowdata.BasicAuth{User: o.User, PasswordEnv: o.PasswordEnv}}}
 	id := workflows.RestoreWorkflowID(o.From, o.SelfURL, time.Now())
-	run, err := o.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: o.TaskQueue, StaticSummary: in.StaticSummary()}, workflows.RestoreName, in)
+	run, err := o.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: o.TaskQueue, StaticSummary: in.StaticSummary(),
+		StaticDetails: flowdata.StaticDetails(in)}, workflows.RestoreName, in)
 	if err != nil {
 		return fmt.Errorf("starting the restore: %w", err)
 	}
@@ -47,8 +49,9 @@ func (s *Server) Restore(ctx context.Context, o RestoreOptions) error {
 	err = run.Get(ctx, &res)
 	var ae *temporal.ApplicationError
 	switch {
-	case errors.As(err, &ae) && ae.Type() == activities.ErrTypeNoBackup:
-		s.log.Warn("no backup under " + o.From + " yet: starting with an empty cache")
+	case err == nil && res.NoBackup, errors.As(err, &ae) && ae.Type() == activities.ErrTypeNoBackup:
+		// The second form: a worker of a release before MissingOK.
+		s.log.Info("no backup under " + o.From + " yet: starting with an empty cache")
 	case err != nil:
 		return fmt.Errorf("restore %s failed: %w", id, err)
 	default:

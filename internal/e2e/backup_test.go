@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/encoding/prototext"
@@ -234,6 +235,22 @@ func TestCacheServerRestoreFromNoBackupStartsEmpty(t *testing.T) {
 	resp.Body.Close()
 	if !bytes.Equal(cacheGet(t, url), make([]byte, 1<<20)) {
 		t.Error("the cache is not empty")
+	}
+	// The restore run completed (no failure, so no failure alert) and
+	// says it found nothing.
+	testenv.Eventually(t, 30*time.Second, 100*time.Millisecond, "the restore run listed as completed", func() bool {
+		resp, err := s.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("WorkflowType = %q AND ExecutionStatus = 'Completed'", workflows.RestoreName)})
+		return err == nil && len(resp.GetExecutions()) == 1
+	})
+	resp2, err := s.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: fmt.Sprintf("WorkflowType = %q", workflows.RestoreName)})
+	if err != nil || len(resp2.GetExecutions()) != 1 {
+		t.Fatalf("restore runs: %v, %v; want one", resp2, err)
+	}
+	var res flowdata.RestoreResult
+	e := resp2.GetExecutions()[0].GetExecution()
+	if err := s.c.GetWorkflow(context.Background(), e.GetWorkflowId(), e.GetRunId()).Get(context.Background(), &res); err != nil || !res.NoBackup {
+		t.Errorf("restore result %+v, %v; want NoBackup", res, err)
 	}
 }
 

@@ -196,8 +196,8 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 	if err != nil {
 		return fail("%v", err)
 	}
-	summary := staticSummary(in.Args)
-	hash, err := hashSpec(s, in.Args, summary)
+	summary, details := staticSummary(in.Args), staticDetails(in.Args)
+	hash, err := hashSpec(s, in.Args, summary, details)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -214,8 +214,9 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 			Args:      in.Args,
 			TaskQueue: taskQueue,
 			Memo:      map[string]any{SpecMemo: hash, FieldsMemo: fields},
-			// The runs' one-line summary in the Web UI.
+			// The runs' one-line summary and inputs in the Web UI.
 			StaticSummary: summary,
+			StaticDetails: details,
 		},
 		Overlap:        overlap,
 		CatchupWindow:  s.CatchupWindow.D(),
@@ -240,14 +241,16 @@ func parseTime(key, v string) (time.Time, error) {
 
 // hashSpec hashes everything that defines the schedule: the spec fields,
 // the resolved input (so an edited job file counts as a change) and the
-// runs' static summary (so schedules made before summaries get them).
-func hashSpec(s Spec, args []any, summary string) (string, error) {
+// runs' static summary and details (so schedules made before them get
+// them).
+func hashSpec(s Spec, args []any, summary, details string) (string, error) {
 	s.Paused = nil // state, compared with the server's by Plan
 	b, err := json.Marshal(struct {
 		Spec    Spec
 		Args    []any
 		Summary string `json:",omitempty"`
-	}{s, args, summary})
+		Details string `json:",omitempty"`
+	}{s, args, summary, details})
 	if err != nil {
 		return "", errors.New("cannot hash the schedule: " + err.Error())
 	}
@@ -261,4 +264,12 @@ func staticSummary(args []any) string {
 		return ""
 	}
 	return workflows.StaticSummary(args[0])
+}
+
+// staticDetails is the details of a schedule's single input ("" for none).
+func staticDetails(args []any) string {
+	if len(args) != 1 {
+		return ""
+	}
+	return workflows.StaticDetails(args[0])
 }

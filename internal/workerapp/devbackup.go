@@ -130,7 +130,8 @@ func (s *devStack) installBackupFixtures(ctx context.Context, c client.Client, c
 	}
 	id := workflows.BackupWorkflowID(in.Name, time.Now())
 	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, StaticSummary: in.StaticSummary()}, workflows.BackupName, in); err != nil {
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, StaticSummary: in.StaticSummary(),
+		StaticDetails: flowdata.StaticDetails(in)}, workflows.BackupName, in); err != nil {
 		return fmt.Errorf("demo backup: %w", err)
 	}
 	logger.Info("demo backup started", "workflowId", id, "cache", s.cache.url)

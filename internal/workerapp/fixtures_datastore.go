@@ -52,6 +52,7 @@ func installDatastoreFixtures(ctx context.Context, c client.Client, taskQueue st
 		ID: DemoDatastoreExportID, TaskQueue: taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            in.StaticSummary(),
+		StaticDetails:            flowdata.StaticDetails(in),
 	}, workflows.DatastoreExportName, in)
 	if err != nil {
 		return fmt.Errorf("datastore demo export: %w", err)

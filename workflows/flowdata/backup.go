@@ -130,6 +130,10 @@ type RestoreInput struct {
 	// AlertWebhookEnv names the env var of the Slack webhook for failure
 	// alerts (empty: the default one).
 	AlertWebhookEnv string `json:"alertWebhookEnv,omitempty" yaml:"alertWebhookEnv,omitempty"`
+	// MissingOK makes a backup name with no backup yet a success with
+	// RestoreResult.NoBackup (a server restoring itself at its first
+	// start), not a failure and an alert.
+	MissingOK bool `json:"missingOk,omitempty" yaml:"missingOk,omitempty"`
 }
 
 // RestoreResult reports a restore run.
@@ -141,4 +145,7 @@ type RestoreResult struct {
 	Duration Duration `json:"duration"`
 	// Host is the worker host that wrote a file or dir destination.
 	Host string `json:"host,omitempty"`
+	// NoBackup: MissingOK and the name has no backup yet; nothing was
+	// restored.
+	NoBackup bool `json:"noBackup,omitempty"`
 }

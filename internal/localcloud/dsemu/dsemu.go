@@ -205,7 +205,8 @@ func (s *Server) ExportEntities(_ context.Context, req *adminpb.ExportEntitiesRe
 	return s.render(op), nil
 }
 
-// ImportEntities starts an import of an export's overall_export_metadata.
+// ImportEntities starts an import of an export's overall_export_metadata:
+// one a finished export of this emulator wrote, else NotFound.
 func (s *Server) ImportEntities(_ context.Context, req *adminpb.ImportEntitiesRequest) (*longrunningpb.Operation, error) {
 	if err := checkProject(req.GetProjectId()); err != nil {
 		return nil, err
@@ -220,7 +221,9 @@ func (s *Server) ImportEntities(_ context.Context, req *adminpb.ImportEntitiesRe
 	defer s.mu.Unlock()
 	entities, known := s.exported[req.GetInputUrl()]
 	if !known {
-		entities = s.opts.Entities
+		// As on GCP, the metadata file must exist: only an export that
+		// finished wrote one.
+		return nil, status.Errorf(codes.NotFound, "input_url %q: no such file (no finished export wrote it)", req.GetInputUrl())
 	}
 	if n, err := entitiesLabel(req.GetLabels(), entities); err == nil {
 		entities = n

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,6 +195,10 @@ func TestValidationErrors(t *testing.T) {
 	_, err = c.ImportEntities(ctx, &adminpb.ImportEntitiesRequest{ProjectId: "demo-project", InputUrl: "gs://b/x/whatever.json"})
 	if code(err) != codes.InvalidArgument {
 		t.Errorf("import of a non-metadata file: %v", err)
+	}
+	_, err = c.ImportEntities(ctx, &adminpb.ImportEntitiesRequest{ProjectId: "demo-project", InputUrl: "gs://b/never/never.overall_export_metadata"})
+	if code(err) != codes.NotFound || !strings.Contains(err.Error(), "gs://b/never/never.overall_export_metadata") {
+		t.Errorf("import of a metadata file no export wrote: %v, want NotFound naming it", err)
 	}
 	_, err = c.GetOperation(ctx, &longrunningpb.GetOperationRequest{Name: "projects/demo-project/operations/nope"})
 	if code(err) != codes.NotFound {

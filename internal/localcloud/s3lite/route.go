@@ -115,7 +115,13 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &recorder{ResponseWriter: w}
 	if o == opGet || o == opHead {
-		rec.beforeWrite = func(h http.Header, status int) { s.objectHeaders(h, status, bucket, key) }
+		sums := o == opGet && wantsChecksum(r)
+		rec.beforeWrite = func(h http.Header, status int) {
+			s.objectHeaders(h, status, bucket, key)
+			if sums && status == http.StatusOK {
+				s.checksumHeaders(h, bucket, key)
+			}
+		}
 	}
 	var deleted *multiDelete
 	if o == opDeleteMulti {

@@ -70,6 +70,8 @@ type Service struct {
 	closed   bool
 	wg       sync.WaitGroup // timer callbacks delivering events
 	faults   faultState     // event drops, duplicates and delays
+	// sums remembers full-object checksums (checksum.go), by bucket/key.
+	sums sync.Map
 }
 
 // New builds the emulator.
