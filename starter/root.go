@@ -158,6 +158,7 @@ error is one JSON object on stderr: {"error": "...", "exitCode": N}.`,
 	root.AddCommand(a.workflowCommands()...)
 	root.AddCommand(a.glacierCommands(), a.s3Commands(), a.batchCommands(), a.scheduleCommands(), a.doctorCommand())
 	root.AddCommand(a.datastoreCommands(), a.backupCommands(), a.cacheServerCommand())
+	root.AddCommand(a.deployCommands())
 	a.addOpsFlags(pf)
 	root.AddCommand(a.opsCommands()...)
 	markRunning(root, a)
