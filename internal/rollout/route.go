@@ -89,8 +89,8 @@ var ErrNoRollbackTarget = errors.New("no earlier build to roll back to; name one
 
 // Rollback undoes the last rollout step. With a ramp under way and no
 // build named, it stops the ramp (the current build keeps all new runs).
-// Otherwise it makes to current (default: the build that most recently
-// stopped being current or ramping, i.e. the one rolled away from), and
+// Otherwise it makes to current (default: the build that was current
+// before the current one, i.e. the one rolled away from), and
 // stops any ramp of another build. Runs pinned to the abandoned build stay
 // there and finish on it.
 func Rollback(ctx context.Context, c client.Client, namespace, deployment, to string, o Options) (Change, error) {
@@ -122,16 +122,17 @@ func Rollback(ctx context.Context, c client.Client, namespace, deployment, to st
 	return ch, err
 }
 
-// previousBuild is the build that most recently stopped being current or
-// ramping (it has a drainage status; a build never routed to has none).
+// previousBuild is the build that was current most recently, other than
+// the current one ("" when there is none). A build that only ever ramped
+// is never a rollback target.
 func previousBuild(st Status) string {
 	var best *Build
 	for i := range st.Builds {
 		b := &st.Builds[i]
-		if b.Current || b.Ramping || b.Drainage == "" || b.RoutingChangedTime == nil {
+		if b.Current || b.Ramping || b.LastCurrentTime == nil {
 			continue
 		}
-		if best == nil || b.RoutingChangedTime.After(*best.RoutingChangedTime) {
+		if best == nil || b.LastCurrentTime.After(*best.LastCurrentTime) {
 			best = b
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // DefaultDeploymentName is the Worker Deployment `starter deploy` acts on
@@ -54,6 +55,8 @@ type Build struct {
 	// RoutingChangedTime is when this build last became or stopped being
 	// current or ramping.
 	RoutingChangedTime *time.Time `json:"routingChangedTime,omitempty"`
+	// LastCurrentTime is when this build last became current (nil: never).
+	LastCurrentTime *time.Time `json:"lastCurrentTime,omitempty"`
 }
 
 // Status is the deployment's builds, newest first.
@@ -97,38 +100,37 @@ func (s Status) Find(buildID string) *Build {
 // Describe reads the deployment's status. A deployment no worker has
 // polled as yet is a serviceerror.NotFound.
 func Describe(ctx context.Context, c client.Client, namespace, deployment string) (Status, error) {
-	h := c.WorkerDeploymentClient().GetHandle(deployment)
-	d, err := h.Describe(ctx, client.WorkerDeploymentDescribeOptions{})
+	d, err := c.WorkflowService().DescribeWorkerDeployment(ctx, &workflowservice.DescribeWorkerDeploymentRequest{
+		Namespace: namespace, DeploymentName: deployment})
 	if err != nil {
 		return Status{}, err
 	}
+	info := d.GetWorkerDeploymentInfo()
+	rc := info.GetRoutingConfig()
+	h := c.WorkerDeploymentClient().GetHandle(deployment)
 	st := Status{DeploymentName: deployment}
 	pollers := pollerCache{c: c, namespace: namespace, seen: map[string][]*taskqueuepb.PollerInfo{}}
-	for _, vs := range d.Info.VersionSummaries {
-		id := vs.Version.BuildID
-		v, err := h.DescribeVersion(ctx, client.WorkerDeploymentDescribeVersionOptions{BuildID: id})
-		if err != nil {
-			return Status{}, fmt.Errorf("describing build %s: %w", id, err)
-		}
-		b := Build{BuildID: id, CreateTime: vs.CreateTime, Pollers: []string{}}
-		if rc := d.Info.RoutingConfig; rc.CurrentVersion != nil && rc.CurrentVersion.BuildID == id {
+	for _, vs := range info.GetVersionSummaries() {
+		id := vs.GetDeploymentVersion().GetBuildId()
+		b := Build{BuildID: id, CreateTime: vs.GetCreateTime().AsTime(), Pollers: []string{},
+			RoutingChangedTime: optTime(vs.GetRoutingUpdateTime()), LastCurrentTime: optTime(vs.GetLastCurrentTime())}
+		if rc.GetCurrentDeploymentVersion().GetBuildId() == id {
 			b.Current = true
-		} else if rc.RampingVersion != nil && rc.RampingVersion.BuildID == id {
-			b.Ramping, b.RampPercentage = true, rc.RampingVersionPercentage
+		} else if rc.GetRampingDeploymentVersion().GetBuildId() == id {
+			b.Ramping, b.RampPercentage = true, rc.GetRampingVersionPercentage()
 		}
-		if !v.Info.RoutingChangedTime.IsZero() {
-			t := v.Info.RoutingChangedTime
-			b.RoutingChangedTime = &t
-		}
-		if di := v.Info.DrainageInfo; di != nil && !b.Current && !b.Ramping {
-			b.Drainage = drainageName(di.DrainageStatus)
-			if b.Drainage != "" && !di.LastCheckedTime.IsZero() {
-				t := di.LastCheckedTime
-				b.DrainageCheckedAt = &t
+		if di := vs.GetDrainageInfo(); di != nil && !b.Current && !b.Ramping {
+			b.Drainage = drainageName(di.GetStatus())
+			if b.Drainage != "" {
+				b.DrainageCheckedAt = optTime(di.GetLastCheckedTime())
 			}
 		}
 		if b.PinnedRunning, err = countPinned(ctx, c, namespace, deployment, id); err != nil {
 			return Status{}, err
+		}
+		v, err := h.DescribeVersion(ctx, client.WorkerDeploymentDescribeVersionOptions{BuildID: id})
+		if err != nil {
+			return Status{}, fmt.Errorf("describing build %s: %w", id, err)
 		}
 		for _, tq := range v.Info.TaskQueuesInfos {
 			infos, err := pollers.get(ctx, tq.Name, tq.Type)
@@ -149,11 +151,20 @@ func Describe(ctx context.Context, c client.Client, namespace, deployment string
 	return st, nil
 }
 
-func drainageName(s client.WorkerDeploymentVersionDrainageStatus) string {
+// optTime is t as a time, nil when unset.
+func optTime(t *timestamppb.Timestamp) *time.Time {
+	if t == nil || t.AsTime().IsZero() {
+		return nil
+	}
+	v := t.AsTime()
+	return &v
+}
+
+func drainageName(s enumspb.VersionDrainageStatus) string {
 	switch s {
-	case client.WorkerDeploymentVersionDrainageStatusDraining:
+	case enumspb.VERSION_DRAINAGE_STATUS_DRAINING:
 		return Draining
-	case client.WorkerDeploymentVersionDrainageStatusDrained:
+	case enumspb.VERSION_DRAINAGE_STATUS_DRAINED:
 		return Drained
 	}
 	return ""
