@@ -176,6 +176,7 @@ is one line; with -o json it is one JSON object on stderr, {"error": "...", "exi
 	root.AddCommand(a.workflowCommands()...)
 	root.AddCommand(a.glacierCommands(), a.s3Commands(), a.batchCommands(), a.scheduleCommands(), a.doctorCommand())
 	root.AddCommand(a.datastoreCommands(), a.backupCommands(), a.cacheServerCommand())
+	root.AddCommand(a.deployCommands())
 	a.addOpsFlags(pf)
 	root.AddCommand(a.opsCommands()...)
 	markRunning(root, a)

@@ -74,10 +74,11 @@ type Registry interface {
 }
 
 // Register registers each workflow function under its name (a map from
-// the *Name constants above to functions).
+// the *Name constants above to functions), with its versioning behaviour
+// (Versioning).
 func Register(r Registry, fns map[string]any) {
 	for name, fn := range fns {
-		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
+		r.RegisterWorkflowWithOptions(fn, registerOptions(name))
 	}
 }
 

@@ -271,6 +271,9 @@ func (s *Server) serverOptions(sqlConf *config.SQL, ports []int) []temporal.Serv
 		dynamicconfig.MakeKey("history.timerProcessorMaxPollRPS"):      1000,
 		dynamicconfig.MakeKey("history.visibilityProcessorMaxPollRPS"): 1000,
 	}
+	for k, v := range versioningConfig {
+		dyn[k] = v
+	}
 	hosts := map[primitives.ServiceName]static.Hosts{
 		primitives.FrontendService: static.SingleLocalHost(addr(ports[0])),
 		primitives.HistoryService:  static.SingleLocalHost(addr(ports[1])),

@@ -41,6 +41,9 @@ type Deps struct {
 	// TaskQueue is the worker's task queue (where router handlers start
 	// runs); empty means workflows.TaskQueue.
 	TaskQueue string
+	// Deployment opts the workers into Worker Versioning (versioning.go);
+	// the zero value runs them unversioned.
+	Deployment worker.DeploymentOptions
 }
 
 // taskQueue is d.TaskQueue or the default.

@@ -22,9 +22,11 @@ const MaxHeartbeatThrottle = 3 * time.Second
 // that stand in for it. Their log lines carry the flow (logflow.go); their identity names the worker's host
 // (pid@host@vigil, after the SDK's pid@hostname@), so the Web UI and the
 // history's ActivityTaskStarted events tell which host ran each activity,
-// also when --host differs from the OS hostname.
+// also when --host differs from the OS hostname. With d.Deployment set,
+// they poll as that Worker Deployment version (versioning.go).
 func WorkerOptions(d *Deps) worker.Options {
 	return worker.Options{MaxHeartbeatThrottleInterval: MaxHeartbeatThrottle,
-		Identity:     fmt.Sprintf("%d@%s@vigil", os.Getpid(), d.Host),
-		Interceptors: workerInterceptors()}
+		Identity:          fmt.Sprintf("%d@%s@vigil", os.Getpid(), d.Host),
+		Interceptors:      workerInterceptors(),
+		DeploymentOptions: d.Deployment}
 }

@@ -148,7 +148,8 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 	defer c.Close()
 
 	deps := &Deps{Temporal: c, DataConverter: pc.DataConverter(), AWS: awsconf.NewClients(awsCfg), Logger: logger, Getenv: getenv, Host: cfg.Host, TaskQueue: cfg.TaskQueue,
-		SecretEnv: cfg.secretPolicy(), AllowLinkLocalHTTP: cfg.Secrets.AllowLinkLocalHTTP}
+		SecretEnv: cfg.secretPolicy(), AllowLinkLocalHTTP: cfg.Secrets.AllowLinkLocalHTTP, Deployment: cfg.Versioning.deploymentOptions()}
+	cfg.Versioning.logStart(logger)
 	logger.Info("runs may read these environment variables", "prefix", deps.SecretEnv.Prefix, "names", deps.SecretEnv.Names,
 		"allowLinkLocalHTTP", deps.AllowLinkLocalHTTP)
 	rt := router.New(deps.AWS.SQS, router.Options{Logger: logger.With("component", "router")})
