@@ -80,6 +80,9 @@ func Validate(j flowdata.BatchJob) error {
 	if j.NotifyOnFailure != "" && !envRE.MatchString(j.NotifyOnFailure) {
 		return fmt.Errorf("notifyOnFailure %q: want the name of an environment variable", j.NotifyOnFailure)
 	}
+	if j.TaskQueue != "" {
+		return flowdata.ValidateTaskQueue("taskQueue", j.TaskQueue)
+	}
 	return nil
 }
 

@@ -70,6 +70,9 @@ func Validate(p flowdata.Pipeline) error {
 	if p.NotifyOnFailure != "" && !envRE.MatchString(p.NotifyOnFailure) {
 		return fmt.Errorf("notifyOnFailure %q: want the name of an environment variable", p.NotifyOnFailure)
 	}
+	if p.TaskQueue != "" {
+		return flowdata.ValidateTaskQueue("taskQueue", p.TaskQueue)
+	}
 	return nil
 }
 

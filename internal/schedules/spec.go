@@ -106,6 +106,10 @@ type Spec struct {
 	Note string `yaml:"note,omitempty" json:"note,omitempty"`
 	// Paused creates the schedule paused.
 	Paused bool `yaml:"paused,omitempty" json:"paused,omitempty"`
+	// TaskQueue routes the runs to this task queue; empty takes the one
+	// the input's file names (`taskQueue:` of a job or pipeline), else the
+	// starter's.
+	TaskQueue string `yaml:"taskQueue,omitempty" json:"taskQueue,omitempty"`
 }
 
 // Built is a validated spec ready for the server.
@@ -190,6 +194,14 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 	in, err := catalog.ReadInput(kind, &s.Input, baseDir)
 	if err != nil {
 		return fail("%v", err)
+	}
+	if s.TaskQueue != "" {
+		if err := flowdata.ValidateTaskQueue("taskQueue", s.TaskQueue); err != nil {
+			return fail("%v", err)
+		}
+		taskQueue = s.TaskQueue
+	} else if len(in.Args) == 1 {
+		taskQueue = workflows.RouteTaskQueue(in.Args[0], taskQueue)
 	}
 	summary := staticSummary(in.Args)
 	hash, err := hashSpec(s, in.Args, summary)
