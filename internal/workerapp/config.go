@@ -61,6 +61,8 @@ type Config struct {
 	// Secrets are the secret-env allow-list and the link-local rule
 	// (secrets.go).
 	Secrets SecretsConfig
+	// Scale are the flags of a worker pool that scales alone (scale.go).
+	Scale ScaleConfig
 }
 
 type listFlag []string
@@ -99,6 +101,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.DurationVar(&cfg.S3DelayMax, "s3-delay-max", 0, "each local S3 ObjectCreated event waits a random 0..this before it is sent (--dev)")
 	addOpsFlags(fs, &cfg.Ops)
 	addSecretsFlags(fs, &cfg.Secrets)
+	addScaleFlags(fs, &cfg.Scale)
 	fs.StringVar(&cfg.DevFaults, "dev-faults", "", "local cloud fault injection (--dev): service[:Operation]=rate[@latency],... e.g. s3=0.2,sqs=0.2,glacier=0.2@50ms")
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: worker [flags]
@@ -131,6 +134,9 @@ Flags:
 		return cfg, err
 	}
 	if err := cfg.Secrets.validate(); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Scale.validate(cfg.Dev); err != nil {
 		return cfg, err
 	}
 	if cfg.Host == "" || strings.ContainsAny(cfg.Host, "/@ ") {

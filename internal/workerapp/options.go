@@ -24,7 +24,9 @@ const MaxHeartbeatThrottle = 3 * time.Second
 // history's ActivityTaskStarted events tell which host ran each activity,
 // also when --host differs from the OS hostname.
 func WorkerOptions(d *Deps) worker.Options {
-	return worker.Options{MaxHeartbeatThrottleInterval: MaxHeartbeatThrottle,
+	o := worker.Options{MaxHeartbeatThrottleInterval: MaxHeartbeatThrottle,
 		Identity:     fmt.Sprintf("%d@%s@vigil", os.Getpid(), d.Host),
 		Interceptors: workerInterceptors()}
+	d.applyScale(&o)
+	return o
 }
