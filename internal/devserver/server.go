@@ -56,6 +56,9 @@ type Options struct {
 	Logger *slog.Logger
 	// LogLevel of server logs; default warn (the server is noisy).
 	LogLevel slog.Level
+	// WorkerController turns on the server's auto-scaled workers with the
+	// subprocess compute provider (workercontroller.go).
+	WorkerController bool
 }
 
 // Server is a running embedded Temporal server and Web UI.
@@ -270,6 +273,11 @@ func (s *Server) serverOptions(sqlConf *config.SQL, ports []int) []temporal.Serv
 		dynamicconfig.MakeKey("history.transferProcessorMaxPollRPS"):   1000,
 		dynamicconfig.MakeKey("history.timerProcessorMaxPollRPS"):      1000,
 		dynamicconfig.MakeKey("history.visibilityProcessorMaxPollRPS"): 1000,
+	}
+	if s.opts.WorkerController {
+		for k, v := range workerControllerConfig() {
+			dyn[k] = v
+		}
 	}
 	hosts := map[primitives.ServiceName]static.Hosts{
 		primitives.FrontendService: static.SingleLocalHost(addr(ports[0])),

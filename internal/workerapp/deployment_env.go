@@ -1,7 +1,6 @@
 package workerapp
 
 import (
-
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 )
