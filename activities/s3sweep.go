@@ -61,7 +61,12 @@ const sweptByMemo = "sweptBy"
 // present and completes without processing. conflict decides what a start
 // does while the run is open: USE_EXISTING attaches (the router), FAIL
 // makes the start an AlreadyStarted error (the sweep, which counts it).
+// The run goes to its pipeline's taskQueue when it names one, else to
+// taskQueue.
 func S3ObjectStartOptions(taskQueue string, in flowdata.S3ObjectInput, conflict enumspb.WorkflowIdConflictPolicy) client.StartWorkflowOptions {
+	if q := in.RunTaskQueue(); q != "" {
+		taskQueue = q
+	}
 	memo := map[string]any{"source": in.Source}
 	if in.SweptBy != "" {
 		memo[sweptByMemo] = in.SweptBy

@@ -34,7 +34,7 @@ type inputDiff func(running *commonpb.Payloads) string
 // (diff says what) is refused, naming the difference and the running run.
 func (a *app) startFlowChecked(ctx context.Context, opts client.StartWorkflowOptions, workflowType string, input any, wait bool, diff inputDiff) error {
 	id := opts.ID
-	opts.TaskQueue = a.flags.taskQueue
+	opts.TaskQueue = workflows.RouteTaskQueue(input, a.flags.taskQueue)
 	if opts.StaticSummary == "" {
 		opts.StaticSummary = workflows.StaticSummary(input)
 	}

@@ -56,6 +56,9 @@ type Options struct {
 	Logger *slog.Logger
 	// LogLevel of server logs; default warn (the server is noisy).
 	LogLevel slog.Level
+	// WorkerController turns on the server's auto-scaled workers with the
+	// subprocess compute provider (workercontroller.go).
+	WorkerController bool
 }
 
 // Server is a running embedded Temporal server and Web UI.
@@ -273,6 +276,11 @@ func (s *Server) serverOptions(sqlConf *config.SQL, ports []int) []temporal.Serv
 	}
 	for k, v := range versioningConfig {
 		dyn[k] = v
+	}
+	if s.opts.WorkerController {
+		for k, v := range workerControllerConfig() {
+			dyn[k] = v
+		}
 	}
 	hosts := map[primitives.ServiceName]static.Hosts{
 		primitives.FrontendService: static.SingleLocalHost(addr(ports[0])),

@@ -75,6 +75,11 @@ func Validate(j flowdata.BatchJob) error {
 			return err
 		}
 	}
+	if j.TaskQueue != "" {
+		if err := flowdata.ValidateTaskQueue("taskQueue", j.TaskQueue); err != nil {
+			return err
+		}
+	}
 	return specrules.NotifyOnFailure(j.NotifyOnFailure)
 }
 

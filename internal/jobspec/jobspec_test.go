@@ -68,6 +68,7 @@ func TestParseErrors(t *testing.T) {
 		"name: x\nkind: exec\nexec: {command: ls}\nretry: {backoffCoefficient: 0.5}\n":          "backoffCoefficient",
 		"name: 'a b'\nkind: exec\nexec: {command: ls}\n":                                        "name",
 		"[1, 2": "did not find expected",
+		"name: x\nkind: exec\nexec: {command: ls}\ntaskQueue: vigil@host\n": "taskQueue",
 	}
 	for in, want := range cases {
 		_, err := Parse([]byte(in))

@@ -61,6 +61,11 @@ func Validate(p flowdata.Pipeline) error {
 			return err
 		}
 	}
+	if p.TaskQueue != "" {
+		if err := flowdata.ValidateTaskQueue("taskQueue", p.TaskQueue); err != nil {
+			return err
+		}
+	}
 	return specrules.NotifyOnFailure(p.NotifyOnFailure)
 }
 

@@ -56,6 +56,7 @@ func TestParseRejects(t *testing.T) {
 		"name: x\nprocessor: {kind: none}\nretry: {initialInterval: -5s}\n":                                "negative",
 		"name: 'a b'\nprocessor: {kind: none}\n":                                                           "name",
 		"name: x\nprocessor: {kind: copy, copy: {}}\n":                                                     "processor.copy",
+		"name: x\nprocessor: {kind: none}\ntaskQueue: 'heavy queue'\n":                                     "taskQueue",
 	} {
 		_, err := Parse([]byte(doc))
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -111,6 +111,10 @@ type Spec struct {
 	// apply leaves a schedule's pause state as it is (a new one starts
 	// unpaused). Pause is state, not definition: it is not in the hash.
 	Paused *bool `yaml:"paused,omitempty" json:"paused,omitempty"`
+	// TaskQueue routes the runs to this task queue; empty takes the one
+	// the input's file names (`taskQueue:` of a job or pipeline), else the
+	// starter's.
+	TaskQueue string `yaml:"taskQueue,omitempty" json:"taskQueue,omitempty"`
 }
 
 // Built is a validated spec ready for the server.
@@ -195,6 +199,14 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 	in, err := catalog.ReadInput(kind, &s.Input, baseDir)
 	if err != nil {
 		return fail("%v", err)
+	}
+	if s.TaskQueue != "" {
+		if err := flowdata.ValidateTaskQueue("taskQueue", s.TaskQueue); err != nil {
+			return fail("%v", err)
+		}
+		taskQueue = s.TaskQueue
+	} else if len(in.Args) == 1 {
+		taskQueue = workflows.RouteTaskQueue(in.Args[0], taskQueue)
 	}
 	summary, details := staticSummary(in.Args), staticDetails(in.Args)
 	hash, err := hashSpec(s, in.Args, summary, details)

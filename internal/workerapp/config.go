@@ -63,6 +63,8 @@ type Config struct {
 	Secrets SecretsConfig
 	// Versioning is the Worker Deployment version (versioning.go).
 	Versioning VersioningConfig
+	// Scale are the flags of a worker pool that scales alone (scale.go).
+	Scale ScaleConfig
 }
 
 type listFlag []string
@@ -102,6 +104,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	addOpsFlags(fs, &cfg.Ops)
 	addSecretsFlags(fs, &cfg.Secrets)
 	addVersioningFlags(fs, &cfg.Versioning)
+	addScaleFlags(fs, &cfg.Scale)
 	fs.StringVar(&cfg.DevFaults, "dev-faults", "", "local cloud fault injection (--dev): service[:Operation]=rate[@latency],... e.g. s3=0.2,sqs=0.2,glacier=0.2@50ms")
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: worker [flags]
@@ -137,6 +140,9 @@ Flags:
 		return cfg, err
 	}
 	if err := cfg.Versioning.validate(); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Scale.validate(cfg.Dev); err != nil {
 		return cfg, err
 	}
 	if cfg.Host == "" || strings.ContainsAny(cfg.Host, "/@ ") {

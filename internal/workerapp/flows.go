@@ -44,6 +44,11 @@ type Deps struct {
 	// Deployment opts the workers into Worker Versioning (versioning.go);
 	// the zero value runs them unversioned.
 	Deployment worker.DeploymentOptions
+	// Flows are the flows RegisterFlows registers (--flows, scale.go);
+	// empty is all.
+	Flows []string
+	// idle tracks the worker's tasks for --exit-when-idle (idle.go).
+	idle *idleTracker
 }
 
 // taskQueue is d.TaskQueue or the default.
@@ -86,10 +91,10 @@ func batchFlow(w worker.Registry, _ *router.Router, d *Deps) {
 	(&activities.Exec{}).Register(w)
 }
 
-// RegisterFlows registers every flow with w and r (the worker does; tests
-// that run a real worker do too).
+// RegisterFlows registers every flow (d.Flows when set) with w and r (the
+// worker does; tests that run a real worker do too).
 func RegisterFlows(w worker.Registry, r *router.Router, d *Deps) {
-	for _, f := range Flows {
+	for _, f := range selectedFlows(d.Flows) {
 		f(w, r, d)
 	}
 }

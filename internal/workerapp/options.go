@@ -25,8 +25,10 @@ const MaxHeartbeatThrottle = 3 * time.Second
 // also when --host differs from the OS hostname. With d.Deployment set,
 // they poll as that Worker Deployment version (versioning.go).
 func WorkerOptions(d *Deps) worker.Options {
-	return worker.Options{MaxHeartbeatThrottleInterval: MaxHeartbeatThrottle,
+	o := worker.Options{MaxHeartbeatThrottleInterval: MaxHeartbeatThrottle,
 		Identity:          fmt.Sprintf("%d@%s@vigil", os.Getpid(), d.Host),
 		Interceptors:      workerInterceptors(),
 		DeploymentOptions: d.Deployment}
+	d.applyScale(&o)
+	return o
 }

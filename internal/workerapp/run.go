@@ -148,8 +148,11 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 	defer c.Close()
 
 	deps := &Deps{Temporal: c, DataConverter: pc.DataConverter(), AWS: awsconf.NewClients(awsCfg), Logger: logger, Getenv: getenv, Host: cfg.Host, TaskQueue: cfg.TaskQueue,
-		SecretEnv: cfg.secretPolicy(), AllowLinkLocalHTTP: cfg.Secrets.AllowLinkLocalHTTP, Deployment: cfg.Versioning.deploymentOptions()}
+		SecretEnv: cfg.secretPolicy(), AllowLinkLocalHTTP: cfg.Secrets.AllowLinkLocalHTTP, Deployment: cfg.Versioning.deploymentOptions(),
+		Flows: cfg.Scale.Flows}
 	cfg.Versioning.logStart(logger)
+	ctx, stopIdle := cfg.Scale.startIdleExit(ctx, deps, logger)
+	defer stopIdle()
 	logger.Info("runs may read these environment variables", "prefix", deps.SecretEnv.Prefix, "names", deps.SecretEnv.Names,
 		"allowLinkLocalHTTP", deps.AllowLinkLocalHTTP)
 	rt := router.New(deps.AWS.SQS, router.Options{Logger: logger.With("component", "router")})
@@ -169,23 +172,27 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 		ep.DemoCacheURL = stack.cacheURL()
 	}
 
-	var missing []string
-	ep.QueueURLs, missing = resolveQueues(ctx, deps.AWS.SQS, cfg.Queues, cfg.Dev, logger)
-	routerCtx, stopRouter := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if err := rt.Run(routerCtx, ep.QueueURLs...); err != nil && !errors.Is(err, context.Canceled) {
-			logger.Error("notification router stopped", "error", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		qw := &queueWatcher{c: c, sqs: deps.AWS.SQS, rt: rt, pending: missing, logger: logger.With("component", "router")}
-		qw.run(routerCtx)
-	}()
-	defer func() { stopRouter(); wg.Wait() }()
+	// A worker of part of the flows, or one started on demand, leaves the
+	// notifications to the full worker (ScaleConfig.runsRouter).
+	if cfg.Scale.runsRouter() {
+		var missing []string
+		ep.QueueURLs, missing = resolveQueues(ctx, deps.AWS.SQS, cfg.Queues, cfg.Dev, logger)
+		routerCtx, stopRouter := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if err := rt.Run(routerCtx, ep.QueueURLs...); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Error("notification router stopped", "error", err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			qw := &queueWatcher{c: c, sqs: deps.AWS.SQS, rt: rt, pending: missing, logger: logger.With("component", "router")}
+			qw.run(routerCtx)
+		}()
+		defer func() { stopRouter(); wg.Wait() }()
+	}
 
 	if cfg.Dev {
 		printBanner(stdout, ep, cfg)

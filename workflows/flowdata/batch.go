@@ -34,6 +34,9 @@ type BatchJob struct {
 	// NotifyOnFailure names the worker environment variable holding a
 	// Slack webhook URL for failure alerts; empty uses VIGIL_SLACK_WEBHOOK_URL.
 	NotifyOnFailure string `json:"notifyOnFailure,omitempty" yaml:"notifyOnFailure,omitempty"`
+	// TaskQueue routes the job's runs to this task queue (a separate
+	// worker pool, which can scale from zero); empty is the starter's.
+	TaskQueue string `json:"taskQueue,omitempty" yaml:"taskQueue,omitempty"`
 }
 
 // HTTPJob is one HTTP request. Secrets are named by environment variable,

@@ -47,6 +47,10 @@ type Pipeline struct {
 	// NotifyOnFailure names the worker env var holding the Slack webhook
 	// for dead-letter alerts; empty uses VIGIL_SLACK_WEBHOOK_URL.
 	NotifyOnFailure string `json:"notifyOnFailure,omitempty" yaml:"notifyOnFailure,omitempty"`
+	// TaskQueue routes the pipeline's S3Object runs to this task queue (a
+	// separate worker pool, which can scale from zero); empty is the queue
+	// of whoever starts them.
+	TaskQueue string `json:"taskQueue,omitempty" yaml:"taskQueue,omitempty"`
 }
 
 // Processor is one processor: a kind and the section of that kind.
