@@ -72,6 +72,8 @@ func TestExitCodeContract(t *testing.T) {
 		{verb: "s3 process", notFound: []string{"s3", "process", "--bucket", "inbox", "--key", "missing.csv", "--pipeline", p},
 			cloudDown: []string{"s3", "process", "--bucket", "inbox", "--key", "k", "--pipeline", p}, refused: []string{"s3", "process", "--bucket", "inbox"}},
 		{verb: "s3 process (bucket)", notFound: []string{"s3", "process", "--bucket", "no-such-bucket", "--key", "k", "--pipeline", p}},
+		{verb: "s3 unbind", notFound: []string{"s3", "unbind", "--bucket", "inbox", "--prefix", "nothing-here/"},
+			temporalDown: []string{"s3", "unbind", "--bucket", "inbox", "--prefix", "nothing-here/"}, refused: []string{"s3", "unbind", "--bucket", "inbox", "--prefix", "x"}},
 		{verb: "s3 restore", notFound: []string{"s3", "restore", "--bucket", "inbox", "--key", "missing.csv"},
 			cloudDown: []string{"s3", "restore", "--bucket", "inbox", "--key", "k"}, refused: []string{"s3", "restore", "--bucket", "inbox", "--key", "k", "--tier", "Fast"}},
 		{verb: "glacier retrieve", notFound: []string{"glacier", "retrieve", "--vault", "no-such-vault", "--inventory", "--to", file},
@@ -143,7 +145,7 @@ func TestDestinationFlagsAndAliases(t *testing.T) {
 	}
 	// The old --output gs://... is taken as --to, with one warning line.
 	r = runOffline(t, "datastore", "export", "--project", "demo-project", "--output", "gs://b/x", "--deadline", "-1s")
-	if r.code != 2 || !strings.Contains(r.stderr, "warning: --output gs://b/x is deprecated; use --to") || strings.Contains(r.stderr, "text or json") {
+	if r.code != 2 || !strings.Contains(r.stderr, "warning: --output URL is deprecated; use --to") || strings.Contains(r.stderr, "text or json") {
 		t.Errorf("datastore export --output: exit %d, stderr %q", r.code, r.stderr)
 	}
 	// backup run --source is now --from.

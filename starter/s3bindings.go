@@ -102,7 +102,7 @@ events for it, then the binding; workers stop starting runs for it within second
 			defer c.Close()
 			if err := s3bind.Unbind(ctx, c, bucket, prefix); err != nil {
 				if errors.Is(err, s3bind.ErrNoBinding) {
-					return &cli.ExitError{Code: cli.ExitFailure, Err: err}
+					return cli.NotFound(err)
 				}
 				return err
 			}
