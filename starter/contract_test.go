@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +127,13 @@ func TestExitCodeContract(t *testing.T) {
 			check(c.verb+" cloud down", h.runWithin(time.Minute, c.cloudDown...), 4, "cannot connect")
 		}
 	}
+	// An AWS endpoint whose certificate is not trusted: a TLS failure, exit 4.
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer tlsSrv.Close()
+	t.Setenv("AWS_ENDPOINT_URL", tlsSrv.URL)
+	check("s3 process untrusted TLS", h.runWithin(time.Minute, "s3", "process", "--bucket", "inbox", "--key", "k", "--pipeline", p), 4,
+		"S3 HeadObject: TLS handshake failed: the server's certificate is signed by an unknown authority")
+	t.Setenv("AWS_ENDPOINT_URL", "http://"+dead)
 	// -o json: the one line becomes one object; the chain is its details.
 	r := h.runWithin(time.Minute, "-o", "json", "s3", "process", "--bucket", "inbox", "--key", "k", "--pipeline", p)
 	var obj struct {
