@@ -26,7 +26,7 @@ func (a *app) awsClients(ctx context.Context) (*awsconf.Clients, error) {
 }
 
 // setupFailed turns a setup error into the command's error: a missing
-// vault or bucket is bad input (exit 2, nothing changed).
+// vault or bucket is "not found" (exit 3, nothing changed).
 func setupFailed(err error) error {
 	var nf *setup.NotFoundError
 	if errors.As(err, &nf) {

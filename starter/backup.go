@@ -213,7 +213,7 @@ func (a *app) listBackups(ctx context.Context, bucket, dir string) error {
 		return cli.NotFound(fmt.Errorf("no such bucket %q (listing s3://%s/%s)", bucket, bucket, dir))
 	}
 	if err != nil {
-		return fmt.Errorf("listing s3://%s/%s: %w", bucket, dir, err)
+		return fmt.Errorf("listing backups: %w", err)
 	}
 	if latest, err := activities.ReadLatest(ctx, aw.S3, bucket, dir); err == nil {
 		for i := range entries {

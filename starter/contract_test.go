@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +74,18 @@ func TestExitCodeContract(t *testing.T) {
 		{verb: "s3 process", notFound: []string{"s3", "process", "--bucket", "inbox", "--key", "missing.csv", "--pipeline", p},
 			cloudDown: []string{"s3", "process", "--bucket", "inbox", "--key", "k", "--pipeline", p}, refused: []string{"s3", "process", "--bucket", "inbox"}},
 		{verb: "s3 process (bucket)", notFound: []string{"s3", "process", "--bucket", "no-such-bucket", "--key", "k", "--pipeline", p}},
+		{verb: "s3 unbind", notFound: []string{"s3", "unbind", "--bucket", "inbox", "--prefix", "nothing-here/"},
+			temporalDown: []string{"s3", "unbind", "--bucket", "inbox", "--prefix", "nothing-here/"}, refused: []string{"s3", "unbind", "--bucket", "inbox", "--prefix", "x"}},
+		{verb: "s3 setup-restore-events", notFound: []string{"s3", "setup-restore-events", "--bucket", "no-such-bucket"},
+			cloudDown: []string{"s3", "setup-restore-events", "--bucket", "inbox"}, refused: []string{"s3", "setup-restore-events", "--bucket", "B_ad"}},
+		{verb: "s3 setup-events", notFound: []string{"s3", "setup-events", "--bucket", "no-such-bucket", "--prefix", "incoming/", "--pipeline", p},
+			cloudDown: []string{"s3", "setup-events", "--bucket", "inbox", "--prefix", "incoming/", "--pipeline", p}, refused: []string{"s3", "setup-events", "--bucket", "inbox", "--prefix", "incoming"}},
+		{verb: "s3 sweep", notFound: []string{"s3", "sweep", "--bucket", "inbox", "--prefix", "unbound/"},
+			temporalDown: []string{"s3", "sweep", "--bucket", "inbox", "--prefix", "unbound/"}, refused: []string{"s3", "sweep", "--bucket", "inbox", "--prefix", "/x/"}},
+		{verb: "s3 generate", notFound: []string{"s3", "generate", "--bucket", "no-such-bucket", "--count", "1"},
+			cloudDown: []string{"s3", "generate", "--bucket", "inbox", "--count", "1"}, refused: []string{"s3", "generate", "--bucket", "inbox", "--count", "0"}},
+		{verb: "s3 bindings", temporalDown: []string{"s3", "bindings"}, refused: []string{"s3", "bindings", "extra"}},
+		{verb: "glacier setup", cloudDown: []string{"glacier", "setup", "--vault", "v"}, refused: []string{"glacier", "setup"}},
 		{verb: "s3 restore", notFound: []string{"s3", "restore", "--bucket", "inbox", "--key", "missing.csv"},
 			cloudDown: []string{"s3", "restore", "--bucket", "inbox", "--key", "k"}, refused: []string{"s3", "restore", "--bucket", "inbox", "--key", "k", "--tier", "Fast"}},
 		{verb: "glacier retrieve", notFound: []string{"glacier", "retrieve", "--vault", "no-such-vault", "--inventory", "--to", file},
@@ -113,6 +127,13 @@ func TestExitCodeContract(t *testing.T) {
 			check(c.verb+" cloud down", h.runWithin(time.Minute, c.cloudDown...), 4, "cannot connect")
 		}
 	}
+	// An AWS endpoint whose certificate is not trusted: a TLS failure, exit 4.
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer tlsSrv.Close()
+	t.Setenv("AWS_ENDPOINT_URL", tlsSrv.URL)
+	check("s3 process untrusted TLS", h.runWithin(time.Minute, "s3", "process", "--bucket", "inbox", "--key", "k", "--pipeline", p), 4,
+		"S3 HeadObject: TLS handshake failed: the server's certificate is signed by an unknown authority")
+	t.Setenv("AWS_ENDPOINT_URL", "http://"+dead)
 	// -o json: the one line becomes one object; the chain is its details.
 	r := h.runWithin(time.Minute, "-o", "json", "s3", "process", "--bucket", "inbox", "--key", "k", "--pipeline", p)
 	var obj struct {
@@ -143,7 +164,7 @@ func TestDestinationFlagsAndAliases(t *testing.T) {
 	}
 	// The old --output gs://... is taken as --to, with one warning line.
 	r = runOffline(t, "datastore", "export", "--project", "demo-project", "--output", "gs://b/x", "--deadline", "-1s")
-	if r.code != 2 || !strings.Contains(r.stderr, "warning: --output gs://b/x is deprecated; use --to") || strings.Contains(r.stderr, "text or json") {
+	if r.code != 2 || !strings.Contains(r.stderr, "warning: --output URL is deprecated; use --to") || strings.Contains(r.stderr, "text or json") {
 		t.Errorf("datastore export --output: exit %d, stderr %q", r.code, r.stderr)
 	}
 	// backup run --source is now --from.

@@ -16,15 +16,15 @@ import (
 
 func TestDatastoreUsageErrors(t *testing.T) {
 	ok := func(extra ...string) []string {
-		return append([]string{"datastore", "export", "--project", "demo-project", "--output", "gs://b/x"}, extra...)
+		return append([]string{"datastore", "export", "--project", "demo-project", "--to", "gs://b/x"}, extra...)
 	}
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"datastore", "export", "--output", "gs://b/x"}, "--project is required (or set GOOGLE_CLOUD_PROJECT)"},
-		{[]string{"datastore", "export", "--project", "Demo_Project", "--output", "gs://b/x"}, `--project "Demo_Project": want 6-30 lowercase letters, digits or hyphens, starting with a letter`},
-		{[]string{"datastore", "export", "--project", "demo-project", "--output", "s3://b/x"}, `output "s3://b/x": want gs://BUCKET[/PATH]`},
+		{[]string{"datastore", "export", "--to", "gs://b/x"}, "--project is required (or set GOOGLE_CLOUD_PROJECT)"},
+		{[]string{"datastore", "export", "--project", "Demo_Project", "--to", "gs://b/x"}, `--project "Demo_Project": want 6-30 lowercase letters, digits or hyphens, starting with a letter`},
+		{[]string{"datastore", "export", "--project", "demo-project", "--to", "s3://b/x"}, `output "s3://b/x": want gs://BUCKET[/PATH]`},
 		{[]string{"datastore", "export", "--project", "demo-project"}, "--to gs://BUCKET/PATH (or --bucket for a dated folder) is required"},
 		{ok("--deadline", "0s"), "--deadline must be > 0 (got 0s)"},
 		{ok("--kinds", "User,,Order"), "--kinds: empty kind name in the list"},
@@ -63,7 +63,7 @@ func TestDatastoreExportWaitAndOperations(t *testing.T) {
 		code := runCLI(ctx, &stdout, &stderr, nil, append(append([]string{}, global...), args...)...)
 		return cliResult{code, stdout.String(), stderr.String()}
 	}
-	r := run("datastore", "export", "--project", "demo-project", "--output", "gs://cli-backups/manual", "--label", "vigil-emulator-entities=77", "--wait")
+	r := run("datastore", "export", "--project", "demo-project", "--to", "gs://cli-backups/manual", "--label", "vigil-emulator-entities=77", "--wait")
 	if r.code != 0 || !strings.Contains(r.stderr, "started datastore-export/demo-project") {
 		t.Fatalf("export --wait: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}

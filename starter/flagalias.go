@@ -53,6 +53,6 @@ func (a *app) outputAsTo(cmd *cobra.Command) (bool, error) {
 	if err := cmd.Flags().Set(to, a.flags.output); err != nil {
 		return false, cli.Usagef("--%s: %v", to, err)
 	}
-	fmt.Fprintf(a.stderr, "starter: warning: --output %s is deprecated; use --%s (--output/-o is the output format)\n", a.flags.output, to)
+	fmt.Fprintf(a.stderr, "starter: warning: --output URL is deprecated; use --%s (--output/-o is the output format)\n", to)
 	return true, nil
 }

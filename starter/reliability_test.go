@@ -70,7 +70,7 @@ func TestBadInputTable(t *testing.T) {
 		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--poll-interval", "never"}, "invalid duration"},
 		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--poll-interval", "1s"}, "want 0 (adapted) or at least 1m0s"},
 		{[]string{"s3", "restore", "--bucket", "archive", "--key", "k", "--deadline", "1000h"}, "want at most 720h0m0s"},
-		{[]string{"datastore", "export", "--project", "demo-project", "--output", "gs://b/p", "--deadline", "800h"}, "--deadline 800h0m0s: want at most"},
+		{[]string{"datastore", "export", "--project", "demo-project", "--to", "gs://b/p", "--deadline", "800h"}, "--deadline 800h0m0s: want at most"},
 		{[]string{"s3", "frobnicate"}, "unknown command"},
 		// Batch jobs.
 		{[]string{"batch", "run"}, "--job-file is required"},

@@ -102,7 +102,7 @@ events for it, then the binding; workers stop starting runs for it within second
 			defer c.Close()
 			if err := s3bind.Unbind(ctx, c, bucket, prefix); err != nil {
 				if errors.Is(err, s3bind.ErrNoBinding) {
-					return &cli.ExitError{Code: cli.ExitFailure, Err: err}
+					return cli.NotFound(err)
 				}
 				return err
 			}
@@ -133,7 +133,7 @@ func (a *app) bindingFor(ctx context.Context, bucket, key string) (flowdata.Pipe
 	}
 	b, ok := workflows.FindBinding(bs, bucket, key)
 	if !ok {
-		return flowdata.Pipeline{}, &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("no binding covers s3://%s/%s: pass --pipeline", bucket, key)}
+		return flowdata.Pipeline{}, cli.NotFound(fmt.Errorf("no binding covers s3://%s/%s: pass --pipeline", bucket, key))
 	}
 	return b.Pipeline, nil
 }

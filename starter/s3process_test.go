@@ -114,7 +114,7 @@ func TestS3ProcessCommands(t *testing.T) {
 	if !exists("bak/incoming/manual.csv") || exists("incoming/manual.csv") {
 		t.Fatal("manual.csv not archived")
 	}
-	if r := h.runWithin(30*time.Second, "s3", "process", "--bucket", "inbox", "--key", "incoming/manual.csv"); r.code != 1 ||
+	if r := h.runWithin(30*time.Second, "s3", "process", "--bucket", "inbox", "--key", "incoming/manual.csv"); r.code != 3 ||
 		!strings.Contains(r.stderr, "no such object") {
 		t.Fatalf("process of an archived object: %d %q %q", r.code, r.stdout, r.stderr)
 	}
@@ -149,7 +149,7 @@ func TestS3ProcessCommands(t *testing.T) {
 		r := h.runWithin(30*time.Second, "-o", "json", "s3", "bindings")
 		return r.code == 0 && strings.TrimSpace(r.stdout) == "[]"
 	})
-	if r := h.runWithin(30*time.Second, "s3", "unbind", "--bucket", "inbox", "--prefix", "incoming/"); r.code != 1 || !strings.Contains(r.stderr, "no such binding") ||
+	if r := h.runWithin(30*time.Second, "s3", "unbind", "--bucket", "inbox", "--prefix", "incoming/"); r.code != 3 || !strings.Contains(r.stderr, "no such binding") ||
 		!strings.Contains(r.stdout, "absent   bucket notification inbox/vigil-objects-incoming") {
 		t.Fatalf("unbind again: %d %q %q", r.code, r.stdout, r.stderr)
 	}

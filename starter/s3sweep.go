@@ -58,7 +58,7 @@ exactly bucket/prefix is used. A sweep already running for the prefix is attache
 				}
 				b, ok := s3bind.Find(bs, bucket, prefix)
 				if !ok {
-					return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("s3://%s/%s is not bound: pass --pipeline", bucket, prefix)}
+					return cli.NotFound(fmt.Errorf("s3://%s/%s is not bound: pass --pipeline", bucket, prefix))
 				}
 				p = b.Pipeline
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -54,5 +55,14 @@ func TestScheduleApplyKeepsPauseState(t *testing.T) {
 	}
 	if r := h.run("schedule", "apply", "-f", f); r.code != 0 || !strings.Contains(r.stdout, "paused: true → false") || isPaused() {
 		t.Fatalf("apply of paused: false: %+v, paused=%v", r, isPaused())
+	}
+	// trigger prints the run it started.
+	r := h.run("-o", "json", "schedule", "trigger", "paused-one")
+	var run triggeredRun
+	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil || r.code != 0 || run.RunID == "" || !strings.HasPrefix(run.WorkflowID, "batch/paused-one") {
+		t.Fatalf("trigger: %+v (%v)", r, err)
+	}
+	if _, err := h.c.DescribeWorkflowExecution(context.Background(), run.WorkflowID, run.RunID); err != nil {
+		t.Errorf("the run trigger printed does not exist: %v", err)
 	}
 }

@@ -254,6 +254,29 @@ func TestStarterAgainstTemporal(t *testing.T) {
 		h.signal(id, signalFinish, "ok")
 	})
 
+	t.Run("list says when it truncates", func(t *testing.T) {
+		h.t = t
+		for _, id := range []string{"clitest/trunc-1", "clitest/trunc-2"} {
+			h.start(id, "t")
+			defer h.signal(id, signalFinish, "ok")
+		}
+		var r cliResult
+		testenv.Eventually(t, 30*time.Second, 50*time.Millisecond, "list to show both runs", func() bool {
+			r = h.run("list", "--flow", testFlow, "--target", "t", "--all", "-o", "json")
+			return strings.Count(r.stdout, "clitest/trunc-") == 2
+		})
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("list --all: exit %d, stderr %q", r.code, r.stderr)
+		}
+		r = h.run("list", "--flow", testFlow, "--target", "t", "--limit", "1")
+		if r.code != 0 || r.stderr != "1 of 2 shown; --limit N or --all\n" || strings.Count(r.stdout, "clitest/trunc-") != 1 {
+			t.Errorf("list --limit 1: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		if r = h.run("list", "--flow", testFlow, "--target", "t", "--limit", "2"); r.stderr != "" {
+			t.Errorf("list --limit 2 (all shown): stderr %q", r.stderr)
+		}
+	})
+
 	t.Run("wait shows progress and returns the result", func(t *testing.T) {
 		h.t = t
 		id := "clitest/wait-ok"
@@ -310,20 +333,25 @@ func TestStarterAgainstTemporal(t *testing.T) {
 			t.Fatalf("wait: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 		if !strings.Contains(r.stderr, "\nstarter: workflow \""+id+"\" failed after ") ||
-			!strings.HasSuffix(r.stderr, ": disk on fire [TestFailure]\n") {
+			!strings.HasSuffix(r.stderr, ": disk on fire\n") {
 			t.Errorf("stderr %q", r.stderr)
 		}
 
 		r = h.run("wait", id)
 		want := "starter: workflow \"" + id + "\" failed after "
-		if r.code != 1 || !strings.HasPrefix(r.stderr, want) || !strings.HasSuffix(r.stderr, ": disk on fire [TestFailure]\n") {
+		if r.code != 1 || !strings.HasPrefix(r.stderr, want) || !strings.HasSuffix(r.stderr, ": disk on fire\n") {
 			t.Errorf("wait on failed: exit %d, stderr %q", r.code, r.stderr)
 		}
 		expectOneLine(t, r.stderr)
+		// -o json keeps the failure's chain, types included, in details.
+		r = h.run("-o", "json", "wait", id)
+		if r.code != 1 || !strings.Contains(r.stderr, `"details": [`) || !strings.Contains(r.stderr, `"[TestFailure] disk on fire"`) {
+			t.Errorf("wait -o json on failed: exit %d, stderr %q", r.code, r.stderr)
+		}
 
 		r = h.run("status", id)
 		if r.code != 0 || !strings.Contains(r.stdout, "State:       failed at ") ||
-			!strings.Contains(r.stdout, "Reason:      disk on fire [TestFailure]") ||
+			!strings.Contains(r.stdout, "Reason:      disk on fire") ||
 			!strings.Contains(r.stdout, "Last error:  disk on fire") {
 			t.Errorf("status of failed: exit %d\n%s", r.code, r.stdout)
 		}

@@ -134,7 +134,11 @@ func Message(err error) string {
 	msg := err.Error()
 	var op *smithy.OperationError
 	if errors.As(err, &op) {
-		msg = strings.Replace(msg, op.Error(), fmt.Sprintf("%s %s: %s", op.ServiceID, op.OperationName, cause(op.Err)), 1)
+		short, name := cause(op.Err), op.ServiceID+" "+op.OperationName
+		if i := strings.Index(msg, op.Error()); i >= 0 && !strings.Contains(msg[:i], name) {
+			short = name + ": " + short // unless a wrapper named the operation already
+		}
+		msg = strings.Replace(msg, op.Error(), short, 1)
 	}
 	var st interface{ GRPCStatus() *status.Status }
 	if errors.As(err, &st) && st.GRPCStatus().Code() == codes.Unavailable {

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
@@ -309,5 +313,31 @@ func TestFormatTimeCarriesZone(t *testing.T) {
 	got := FormatTime(at)
 	if want := at.Local().Format("MST"); !strings.HasSuffix(got, " "+want) || want == "" {
 		t.Errorf("FormatTime = %q, want it to end with the zone %q", got, want)
+	}
+}
+
+func TestMessageAndExitCodeByType(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	op := &smithy.OperationError{ServiceID: "S3", OperationName: "HeadObject", Err: fmt.Errorf("exceeded maximum number of attempts, 3, https response error: %w", refused)}
+	err := fmt.Errorf("checking s3://b/k: %w", op)
+	if got, want := Message(err), "checking s3://b/k: S3 HeadObject: cannot connect to 127.0.0.1:9 (connect: connection refused)"; got != want {
+		t.Errorf("Message = %q, want %q", got, want)
+	}
+	if got := Message(fmt.Errorf("S3 HeadObject s3://b/k: %w", op)); strings.Count(got, "HeadObject") != 1 {
+		t.Errorf("operation named twice: %q", got)
+	}
+	if ExitCode(err) != ExitUnreachable || len(Details(err)) < 3 {
+		t.Errorf("exit %d, details %q", ExitCode(err), Details(err))
+	}
+	notFound := fmt.Errorf("x: %w", &smithy.OperationError{ServiceID: "S3", OperationName: "HeadObject", Err: &smithy.GenericAPIError{Code: "NoSuchBucket"}})
+	if ExitCode(notFound) != ExitNotFound {
+		t.Errorf("NoSuchBucket: exit %d", ExitCode(notFound))
+	}
+	if ExitCode(errors.New("other")) != ExitFailure || ExitCode(Usagef("bad")) != ExitUsage {
+		t.Error("plain and usage errors")
+	}
+	if why, ok := TLSFailure(errors.New(`connection error: desc = "error reading server preface: remote error: tls: certificate required"`)); !ok ||
+		!strings.HasPrefix(why, "the server refused the client certificate") {
+		t.Errorf("TLSFailure = %q, %v", why, ok)
 	}
 }
