@@ -28,8 +28,8 @@ their history, can be paused, triggered, backfilled and described. Every schedul
 creates also gets a watcher workflow (schedwatch/<id>) that posts to Slack when a run is
 skipped by the overlap policy, misses its catch-up window, or (for flows that do not alert
 on their own) fails.`,
-		Example: `  starter schedule create nightly --cron "0 3 * * *" --tz Asia/Tokyo --workflow batch --input jobs/nightly.yaml
-  starter schedule apply -f schedules.yaml --prune
+		Example: `  starter schedule create nightly --cron "0 3 * * *" --tz Asia/Tokyo --workflow batch --input examples/jobs/nightly.yaml
+  starter schedule apply -f examples/schedules.yaml --prune
   starter schedule describe nightly`,
 	}
 	cmd.AddCommand(a.scheduleCreateCommand(false), a.scheduleCreateCommand(true), a.scheduleApplyCommand(),
@@ -101,10 +101,16 @@ func (a *app) scheduleCreateCommand(update bool) *cobra.Command {
 		use, short = "update ID", "Replace a schedule's definition with the flags given (a full spec, as for create)"
 	}
 	cmd := &cobra.Command{
-		Use:     use + " (--cron EXPR | --every DUR) --workflow KIND --input FILE",
-		Short:   short,
-		Example: "  starter schedule " + strings.Fields(use)[0] + ` nightly --cron "20 * * * *" --tz Asia/Tokyo --workflow batch --input jobs/nightly-dump.yaml --overlap skip`,
-		Args:    exactlyOneScheduleID,
+		Use:   use + " (--cron EXPR | --every DUR) --workflow KIND --input FILE",
+		Short: short,
+		Long: short + `. --input is the workflow's input file: a job file for batch ('starter batch run
+--help'), a backup input for backup (examples/backup-cache.yaml, schemas/backup.schema.json), the
+sweep input below for s3-sweep; it is validated before anything is contacted (exit 2). Several
+schedules from one file: 'starter schedule apply --help'.` +
+			fileFormatHelp("Sweep input (--workflow s3-sweep)", "sweep.yaml", "sweep.schema.json"),
+		Example: "  starter schedule " + strings.Fields(use)[0] + ` nightly --cron "20 * * * *" --tz Asia/Tokyo --workflow batch --input examples/jobs/nightly.yaml --overlap skip
+  starter schedule ` + strings.Fields(use)[0] + ` inbox-sweep --every 5m --workflow s3-sweep --input examples/sweep.yaml`,
+		Args: exactlyOneScheduleID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := f.build(args[0], a.flags.taskQueue)
 			if err != nil {
@@ -162,9 +168,14 @@ func (a *app) scheduleApplyCommand() *cobra.Command {
 		Long: `apply creates missing schedules, updates changed ones (the spec or its input file changed)
 and leaves unchanged ones alone; running it twice changes nothing. With --prune it deletes
 vigil-managed schedules that are not in the file (never schedules vigil did not create).
---dry-run prints the plan only.`,
-		Example: `  starter schedule apply -f schedules.yaml --dry-run
-  starter schedule apply -f schedules.yaml --prune`,
+--dry-run prints the plan only. The whole file, inputs included, is validated before anything is
+contacted (exit 2).` + fileFormatHelp("Schedules file", "schedules.yaml", "schedules.schema.json") + `
+
+input is a file path (relative to the schedules file) or the document inline: a job file for
+batch ('starter batch run --help'), the sweep input for s3-sweep ('starter schedule create
+--help'), a backup input for backup (examples/backup-cache.yaml, schemas/backup.schema.json).`,
+		Example: `  starter schedule apply -f examples/schedules.yaml --dry-run
+  starter schedule apply -f examples/schedules.yaml --prune`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
