@@ -38,6 +38,9 @@ const readmePath = "../README.md"
 // (relative to the repository root) as it is.
 var readmeMarker = regexp.MustCompile("(?m)^<!-- readme-(test|file): (\\S+) -->\n```[a-z]*\n((?s:.*?))```\n")
 
+// markerLine is any readme- marker on a line of its own.
+var markerLine = regexp.MustCompile("(?m)^<!-- readme-")
+
 // readmeBlocks returns README's marked shell blocks by name and its marked
 // file blocks by path.
 func readmeBlocks(t *testing.T) (tests, files map[string]string) {
@@ -54,7 +57,7 @@ func readmeBlocks(t *testing.T) (tests, files map[string]string) {
 		}
 		dst[m[2]] = m[3]
 	}
-	if n := strings.Count(string(b), "<!-- readme-"); n != len(tests)+len(files) {
+	if n := len(markerLine.FindAll(b, -1)); n != len(tests)+len(files) {
 		t.Errorf("README has %d readme- markers but %d of them precede a code block", n, len(tests)+len(files))
 	}
 	return tests, files
@@ -256,4 +259,33 @@ func startREADMEStack(t *testing.T) workerapp.Endpoints {
 		t.Fatalf("worker --dev not ready in 3 minutes\n%s", out.String())
 	}
 	return workerapp.Endpoints{}
+}
+
+// ciTestCommand is README's test command, the block after <!-- ci-test-command -->.
+var ciTestCommand = regexp.MustCompile("(?m)^<!-- ci-test-command -->\n```sh\n(.*)\n```\n")
+
+// TestREADMETestCommand checks that README's test command is, as a whole
+// line, the one .ci/run runs.
+func TestREADMETestCommand(t *testing.T) {
+	readme, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ciTestCommand.FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no <!-- ci-test-command --> block")
+	}
+	ci, err := os.ReadFile("../.ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []string
+	for _, line := range strings.Split(string(ci), "\n") {
+		if strings.HasPrefix(line, "go test ") && strings.HasSuffix(line, " ./...") {
+			runs = append(runs, line)
+		}
+	}
+	if len(runs) != 1 || runs[0] != string(m[1]) {
+		t.Errorf("README's test command is %q; .ci/run's go test ./... lines are %q: make them the same", m[1], runs)
+	}
 }
