@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -224,41 +222,8 @@ func copyTree(src, dst string, rewrite func([]byte) []byte) error {
 // its state in a temporary directory, and stops it when the test ends.
 func startREADMEStack(t *testing.T) workerapp.Endpoints {
 	t.Helper()
-	cfg, err := workerapp.ParseFlags([]string{"--dev", "--data-dir", t.TempDir(), "--temporal-port", "0", "--ui-port", "0",
-		"--cloud-port", "0", "--datastore-port", "0", "--log-level", "warn"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	readyCh := make(chan workerapp.Endpoints, 1)
-	errCh := make(chan error, 1)
-	out := &syncBuffer{}
-	go func() { errCh <- workerapp.Run(ctx, cfg, out, out, func(ep workerapp.Endpoints) { readyCh <- ep }) }()
-	select {
-	case ep := <-readyCh:
-		t.Cleanup(func() {
-			cancel()
-			select {
-			case err := <-errCh:
-				if err != nil {
-					t.Errorf("worker --dev: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Error("worker --dev did not stop within 30s")
-			}
-			if t.Failed() {
-				t.Logf("worker --dev output:\n%s", out.String())
-			}
-		})
-		return ep
-	case err := <-errCh:
-		cancel()
-		t.Fatalf("worker --dev: %v\n%s", err, out.String())
-	case <-time.After(3 * time.Minute):
-		cancel()
-		t.Fatalf("worker --dev not ready in 3 minutes\n%s", out.String())
-	}
-	return workerapp.Endpoints{}
+	return runWorkerApp(t, []string{"--dev", "--data-dir", t.TempDir(), "--temporal-port", "0", "--ui-port", "0",
+		"--cloud-port", "0", "--datastore-port", "0", "--log-level", "warn"}, 3*time.Minute)
 }
 
 // ciTestCommand is README's test command, the block after <!-- ci-test-command -->.
