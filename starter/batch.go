@@ -31,9 +31,12 @@ func (a *app) batchRunCommand() *cobra.Command {
 		Long: `run validates the job file (see README.md for every key), then starts BatchJobWorkflow.
 Without --cron it is a one-off run, ID batch/<job name>/<UTC time>. With --cron it is a classic
 Temporal cron workflow, ID batch/<job name>/cron; prefer 'starter schedule' for new setups
-(pause, backfill, overlap policies, alerts).`,
-		Example: `  starter batch run --job-file jobs/nightly-dump.yaml --wait
-  starter batch run --job-file jobs/feed.yaml --cron "*/5 * * * *"`,
+(pause, backfill, overlap policies, alerts).` + fileFormatHelp("Job file", "jobs/nightly.yaml", "job.schema.json") + `
+
+A job of kind exec (examples/jobs/disk-report.yaml) has an exec section instead:
+  exec: {command: df, args: ["-h", "/"], timeout: 1m}`,
+		Example: `  starter batch run --job-file examples/jobs/nightly.yaml --wait
+  starter batch run --job-file examples/jobs/disk-report.yaml --cron "*/5 * * * *"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {

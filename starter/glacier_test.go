@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,7 +28,6 @@ import (
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/internal/testenv"
 	"github.com/vigilops/vigil/internal/treehash"
-	"github.com/vigilops/vigil/internal/workerapp"
 	"github.com/vigilops/vigil/workflows"
 )
 
@@ -77,39 +75,8 @@ func newGlacierStack(t *testing.T) *glacierStack {
 		global: []string{"--address", ts.GetFrontendHostPort(), "--namespace", ts.GetDefaultNamespace()},
 	}
 
-	cfg, err := workerapp.ParseFlags([]string{"--address", ts.GetFrontendHostPort(), "--namespace", ts.GetDefaultNamespace(), "--log-level", "info"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	ready := make(chan workerapp.Endpoints, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- workerapp.Run(ctx, cfg, io.Discard, logs, func(ep workerapp.Endpoints) { ready <- ep })
-	}()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("worker: %v", err)
-			}
-		case <-time.After(60 * time.Second):
-			t.Error("worker did not stop within 60s")
-		}
-		if t.Failed() {
-			t.Logf("worker log:\n%s", logs.String())
-		}
-	})
-	select {
-	case ep := <-ready:
-		s.workerQueues = ep.QueueURLs
-	case err := <-done:
-		t.Fatalf("worker ended before it was ready: %v\n%s", err, logs.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("worker not ready within 60s:\n%s", logs.String())
-	}
+	ep := runWorkerApp(t, []string{"--address", ts.GetFrontendHostPort(), "--namespace", ts.GetDefaultNamespace(), "--log-level", "info"}, 60*time.Second)
+	s.workerQueues = ep.QueueURLs
 	return s
 }
 

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,6 +36,9 @@ const readmePath = "../README.md"
 // (relative to the repository root) as it is.
 var readmeMarker = regexp.MustCompile("(?m)^<!-- readme-(test|file): (\\S+) -->\n```[a-z]*\n((?s:.*?))```\n")
 
+// markerLine is any readme- marker on a line of its own.
+var markerLine = regexp.MustCompile("(?m)^<!-- readme-")
+
 // readmeBlocks returns README's marked shell blocks by name and its marked
 // file blocks by path.
 func readmeBlocks(t *testing.T) (tests, files map[string]string) {
@@ -54,7 +55,7 @@ func readmeBlocks(t *testing.T) (tests, files map[string]string) {
 		}
 		dst[m[2]] = m[3]
 	}
-	if n := strings.Count(string(b), "<!-- readme-"); n != len(tests)+len(files) {
+	if n := len(markerLine.FindAll(b, -1)); n != len(tests)+len(files) {
 		t.Errorf("README has %d readme- markers but %d of them precede a code block", n, len(tests)+len(files))
 	}
 	return tests, files
@@ -221,39 +222,35 @@ func copyTree(src, dst string, rewrite func([]byte) []byte) error {
 // its state in a temporary directory, and stops it when the test ends.
 func startREADMEStack(t *testing.T) workerapp.Endpoints {
 	t.Helper()
-	cfg, err := workerapp.ParseFlags([]string{"--dev", "--data-dir", t.TempDir(), "--temporal-port", "0", "--ui-port", "0",
-		"--cloud-port", "0", "--datastore-port", "0", "--log-level", "warn"}, io.Discard)
+	return runWorkerApp(t, []string{"--dev", "--data-dir", t.TempDir(), "--temporal-port", "0", "--ui-port", "0",
+		"--cloud-port", "0", "--datastore-port", "0", "--log-level", "warn"}, 3*time.Minute)
+}
+
+// ciTestCommand is README's test command, the block after <!-- ci-test-command -->.
+var ciTestCommand = regexp.MustCompile("(?m)^<!-- ci-test-command -->\n```sh\n(.*)\n```\n")
+
+// TestREADMETestCommand checks that README's test command is, as a whole
+// line, the one .ci/run runs.
+func TestREADMETestCommand(t *testing.T) {
+	readme, err := os.ReadFile(readmePath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	readyCh := make(chan workerapp.Endpoints, 1)
-	errCh := make(chan error, 1)
-	out := &syncBuffer{}
-	go func() { errCh <- workerapp.Run(ctx, cfg, out, out, func(ep workerapp.Endpoints) { readyCh <- ep }) }()
-	select {
-	case ep := <-readyCh:
-		t.Cleanup(func() {
-			cancel()
-			select {
-			case err := <-errCh:
-				if err != nil {
-					t.Errorf("worker --dev: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Error("worker --dev did not stop within 30s")
-			}
-			if t.Failed() {
-				t.Logf("worker --dev output:\n%s", out.String())
-			}
-		})
-		return ep
-	case err := <-errCh:
-		cancel()
-		t.Fatalf("worker --dev: %v\n%s", err, out.String())
-	case <-time.After(3 * time.Minute):
-		cancel()
-		t.Fatalf("worker --dev not ready in 3 minutes\n%s", out.String())
+	m := ciTestCommand.FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no <!-- ci-test-command --> block")
 	}
-	return workerapp.Endpoints{}
+	ci, err := os.ReadFile("../.ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []string
+	for _, line := range strings.Split(string(ci), "\n") {
+		if strings.HasPrefix(line, "go test ") && strings.HasSuffix(line, " ./...") {
+			runs = append(runs, line)
+		}
+	}
+	if len(runs) != 1 || runs[0] != string(m[1]) {
+		t.Errorf("README's test command is %q; .ci/run's go test ./... lines are %q: make them the same", m[1], runs)
+	}
 }

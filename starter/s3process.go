@@ -54,8 +54,9 @@ func (a *app) s3SetupEventsCommand() *cobra.Command {
 queue) if needed, lets the bucket send to it, adds a queue configuration for s3:ObjectCreated:*
 under the prefix (keeping the bucket's other configurations), and binds bucket/prefix to the
 pipeline in Temporal (the vigil/s3-bindings workflow), where every worker finds it within
-seconds, without a restart. Running it again changes nothing, or replaces the pipeline.`,
-		Example: `  starter s3 setup-events --bucket reports-inbox --prefix incoming/ --pipeline reports.yaml`,
+seconds, without a restart. Running it again changes nothing, or replaces the pipeline.` +
+			fileFormatHelp("Pipeline file (also for 's3 process' and 's3 sweep' --pipeline)", "pipelines/reports.yaml", "pipeline.schema.json"),
+		Example: `  starter s3 setup-events --bucket reports-inbox --prefix incoming/ --pipeline examples/pipelines/reports.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkBucketPrefix(bucket, prefix); err != nil {

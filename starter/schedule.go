@@ -28,8 +28,8 @@ their history, can be paused, triggered, backfilled and described. Every schedul
 creates also gets a watcher workflow (schedwatch/<id>) that posts to Slack when a run is
 skipped by the overlap policy, misses its catch-up window, or (for flows that do not alert
 on their own) fails.`,
-		Example: `  starter schedule create nightly --cron "0 3 * * *" --tz Asia/Tokyo --workflow batch --input jobs/nightly.yaml
-  starter schedule apply -f schedules.yaml --prune
+		Example: `  starter schedule create nightly --cron "0 3 * * *" --tz Asia/Tokyo --workflow batch --input examples/jobs/nightly.yaml
+  starter schedule apply -f examples/schedules.yaml --prune
   starter schedule describe nightly`,
 	}
 	cmd.AddCommand(a.scheduleCreateCommand(false), a.scheduleCreateCommand(true), a.scheduleApplyCommand(),
@@ -102,10 +102,16 @@ func (a *app) scheduleCreateCommand(update bool) *cobra.Command {
 		use, short = "update ID", "Replace a schedule's definition with the flags given (a full spec, as for create)"
 	}
 	cmd := &cobra.Command{
-		Use:     use + " (--cron EXPR | --every DUR) --workflow KIND --input FILE",
-		Short:   short,
-		Example: "  starter schedule " + strings.Fields(use)[0] + ` nightly --cron "20 * * * *" --tz Asia/Tokyo --workflow batch --input jobs/nightly-dump.yaml --overlap skip`,
-		Args:    exactlyOneScheduleID,
+		Use:   use + " (--cron EXPR | --every DUR) --workflow KIND --input FILE",
+		Short: short,
+		Long: short + `. --input is the workflow's input file: a job file for batch ('starter batch run
+--help'), a backup input for backup (examples/backup-cache.yaml, schemas/backup.schema.json), the
+sweep input below for s3-sweep; it is validated before anything is contacted (exit 2). Several
+schedules from one file: 'starter schedule apply --help'.` +
+			fileFormatHelp("Sweep input (--workflow s3-sweep)", "sweep.yaml", "sweep.schema.json"),
+		Example: "  starter schedule " + strings.Fields(use)[0] + ` nightly --cron "20 * * * *" --tz Asia/Tokyo --workflow batch --input examples/jobs/nightly.yaml --overlap skip
+  starter schedule ` + strings.Fields(use)[0] + ` inbox-sweep --every 5m --workflow s3-sweep --input examples/sweep.yaml`,
+		Args: exactlyOneScheduleID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("paused") {
 				f.s.Paused = &f.paused
@@ -167,9 +173,14 @@ and leaves unchanged ones alone; running it twice changes nothing. With --prune 
 vigil-managed schedules that are not in the file (never schedules vigil did not create).
 Each update lists the fields it changes. A schedule's pause state changes only when the file
 sets paused: (true or false); without it, a paused schedule stays paused. --dry-run prints the
-same plan and changes nothing.`,
-		Example: `  starter schedule apply -f schedules.yaml --dry-run
-  starter schedule apply -f schedules.yaml --prune`,
+same plan and changes nothing. The whole file, inputs included, is validated before anything is
+contacted (exit 2).` + fileFormatHelp("Schedules file", "schedules.yaml", "schedules.schema.json") + `
+
+input is a file path (relative to the schedules file) or the document inline: a job file for
+batch ('starter batch run --help'), the sweep input for s3-sweep ('starter schedule create
+--help'), a backup input for backup (examples/backup-cache.yaml, schemas/backup.schema.json).`,
+		Example: `  starter schedule apply -f examples/schedules.yaml --dry-run
+  starter schedule apply -f examples/schedules.yaml --prune`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {

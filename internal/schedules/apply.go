@@ -25,6 +25,7 @@ import (
 //	    workflow: batch
 //	    input: jobs/nightly-dump.yaml
 type File struct {
+	// Schedules are the schedules the server should have.
 	Schedules []Spec `yaml:"schedules"`
 }
 

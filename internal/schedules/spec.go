@@ -84,8 +84,9 @@ type Spec struct {
 	ID string `yaml:"id" json:"id"`
 	// Cron is a 5-field cron expression (or @daily, @hourly, ...).
 	Cron string `yaml:"cron,omitempty" json:"cron,omitempty"`
-	// Every is an interval ("5m"); Offset shifts its phase.
-	Every  flowdata.Duration `yaml:"every,omitempty" json:"every,omitempty"`
+	// Every is an interval ("5m").
+	Every flowdata.Duration `yaml:"every,omitempty" json:"every,omitempty"`
+	// Offset shifts the phase of Every ("every: 1h, offset: 20m").
 	Offset flowdata.Duration `yaml:"offset,omitempty" json:"offset,omitempty"`
 	// Timezone is an IANA zone name for Cron; empty means UTC.
 	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
@@ -102,9 +103,10 @@ type Spec struct {
 	Jitter flowdata.Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
 	// PauseOnFailure pauses the schedule when a run fails.
 	PauseOnFailure bool `yaml:"pauseOnFailure,omitempty" json:"pauseOnFailure,omitempty"`
-	// StartAt and EndAt bound the schedule (RFC 3339).
+	// StartAt is when the schedule begins (RFC 3339).
 	StartAt string `yaml:"startAt,omitempty" json:"startAt,omitempty"`
-	EndAt   string `yaml:"endAt,omitempty" json:"endAt,omitempty"`
+	// EndAt is when the schedule ends (RFC 3339).
+	EndAt string `yaml:"endAt,omitempty" json:"endAt,omitempty"`
 	// Note is shown with the schedule (and as the pause reason).
 	Note string `yaml:"note,omitempty" json:"note,omitempty"`
 	// Paused, when set, is the pause state apply gives the schedule; unset,

@@ -63,7 +63,9 @@ type HTTPJob struct {
 
 // BasicAuth names a user and the env var holding its password.
 type BasicAuth struct {
-	User        string `json:"user" yaml:"user"`
+	// User is the basic-auth user name.
+	User string `json:"user" yaml:"user"`
+	// PasswordEnv names the worker env var holding the password.
 	PasswordEnv string `json:"passwordEnv" yaml:"passwordEnv"`
 }
 
@@ -90,17 +92,23 @@ type ExecJob struct {
 
 // S3PutJob writes one object; Key and Content are job templates.
 type S3PutJob struct {
-	Bucket      string `json:"bucket" yaml:"bucket"`
-	Key         string `json:"key" yaml:"key"`
-	Content     string `json:"content" yaml:"content"`
+	// Bucket to write to.
+	Bucket string `json:"bucket" yaml:"bucket"`
+	// Key of the object; a job template.
+	Key string `json:"key" yaml:"key"`
+	// Content of the object; a job template.
+	Content string `json:"content" yaml:"content"`
+	// ContentType of the object (default: S3's).
 	ContentType string `json:"contentType,omitempty" yaml:"contentType,omitempty"`
 }
 
 // SQSSendJob sends one message; Body is a job template.
 type SQSSendJob struct {
 	// Queue is a queue URL or name.
-	Queue      string            `json:"queue" yaml:"queue"`
-	Body       string            `json:"body" yaml:"body"`
+	Queue string `json:"queue" yaml:"queue"`
+	// Body of the message; a job template.
+	Body string `json:"body" yaml:"body"`
+	// Attributes are string message attributes.
 	Attributes map[string]string `json:"attributes,omitempty" yaml:"attributes,omitempty"`
 }
 

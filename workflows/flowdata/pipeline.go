@@ -89,7 +89,9 @@ type HTTPProcessor struct {
 
 // S3Location is a bucket (empty: the object's own) and a key prefix.
 type S3Location struct {
+	// Bucket; empty means the object's own.
 	Bucket string `json:"bucket,omitempty" yaml:"bucket,omitempty"`
+	// Prefix put before the object's key.
 	Prefix string `json:"prefix,omitempty" yaml:"prefix,omitempty"`
 }
 
