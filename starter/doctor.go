@@ -25,8 +25,8 @@ func (a *app) doctorCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "doctor",
 		Short: "Check that Temporal, the search attributes, a worker and its cloud access all work",
-		Long: `doctor checks, in order: the Temporal connection; that the search attributes VigilFlow and
-VigilTarget exist in the namespace; that a worker polls the task queue; and, by running the
+		Long: `doctor checks, in order: the Temporal connection; that the search attributes VigilFlow,
+VigilTarget, VigilArchiveID and VigilInternal exist in the namespace; that a worker polls the task queue; and, by running the
 SelfCheck workflow on that worker, that the worker reaches S3 and SQS. Each problem is one line
 with a fix; the exit code is 0 only when everything works.`,
 		Example: `  starter doctor

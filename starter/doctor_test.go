@@ -8,6 +8,7 @@ import (
 	"github.com/vigilops/vigil/internal/localcloud"
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/internal/testenv"
+	"github.com/vigilops/vigil/workflows"
 )
 
 func TestDoctor(t *testing.T) {
@@ -22,7 +23,7 @@ func TestDoctor(t *testing.T) {
 
 	r = h.run("-o", "json", "doctor")
 	var rep doctorReport
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || !rep.OK || len(rep.Checks) != 5 {
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || !rep.OK || len(rep.Checks) != 3+len(workflows.SearchAttributes) {
 		t.Fatalf("doctor -o json: exit %d, %+v (%v)\n%s%s", r.code, rep, err, r.stdout, r.stderr)
 	}
 

@@ -80,21 +80,22 @@ func TestWebUIInBrowser(t *testing.T) {
 	if len(want) == 0 || len(want) >= len(all) {
 		t.Fatalf("query %s: %d runs of %d, want some but not all", q, len(want), len(all))
 	}
-	b.open(base+"/workflows?query="+url.QueryEscape(q), "[data-testid=workflows-summary-configurable-table-row]")
-	raw := b.waitFor("filtered list", `(want) => {
+	filtered := b.queryList(base, q, want)
+	t.Logf("%s lists %d of %d runs: %v", q, len(filtered), len(all), filtered)
+	b.shot("workflows-filter-vigilflow")
+
+	// The saved query README gives hides the internal workflows.
+	marked := checkInternalHidden(t, c, running.ID)
+	b.open(base+"/workflows?query="+url.QueryEscape(hideInternalQuery), "[data-testid=workflows-summary-configurable-table-row]")
+	b.waitFor("list of "+hideInternalQuery, `(w) => {
 		const ids = Array.from(document.querySelectorAll('[data-testid=workflows-summary-configurable-table-row]')).map(tr => {
 			const heads = Array.from(document.querySelectorAll('thead th')).map(th => th.getAttribute('data-testid') || '')
 			const i = heads.indexOf('workflows-summary-table-header-cell-Workflow ID')
 			return i < 0 ? '' : tr.children[i].textContent.trim()
 		})
-		return ids.length === want.length && want.every(id => ids.includes(id)) ? ids : false
-	}`, `document.querySelector('main').innerText`, want)
-	var filtered []string
-	if err := json.Unmarshal(raw, &filtered); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s lists %d of %d runs: %v", q, len(filtered), len(all), filtered)
-	b.shot("workflows-filter-vigilflow")
+		return ids.includes(w.keep) && !ids.some(id => w.hidden.includes(id)) ? ids : false
+	}`, `document.querySelector('main').innerText`, map[string]any{"keep": running.ID, "hidden": marked})
+	b.shot("workflows-hide-internal")
 
 	// The Schedules page lists the demo schedules.
 	b.open(base+"/schedules", "[data-testid=schedule-count]")
@@ -110,8 +111,87 @@ func TestWebUIInBrowser(t *testing.T) {
 		const frames = Array.from(document.querySelectorAll('iframe')).map(f => (f.contentDocument && f.contentDocument.body) ? f.contentDocument.body.innerText : '')
 		const text = frames.join('\n')
 		return document.body.innerText.includes('Current Details') && text.includes(summary) && /waiting since \d{4}-\d\d-\d\d/.test(text) ? text : false
-	}`, `Array.from(document.querySelectorAll('iframe')).map(f => f.contentDocument ? f.contentDocument.body.innerText : '(no access)').join('\n') + '\n' + document.querySelector('main').innerText`, summary)
+	}`, frameText, summary)
+	// What the waiting retrieval waits for, its tier's typical time, the
+	// next poll, the deadline and the job (workflows.Status.CurrentDetails).
+	b.waitFor("the current details of the waiting retrieval", `(want) => {
+		const text = Array.from(document.querySelectorAll('iframe')).map(f => (f.contentDocument && f.contentDocument.body) ? f.contentDocument.body.innerText : '').join('\n')
+		return want.every(w => new RegExp(w).test(text)) ? text : false
+	}`, frameText, []string{`waiting for: notification of Glacier job \S+, else a poll`, `typically: Bulk tier: typically 5-12 hours`,
+		`next poll: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ`, `deadline: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ`, `jobId: \S+`, `tier: Bulk`})
 	b.shot("running-workflow")
+
+	// The backup's static details list its inputs, the password only by
+	// the name of its variable.
+	backup := runs[slices.IndexFunc(runs, func(r uiRun) bool { return r.Type == workflows.BackupName })]
+	in := demoBackupInput(ep.DemoCacheURL)
+	b.open(fmt.Sprintf("%s/workflows/%s/%s/user-metadata", base, url.PathEscape(backup.ID), backup.RunID), "[data-testid=user-metadata]")
+	b.waitFor("the backup's static details", `(want) => {
+		const text = Array.from(document.querySelectorAll('iframe')).map(f => (f.contentDocument && f.contentDocument.body) ? f.contentDocument.body.innerText : '').join('\n')
+		return want.every(w => text.includes(w)) ? text : false
+	}`, frameText, []string{"Inputs", "name: " + in.Name, "source: " + in.Source, "target: " + in.Target,
+		"auth.basicAuth.user: " + in.Auth.BasicAuth.User, "auth.basicAuth.passwordEnv: " + in.Auth.BasicAuth.PasswordEnv, "keep: 24", "verify: true"})
+	b.shot("backup-details")
+}
+
+// frameText is what the waits on a run's page report when they time out:
+// its Markdown frames' text and the page's.
+const frameText = `Array.from(document.querySelectorAll('iframe')).map(f => f.contentDocument ? f.contentDocument.body.innerText : '(no access)').join('\n') + '\n' + document.querySelector('main').innerText`
+
+// hideInternalQuery is README's saved query that hides vigil's internal
+// workflows.
+var hideInternalQuery = workflows.SearchAttrInternal + " IS NULL"
+
+// checkInternalHidden: the internal workflows --dev runs (vigil/*,
+// schedwatch/*; at least vigil/s3-bindings) carry VigilInternal and
+// hideInternalQuery lists none of them but the flow run keep; it returns
+// the internal workflows' IDs.
+func checkInternalHidden(t *testing.T, c client.Client, keep string) []string {
+	t.Helper()
+	isInternal := func(id string) bool { return strings.HasPrefix(id, "vigil/") || strings.HasPrefix(id, "schedwatch/") }
+	deadline := time.Now().Add(time.Minute)
+	for {
+		internal := slices.DeleteFunc(listIDs(t, c, ""), func(id string) bool { return !isInternal(id) })
+		marked := listIDs(t, c, workflows.SearchAttrInternal+" IS NOT NULL")
+		visible := listIDs(t, c, hideInternalQuery)
+		ok := slices.Contains(visible, keep) && slices.Contains(marked, workflows.S3BindingsWorkflowID)
+		for _, id := range internal {
+			ok = ok && slices.Contains(marked, id) && !slices.Contains(visible, id)
+		}
+		for _, id := range marked {
+			ok = ok && isInternal(id)
+		}
+		if ok {
+			return marked
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("internal workflows %v; %s IS NOT NULL lists %v, %s lists %v; want them (at least %s) only in the first, %s in the second",
+				internal, workflows.SearchAttrInternal, marked, hideInternalQuery, visible, workflows.S3BindingsWorkflowID, keep)
+		}
+		<-time.After(200 * time.Millisecond)
+	}
+}
+
+// queryList opens the workflow list with query and waits until it shows
+// exactly the workflow IDs want; it returns them.
+func (b *browser) queryList(base, query string, want []string) []string {
+	b.t.Helper()
+	b.open(base+"/workflows?query="+url.QueryEscape(query), "[data-testid=workflows-summary-configurable-table-row]")
+	raw := b.waitFor("list of "+query, `(want) => {
+		const ids = Array.from(document.querySelectorAll('[data-testid=workflows-summary-configurable-table-row]')).map(tr => {
+			const heads = Array.from(document.querySelectorAll('thead th')).map(th => th.getAttribute('data-testid') || '')
+			const i = heads.indexOf('workflows-summary-table-header-cell-Workflow ID')
+			return i < 0 ? '' : tr.children[i].textContent.trim()
+		})
+		const uniq = [...new Set(ids)]
+		const wantU = [...new Set(want)]
+		return uniq.length === wantU.length && wantU.every(id => uniq.includes(id)) ? ids : false
+	}`, `document.querySelector('main').innerText`, want)
+	var ids []string
+	if err := json.Unmarshal(raw, &ids); err != nil {
+		b.t.Fatal(err)
+	}
+	return ids
 }
 
 // listRows waits until the workflow list shows every run of want (by run
