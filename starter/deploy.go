@@ -197,6 +197,9 @@ func (a *app) printDeployStatus(st rollout.Status) error {
 	if err := cli.WriteTable(a.stdout, []string{"BUILD", "ROUTING", "PINNED RUNS", "POLLERS", "CREATED"}, rows); err != nil {
 		return err
 	}
+	if st.Propagating {
+		fmt.Fprintln(a.stdout, "\nThe last routing change is still reaching the task queues: new runs may start on the previous build for a moment.")
+	}
 	if st.Current() == "" {
 		fmt.Fprintf(a.stdout, "\nNo current build: new runs wait. Make one current: starter deploy set-current BUILD_ID --deployment-name %s\n", st.DeploymentName)
 	}

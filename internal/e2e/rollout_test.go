@@ -90,6 +90,7 @@ func TestRolloutWithWorkerVersioning(t *testing.T) {
 		_, err := rollout.SetCurrent(ctx, c, rolloutDeployment, "build-a", rollout.Options{Identity: "rollout-test"})
 		return err
 	})
+	waitDeployment(t, c, ns, "build-a current everywhere", func(st rollout.Status) bool { return st.Current() == "build-a" && !st.Propagating })
 	r1 := startRetrieval(t, c, vault, archives[0])
 	waitPinned(t, c, r1, "build-a")
 
@@ -103,7 +104,7 @@ func TestRolloutWithWorkerVersioning(t *testing.T) {
 	switched := time.Now()
 	waitDeployment(t, c, ns, "A draining with its pinned wait, B current", func(st rollout.Status) bool {
 		a, b := st.Find("build-a"), st.Find("build-b")
-		return a.Drainage == rollout.Draining && a.PinnedRunning == 1 && len(a.Pollers) > 0 && b.Current && len(b.Pollers) > 0
+		return a.Drainage == rollout.Draining && a.PinnedRunning == 1 && len(a.Pollers) > 0 && b.Current && len(b.Pollers) > 0 && !st.Propagating
 	})
 	r2 := startRetrieval(t, c, vault, archives[1])
 	waitPinned(t, c, r2, "build-b")
@@ -123,6 +124,7 @@ func TestRolloutWithWorkerVersioning(t *testing.T) {
 		t.Fatalf("rollback: %+v, %v", back, err)
 	}
 	rolledBack := time.Now()
+	waitDeployment(t, c, ns, "rollback propagated", func(st rollout.Status) bool { return st.Current() == "build-a" && !st.Propagating })
 	r3 := startRetrieval(t, c, vault, archives[2])
 	waitPinned(t, c, r3, "build-a")
 	checkCompletedOn(t, c, r3, "build-a", rolledBack)

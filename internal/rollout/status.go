@@ -65,6 +65,10 @@ type Status struct {
 	DeploymentName string `json:"deploymentName"`
 	// Builds are its versions, newest first.
 	Builds []Build `json:"builds"`
+	// Propagating: the last routing change has not reached every task
+	// queue yet; until it has, new runs may still start on the build that
+	// was current before.
+	Propagating bool `json:"propagating"`
 }
 
 // Current is the current build's ID, "" when there is none.
@@ -108,7 +112,8 @@ func Describe(ctx context.Context, c client.Client, namespace, deployment string
 	info := d.GetWorkerDeploymentInfo()
 	rc := info.GetRoutingConfig()
 	h := c.WorkerDeploymentClient().GetHandle(deployment)
-	st := Status{DeploymentName: deployment}
+	st := Status{DeploymentName: deployment,
+		Propagating: info.GetRoutingConfigUpdateState() == enumspb.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS}
 	pollers := pollerCache{c: c, namespace: namespace, seen: map[string][]*taskqueuepb.PollerInfo{}}
 	for _, vs := range info.GetVersionSummaries() {
 		id := vs.GetDeploymentVersion().GetBuildId()
