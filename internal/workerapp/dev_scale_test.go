@@ -23,14 +23,20 @@ import (
 // TestDevScaleFromZero: in --dev, a batch job routed to the scale-from-zero
 // queue while no worker polls it makes the embedded server start `worker`
 // as a subprocess, which runs the job and exits once idle; afterwards no
-// worker process is left.
+// worker process is left. A restart on the same state sets it up again
+// (the version exists; its compute config is updated).
 func TestDevScaleFromZero(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("counts worker processes through /proc")
 	}
 	dir := t.TempDir()
 	ep, stop := devRunOn(t, dir, devPorts{}, "--dev-scale-idle", "2s")
-	defer stop()
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
 	if ep.ScaleQueue != workflows.HeavyTaskQueue {
 		log, _ := os.ReadFile(filepath.Join(dir, DevScaleLog))
 		t.Fatalf("scale from zero not set up (queue %q); worker log:\n%s", ep.ScaleQueue, log)
@@ -42,7 +48,6 @@ func TestDevScaleFromZero(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	job := flowdata.BatchJob{Name: "cold", Kind: flowdata.JobKindExec, Exec: &flowdata.ExecJob{Command: "true"}, TaskQueue: workflows.HeavyTaskQueue}
@@ -72,6 +77,16 @@ func TestDevScaleFromZero(t *testing.T) {
 		t.Errorf("activity ran by %q, want a subprocess worker", identity)
 	}
 	waitNoWorkerProcess(t)
+	c.Close()
+	stop()
+	stopped = true
+
+	ep, stop = devRunOn(t, dir, devPorts{}, "--dev-scale-idle", "2s")
+	defer stop()
+	if ep.ScaleQueue != workflows.HeavyTaskQueue {
+		log, _ := os.ReadFile(filepath.Join(dir, DevScaleLog))
+		t.Fatalf("scale from zero not set up again after a restart; worker log:\n%s", log)
+	}
 }
 
 // waitNoWorkerProcess waits until no child process of this one runs this
