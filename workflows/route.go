@@ -7,6 +7,10 @@ package workflows
 // follow their workflow's queue, host-pinned ones its host queue
 // (HostTaskQueue), so routing the workflow routes the whole run.
 
+// HeavyTaskQueue is the conventional task queue of heavy work: the one the
+// examples and deploy/k8s use, and that --dev starts workers for on demand.
+const HeavyTaskQueue = "vigil-heavy"
+
 // routed is an input that names the task queue its runs go to.
 type routed interface{ RunTaskQueue() string }
 

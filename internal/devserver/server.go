@@ -134,9 +134,11 @@ func (s *Server) UIURL() string { return s.uiURL }
 // Namespace is the namespace the server created.
 func (s *Server) Namespace() string { return s.opts.Namespace }
 
-// Stop stops the UI, then the server. Shutdown warnings are silenced.
+// Stop stops the subprocess workers it started (AutoScale), the UI, then
+// the server. Shutdown warnings are silenced.
 func (s *Server) Stop() error {
 	s.level.Set(slog.LevelError + 4)
+	children.stop(s.frontend, workerStopGrace)
 	s.stopUI()
 	if s.temporal == nil {
 		return nil
@@ -330,9 +332,9 @@ func (s *Server) registerSearchAttributes(ctx context.Context) error {
 	if len(s.opts.SearchAttributes) == 0 {
 		return nil
 	}
-	c, err := client.DialContext(ctx, client.Options{HostPort: s.frontend, Namespace: s.opts.Namespace, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	c, err := s.dial(ctx)
 	if err != nil {
-		return fmt.Errorf("dialing embedded server: %w", err)
+		return err
 	}
 	defer c.Close()
 	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
@@ -343,6 +345,15 @@ func (s *Server) registerSearchAttributes(ctx context.Context) error {
 		return fmt.Errorf("registering search attributes: %w", err)
 	}
 	return nil
+}
+
+// dial connects a client to the server's namespace.
+func (s *Server) dial(ctx context.Context) (client.Client, error) {
+	c, err := client.DialContext(ctx, client.Options{HostPort: s.frontend, Namespace: s.opts.Namespace, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		return nil, fmt.Errorf("dialing embedded server: %w", err)
+	}
+	return c, nil
 }
 
 // waitHTTP polls url until it answers 200 or ctx ends.

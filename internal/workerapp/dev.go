@@ -36,6 +36,8 @@ type devStack struct {
 	env       map[string]string
 	dataDir   string
 	cache     *devCache
+	// scaleQueue is the scale-from-zero queue once set up (dev_scale.go).
+	scaleQueue string
 }
 
 func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, error) {
@@ -60,6 +62,7 @@ func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, 
 		UIPort:           cfg.UIPort,
 		SearchAttributes: sa,
 		Logger:           logger,
+		WorkerController: cfg.Scale.DevQueue != "",
 	})
 	if err != nil {
 		return nil, err
@@ -85,6 +88,7 @@ func startDev(ctx context.Context, cfg Config, logger *slog.Logger) (*devStack, 
 	if err := s.startCache(logger); err != nil {
 		logger.Warn("demo cache server not started", "error", err)
 	}
+	s.startAutoScale(ctx, cfg, logger)
 	return s, nil
 }
 
@@ -148,6 +152,10 @@ func printBanner(out io.Writer, ep Endpoints, cfg Config) {
 	fmt.Fprintf(tw, "  Local cloud\t%s (S3, SQS, SNS, Glacier; Slack sink at /_slack/, messages at /_slack/messages)\n", ep.CloudURL)
 	fmt.Fprintf(tw, "  Datastore Admin\t%s (emulator, project %s; %s=%s)\n", ep.DatastoreAddr, DemoDatastoreProject, activities.DatastoreEndpointEnv, ep.DatastoreAddr)
 	fmt.Fprintf(tw, "  Task queue\t%s\n", cfg.TaskQueue)
+	if ep.ScaleQueue != "" {
+		fmt.Fprintf(tw, "  Scale from zero\t%s (a worker starts on demand, exits after %s idle; log %s)\n", ep.ScaleQueue, cfg.Scale.DevIdle,
+			filepath.Join(cfg.DataDir, DevScaleLog))
+	}
 	if ep.MetricsURL != "" {
 		fmt.Fprintf(tw, "  Metrics\t%s\n", ep.MetricsURL)
 	}

@@ -37,3 +37,5 @@ func (*devStack) stop(*slog.Logger) {}
 func printBanner(io.Writer, Endpoints, Config) {}
 
 func (*devStack) datastoreAddr() string { return "" }
+
+func (*devStack) scaleQueueName() string { return "" }

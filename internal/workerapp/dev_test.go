@@ -39,12 +39,12 @@ type devPorts struct {
 	Temporal, UI, Cloud, Datastore int
 }
 
-// devRunOn is devRun on the given ports.
-func devRunOn(t *testing.T, dir string, p devPorts) (Endpoints, func()) {
+// devRunOn is devRun on the given ports, with extra flags.
+func devRunOn(t *testing.T, dir string, p devPorts, extra ...string) (Endpoints, func()) {
 	t.Helper()
 	port := strconv.Itoa
-	cfg, err := ParseFlags([]string{"--dev", "--data-dir", dir, "--temporal-port", port(p.Temporal), "--ui-port", port(p.UI),
-		"--cloud-port", port(p.Cloud), "--datastore-port", port(p.Datastore), "--log-level", "warn"}, io.Discard)
+	cfg, err := ParseFlags(append([]string{"--dev", "--data-dir", dir, "--temporal-port", port(p.Temporal), "--ui-port", port(p.UI),
+		"--cloud-port", port(p.Cloud), "--datastore-port", port(p.Datastore), "--log-level", "warn"}, extra...), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

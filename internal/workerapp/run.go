@@ -80,6 +80,9 @@ type Endpoints struct {
 	DemoCacheURL string
 	// MetricsURL is the Prometheus endpoint ("" when metrics are off).
 	MetricsURL string
+	// ScaleQueue is the task queue whose workers the dev server starts on
+	// demand (--dev only; "" when off).
+	ScaleQueue string
 }
 
 // DemoArchive is a demo vault archive, for the banner and tests.
@@ -121,6 +124,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready Ready)
 		defer stack.stop(logger)
 		cfg.Address, cfg.Namespace, ep.UIURL, ep.CloudURL = stack.endpoints()
 		ep.DatastoreAddr = stack.datastoreAddr()
+		ep.ScaleQueue = stack.scaleQueueName()
 		awsCfg = awsconf.Local(ep.CloudURL)
 		getenv = stack.getenv
 	} else {

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/workflows"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // ScaleConfig are the flags of a worker pool that serves part of the flows
@@ -28,7 +29,16 @@ type ScaleConfig struct {
 	// ExitWhenIdle makes the worker drain and exit 0 once it has had no
 	// task for this long; 0 runs until stopped.
 	ExitWhenIdle time.Duration
+	// DevQueue is the --dev task queue whose workers the embedded server
+	// starts on demand (dev_scale.go); empty is off.
+	DevQueue string
+	// DevIdle is the --exit-when-idle of those workers.
+	DevIdle time.Duration
 }
+
+// DefaultDevScaleIdle is how long a worker started on demand in --dev
+// stays without a task.
+const DefaultDevScaleIdle = 30 * time.Second
 
 // flowsByName are the flows --flows can select. The shared activities and
 // the self-check are always registered.
@@ -59,6 +69,8 @@ func addScaleFlags(fs *flag.FlagSet, s *ScaleConfig) {
 		return (*listFlag)(&s.Flows).Set(v)
 	})
 	fs.DurationVar(&s.ExitWhenIdle, "exit-when-idle", 0, "drain and exit 0 after this long without a task (a worker started on demand); 0 runs until stopped")
+	fs.StringVar(&s.DevQueue, "dev-scale-queue", workflows.HeavyTaskQueue, "task queue whose workers the embedded server starts on demand, as subprocesses (--dev; empty: off)")
+	fs.DurationVar(&s.DevIdle, "dev-scale-idle", DefaultDevScaleIdle, "--exit-when-idle of the workers started on demand (--dev)")
 }
 
 func (s ScaleConfig) validate(dev bool) error {
@@ -69,6 +81,14 @@ func (s ScaleConfig) validate(dev bool) error {
 	}
 	if s.ExitWhenIdle < 0 {
 		return errors.New("--exit-when-idle must not be negative")
+	}
+	if s.DevQueue != "" {
+		if err := flowdata.ValidateTaskQueue("--dev-scale-queue", s.DevQueue); err != nil {
+			return err
+		}
+	}
+	if s.DevIdle <= 0 {
+		return errors.New("--dev-scale-idle must be positive")
 	}
 	if dev && s.ExitWhenIdle > 0 {
 		return errors.New("--exit-when-idle does not go with --dev (the local stack would stop with the worker)")

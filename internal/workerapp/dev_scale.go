@@ -1,0 +1,66 @@
+//go:build !nodev
+
+package workerapp
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/awsconf"
+	"github.com/vigilops/vigil/internal/devserver"
+)
+
+// Scale from zero in --dev: the embedded server's worker controller starts
+// `worker` as a subprocess when a task reaches --dev-scale-queue and no
+// worker polls it; that worker exits after --dev-scale-idle without a task.
+const (
+	// DevScaleDeployment and DevScaleBuildID name the worker deployment
+	// version the queue is routed through.
+	DevScaleDeployment = "vigil-dev"
+	DevScaleBuildID    = "dev"
+	// DevScaleLog, in the data directory, collects the workers' output.
+	DevScaleLog = "autoscaled-workers.log"
+)
+
+// startAutoScale sets up the scale-from-zero queue; a failure is logged,
+// the rest of the stack runs without it.
+func (s *devStack) startAutoScale(ctx context.Context, cfg Config, logger *slog.Logger) {
+	if cfg.Scale.DevQueue == "" {
+		return
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		logger.Warn("scale from zero not set up: cannot find this program", "error", err)
+		return
+	}
+	address, namespace, _, cloudURL := s.endpoints()
+	args := []string{"--address", address, "--namespace", namespace, "--task-queue", cfg.Scale.DevQueue,
+		"--exit-when-idle", cfg.Scale.DevIdle.String(), "--host", cfg.Host, "--log-level", cfg.LogLevel, "--log-format", cfg.Ops.LogFormat,
+		"--secret-env-prefix", cfg.Secrets.EnvPrefix, "--allow-link-local-http=" + strconv.FormatBool(cfg.Secrets.AllowLinkLocalHTTP)}
+	for _, n := range cfg.Secrets.EnvNames {
+		args = append(args, "--secret-env", n)
+	}
+	if cfg.Ops.CodecKeysFile != "" {
+		args = append(args, "--codec-keys-file", cfg.Ops.CodecKeysFile)
+	}
+	env := []string{"AWS_ENDPOINT_URL=" + cloudURL, "AWS_REGION=" + awsconf.LocalRegion,
+		"AWS_ACCESS_KEY_ID=" + awsconf.LocalAccessKey, "AWS_SECRET_ACCESS_KEY=" + awsconf.LocalSecretKey,
+		SlackWebhookEnv + "=" + s.getenv(SlackWebhookEnv), activities.DatastoreEndpointEnv + "=" + s.datastoreAddr(),
+		DeploymentNameEnv + "=" + DevScaleDeployment, BuildIDEnv + "=" + DevScaleBuildID}
+	err = s.temporal.AutoScale(ctx, devserver.AutoScaleOptions{
+		DeploymentName: DevScaleDeployment, BuildID: DevScaleBuildID, TaskQueue: cfg.Scale.DevQueue,
+		Command: exe, Args: args, Env: env, LogFile: filepath.Join(cfg.DataDir, DevScaleLog),
+	})
+	if err != nil {
+		logger.Warn("scale from zero not set up", "queue", cfg.Scale.DevQueue, "error", err)
+		return
+	}
+	s.scaleQueue = cfg.Scale.DevQueue
+}
+
+// scaleQueueName is the scale-from-zero queue, "" when it is off.
+func (s *devStack) scaleQueueName() string { return s.scaleQueue }
