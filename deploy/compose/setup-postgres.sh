@@ -1,10 +1,11 @@
 #!/bin/sh
 # One-shot schema setup for the Temporal server (runs in temporalio/admin-tools).
-# Idempotent: run again on every `docker compose up`.
+# Idempotent: run again on every `docker compose up`. scripts/prod-topology.sh
+# runs it outside the image, with TEMPORAL_SCHEMA_DIR set to the server module's schema/.
 set -eu
 : "${POSTGRES_SEEDS:=postgresql}" "${POSTGRES_USER:=temporal}" "${DB_PORT:=5432}"
 export SQL_PASSWORD="${POSTGRES_PWD:?}"
-schema=/etc/temporal/schema/postgresql/v12
+schema="${TEMPORAL_SCHEMA_DIR:-/etc/temporal/schema}/postgresql/v12"
 tool() { temporal-sql-tool --plugin postgres12 --ep "$POSTGRES_SEEDS" -u "$POSTGRES_USER" -p "$DB_PORT" "$@"; }
 for db in temporal temporal_visibility; do
   dir=temporal
