@@ -10,9 +10,11 @@ package tclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -188,6 +190,17 @@ func newDialError(ctx context.Context, co client.Options, timeout time.Duration,
 	msg := err.Error()
 	lower := strings.ToLower(msg)
 	code := status.Code(err)
+	if tlsCfg := co.ConnectionOptions.TLS; tlsCfg != nil && !isTLS(err, lower) && closedEarly(lower) {
+		// A server that refuses the client certificate closes the
+		// connection, and gRPC often sees only a broken pipe: ask once
+		// more, over plain TLS, to read the server's alert.
+		if perr := probeTLS(ctx, co.HostPort, tlsCfg); perr != nil {
+			if _, ok := cli.TLSFailure(perr); ok {
+				err, msg = perr, perr.Error()
+				lower = strings.ToLower(msg)
+			}
+		}
+	}
 	switch {
 	case errors.As(err, &notFound) || errors.As(err, &nsNotFound):
 		e.NamespaceNotFound = true
@@ -249,4 +262,38 @@ func tlsReason(err error, msg string) string {
 		return why
 	}
 	return lastPart(msg)
+}
+
+// closedEarly reports whether a dial failure says the server closed the
+// connection (what a refused TLS handshake can look like to gRPC).
+func closedEarly(lower string) bool {
+	return strings.Contains(lower, "broken pipe") || strings.Contains(lower, "connection reset") || strings.Contains(lower, "eof")
+}
+
+// probeTLS opens a TLS connection to addr and reads, so that an alert the
+// server sends after the handshake (a refused client certificate, in TLS
+// 1.3) is returned as an error; nil when the server accepts.
+func probeTLS(ctx context.Context, addr string, cfg *tls.Config) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	c := cfg.Clone()
+	c.NextProtos = []string{"h2"}
+	if c.ServerName == "" {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			c.ServerName = host
+		}
+	}
+	conn, err := (&tls.Dialer{Config: c}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetReadDeadline(deadline)
+	_, err = conn.Read(make([]byte, 1))
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return nil
+	}
+	return err
 }
