@@ -18,9 +18,11 @@ func StaticSummary(input any) string {
 	return ""
 }
 
-// StaticSummary names the archive (or inventory), vault and destination.
+// StaticSummary names the archive (its first characters: the full id is
+// in the static details, the VigilArchiveID search attribute and the
+// memo) or inventory, the vault and the destination.
 func (in GlacierRetrieveInput) StaticSummary() string {
-	what := "Glacier archive " + in.ArchiveID
+	what := "Glacier archive " + abbrev(in.ArchiveID)
 	if in.Inventory {
 		what = "Glacier inventory"
 	}

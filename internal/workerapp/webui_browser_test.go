@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -118,7 +119,9 @@ func TestWebUIInBrowser(t *testing.T) {
 		const text = Array.from(document.querySelectorAll('iframe')).map(f => (f.contentDocument && f.contentDocument.body) ? f.contentDocument.body.innerText : '').join('\n')
 		return want.every(w => new RegExp(w).test(text)) ? text : false
 	}`, frameText, []string{`waiting for: notification of Glacier job \S+, else a poll`, `typically: Bulk tier: typically 5-12 hours`,
-		`next poll: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ`, `deadline: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ`, `jobId: \S+`, `tier: Bulk`})
+		`next poll: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ`, `deadline: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ`, `jobId: \S+`, `tier: Bulk`,
+		// The static details hold the whole archive id the ID and summary shorten.
+		`archiveId: ` + regexp.QuoteMeta(ep.DemoArchives[2].ID)})
 	b.shot("running-workflow")
 
 	// The backup's static details list its inputs, the password only by
@@ -234,7 +237,7 @@ func startKeptRunningRetrieval(t *testing.T, c client.Client, ep Endpoints) uiRu
 	in := workflows.GlacierRetrieveInput{Vault: DemoVault, ArchiveID: a.ID, Tier: "Bulk", SNSTopic: aws.ToString(topic.TopicArn),
 		Destination: "file://" + filepath.Join(t.TempDir(), "kept.bin"), PollInterval: flowdata.Duration(time.Hour)}
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GlacierWorkflowID(DemoVault, a.ID), TaskQueue: workflows.TaskQueue,
-		StaticSummary: workflows.StaticSummary(in)}, workflows.GlacierRetrieveName, in)
+		StaticSummary: workflows.StaticSummary(in), StaticDetails: workflows.StaticDetails(in)}, workflows.GlacierRetrieveName, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +256,8 @@ func runEachFlow(t *testing.T, c client.Client, ep Endpoints, dir string) []uiRu
 	start := func(id, wfType string, in any) {
 		t.Helper()
 		summary := workflows.StaticSummary(in)
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue, StaticSummary: summary}, wfType, in)
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue, StaticSummary: summary,
+			StaticDetails: workflows.StaticDetails(in)}, wfType, in)
 		if err != nil {
 			t.Fatalf("starting %s: %v", id, err)
 		}
