@@ -138,7 +138,7 @@ func (s *Server) Namespace() string { return s.opts.Namespace }
 // the server. Shutdown warnings are silenced.
 func (s *Server) Stop() error {
 	s.level.Set(slog.LevelError + 4)
-	children.stop(s.frontend, workerStopGrace)
+	s.StopWorkers()
 	s.stopUI()
 	if s.temporal == nil {
 		return nil

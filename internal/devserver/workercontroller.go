@@ -17,6 +17,7 @@ import (
 	wciclient "go.temporal.io/auto-scaled-workers/wci/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/server/common/dynamicconfig"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
 // SubprocessProvider is the worker controller's compute provider type that
@@ -113,7 +114,9 @@ func (s *Server) AutoScale(ctx context.Context, o AutoScaleOptions) error {
 		// A restart: the command, its ports and its environment change.
 		_, err = ws.UpdateWorkerDeploymentVersionComputeConfig(ctx, &workflowservice.UpdateWorkerDeploymentVersionComputeConfigRequest{
 			Namespace: ns, DeploymentVersion: version, Identity: autoScaleIdentity, RequestId: uuid.NewString(),
-			ComputeConfigScalingGroups: map[string]*computepb.ComputeConfigScalingGroupUpdate{autoScaleGroup: {ScalingGroup: group}}})
+			ComputeConfigScalingGroups: map[string]*computepb.ComputeConfigScalingGroupUpdate{autoScaleGroup: {ScalingGroup: group,
+				// An empty mask would leave the group as it was.
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"provider", "scaler"}}}}})
 	}
 	if err != nil {
 		return fmt.Errorf("setting the compute config of %s/%s: %w", o.DeploymentName, o.BuildID, err)
@@ -160,3 +163,7 @@ func isAlreadyExists(err error) bool {
 // Workers are the process IDs of the subprocess workers this server
 // started that are still running.
 func (s *Server) Workers() []int { return children.pids(s.frontend) }
+
+// StopWorkers stops the subprocess workers this server started (SIGTERM,
+// then SIGKILL after a grace period) and waits for them.
+func (s *Server) StopWorkers() { children.stop(s.frontend, workerStopGrace) }

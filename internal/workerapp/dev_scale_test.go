@@ -44,6 +44,26 @@ func TestDevScaleFromZero(t *testing.T) {
 	// The worker the server started to register the queue goes idle first.
 	waitNoWorkerProcess(t)
 
+	runColdJob(t, dir, ep, "batch/cold")
+	stop()
+	stopped = true
+
+	ep, stop = devRunOn(t, dir, devPorts{}, "--dev-scale-idle", "2s")
+	defer stop()
+	if ep.ScaleQueue != workflows.HeavyTaskQueue {
+		log, _ := os.ReadFile(filepath.Join(dir, DevScaleLog))
+		t.Fatalf("scale from zero not set up again after a restart; worker log:\n%s", log)
+	}
+	// On new ports: a worker started with the old ones would never connect.
+	waitNoWorkerProcess(t)
+	runColdJob(t, dir, ep, "batch/cold-again")
+}
+
+// runColdJob runs a batch job on the scale-from-zero queue while no worker
+// polls it, checks that another process ran it, and waits until no worker
+// process is left.
+func runColdJob(t *testing.T, dir string, ep Endpoints, id string) {
+	t.Helper()
 	c, err := client.Dial(client.Options{HostPort: ep.TemporalAddress, Namespace: ep.Namespace})
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +72,7 @@ func TestDevScaleFromZero(t *testing.T) {
 	defer cancel()
 	job := flowdata.BatchJob{Name: "cold", Kind: flowdata.JobKindExec, Exec: &flowdata.ExecJob{Command: "true"}, TaskQueue: workflows.HeavyTaskQueue}
 	in := workflows.BatchJobInput{Job: job}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "batch/cold", TaskQueue: workflows.RouteTaskQueue(in, workflows.TaskQueue)},
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.RouteTaskQueue(in, workflows.TaskQueue)},
 		workflows.BatchJobName, in)
 	if err != nil {
 		t.Fatal(err)
@@ -78,15 +98,6 @@ func TestDevScaleFromZero(t *testing.T) {
 	}
 	waitNoWorkerProcess(t)
 	c.Close()
-	stop()
-	stopped = true
-
-	ep, stop = devRunOn(t, dir, devPorts{}, "--dev-scale-idle", "2s")
-	defer stop()
-	if ep.ScaleQueue != workflows.HeavyTaskQueue {
-		log, _ := os.ReadFile(filepath.Join(dir, DevScaleLog))
-		t.Fatalf("scale from zero not set up again after a restart; worker log:\n%s", log)
-	}
 }
 
 // waitNoWorkerProcess waits until no child process of this one runs this
