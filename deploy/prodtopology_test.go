@@ -29,7 +29,7 @@ import (
 // prodStack is a running scripts/prod-topology.sh topology.
 type prodStack struct {
 	dir string
-	bin string // the built binaries (PROD_BIN)
+	bin string            // the built binaries (PROD_BIN)
 	env map[string]string // from the script's env file
 	aws *awsconf.Clients
 }
