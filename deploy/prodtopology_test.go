@@ -19,11 +19,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud/dsemu"
+	"github.com/vigilops/vigil/internal/tclient"
 	"github.com/vigilops/vigil/internal/testenv"
+	"github.com/vigilops/vigil/workflows"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // prodStack is a running scripts/prod-topology.sh topology.
@@ -278,4 +282,41 @@ func TestProdTopologyRunsEveryFlow(t *testing.T) {
 	})
 
 	s.logRSS(t, "after one run of each flow")
+
+	// Throughput of the one worker on this topology: batch jobs putting a
+	// small S3 object, 8 in flight (a figure for BENCHMARKS.md, not a check).
+	t.Run("batch-rate", func(t *testing.T) {
+		_, err := s.aws.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("prod-rate")})
+		require.NoError(t, err)
+		c, err := tclient.Dial(ctx, tclient.Options{Address: s.env["TEMPORAL_ADDRESS"], Namespace: s.env["TEMPORAL_NAMESPACE"]})
+		require.NoError(t, err)
+		defer c.Close()
+		const jobs, inFlight = 100, 8
+		ids := make(chan int)
+		errs := make(chan error, jobs)
+		start := time.Now()
+		for range inFlight {
+			go func() {
+				for i := range ids {
+					in := workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "rate", Kind: flowdata.JobKindS3Put,
+						S3Put: &flowdata.S3PutJob{Bucket: "prod-rate", Key: "k" + strconv.Itoa(i), Content: "x"}}}
+					run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "prod-rate-" + strconv.Itoa(i),
+						TaskQueue: workflows.TaskQueue}, workflows.BatchJobName, in)
+					if err == nil {
+						err = run.Get(ctx, nil)
+					}
+					errs <- err
+				}
+			}()
+		}
+		for i := range jobs {
+			ids <- i
+		}
+		close(ids)
+		for range jobs {
+			require.NoError(t, <-errs)
+		}
+		t.Logf("%d batch jobs (s3-put), %d in flight, on one worker: %.1f runs/s", jobs, inFlight, jobs/time.Since(start).Seconds())
+		s.logRSS(t, "after the batch jobs")
+	})
 }
