@@ -37,12 +37,15 @@ now_ms() { date +%s%3N; }
 # --- ports -----------------------------------------------------------------
 used_ports=" "
 # pick VAR [value]: VAR gets value, else a free port (nothing listens on it and
-# it is not already taken by this run).
+# it is not already taken by this run) in 10000-31999: below Linux's ephemeral
+# range, and Temporal keeps membership ports in a smallint column (PostgreSQL
+# refuses 32768 and up: the server exits with "unable to initialize membership
+# heartbeats").
 pick() {
 	local var=$1 p=${2:-}
 	if [ -z "$p" ]; then
 		while :; do
-			p=$(( 20000 + RANDOM % 40000 ))
+			p=$(( 10000 + RANDOM % 22000 ))
 			case "$used_ports" in *" $p "*) continue ;; esac
 			if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then continue; fi
 			break
@@ -121,8 +124,9 @@ build() {
 	echo "--- building into $PROD_BIN"
 	(
 		cd "$repo"
-		export CGO_ENABLED=0
-		# As the Dockerfile builds the image's binaries.
+		# The image's binaries, as the Dockerfile builds them but with the
+		# environment's CGO setting (the Dockerfile's CGO_ENABLED=0 would
+		# compile every dependency again instead of reusing the tests' cache).
 		go build -tags nodev -o "$PROD_BIN/worker" ./worker
 		go build -o "$PROD_BIN/starter" ./starter
 		go build -o "$PROD_BIN/setup-namespace" ./scripts/prod-topology/setup-namespace
@@ -174,6 +178,8 @@ start_postgres() {
 		rm -f "$PROD_DIR/pwfile"
 		fresh_db=1
 	fi
+	touch "$PROD_DIR/logs/postgresql.log"
+	[ "$(id -u)" = 0 ] && chown postgres: "$PROD_DIR/logs/postgresql.log"
 	as_pg "$bin/pg_ctl" -D "$data" -l "$PROD_DIR/logs/postgresql.log" -w -t 60 \
 		-o "-p $pg_port -k $data -c listen_addresses=127.0.0.1" start >/dev/null ||
 		die "PostgreSQL did not start: see $PROD_DIR/logs/postgresql.log"
@@ -186,13 +192,19 @@ start_postgres() {
 }
 
 # --- processes -----------------------------------------------------------------
-# run_once NAME: runs a one-shot service in the foreground with exactly its env.
+# run_once NAME RESTARTS: runs a one-shot service in the foreground with exactly
+# its env, again up to RESTARTS times after a failure, 1 s apart (the compose
+# file's restart: on-failure:RESTARTS; e.g. a namespace just created is not
+# found by the next call until the server's namespace cache refreshes).
 run_once() {
-	local s=${1//-/_} arr
+	local s=${1//-/_} arr i
 	arr="${s}_cmd[@]"; local argv=("${!arr}")
 	arr="${s}_env[@]"; local envs=(${!arr+"${!arr}"})
-	env -i "PATH=$PROD_BIN:$PATH" "HOME=${HOME:-/root}" "${envs[@]}" "${argv[@]}" >>"$PROD_DIR/logs/$1.log" 2>&1 ||
-		die "$1 failed: see $PROD_DIR/logs/$1.log"
+	for i in $(seq 0 "$2"); do
+		[ "$i" = 0 ] || { echo "--- restart $i" >>"$PROD_DIR/logs/$1.log"; sleep 1; }
+		env -i "PATH=$PROD_BIN:$PATH" "HOME=${HOME:-/root}" "${envs[@]}" "${argv[@]}" >>"$PROD_DIR/logs/$1.log" 2>&1 && return
+	done
+	die "$1 failed: see $PROD_DIR/logs/$1.log"
 }
 
 # start NAME DIR: starts a long-running service in DIR in its own session,
@@ -233,10 +245,10 @@ up() {
 	: >"$PROD_DIR/timings"
 	local t0 t; t0=$(now_ms)
 	t=$(now_ms); start_postgres; phase postgresql "$t"
-	t=$(now_ms); run_once temporal-setup-schema; phase temporal-setup-schema "$t"
+	t=$(now_ms); run_once temporal-setup-schema 5; phase temporal-setup-schema "$t"
 	t=$(now_ms); start temporal "$PROD_DIR/temporal"
 	wait_until temporal 120 tcp_open "$temporal_port"; phase temporal "$t"
-	t=$(now_ms); run_once temporal-setup-namespace; phase temporal-setup-namespace "$t"
+	t=$(now_ms); run_once temporal-setup-namespace 10; phase temporal-setup-namespace "$t"
 	# The image's config/docker.yaml, plus the bind address it leaves to the
 	# container (there: every interface).
 	mkdir -p "$PROD_DIR/ui/config"
