@@ -13,7 +13,7 @@ import (
 )
 
 // Server is an embedded Temporal server (the one `worker --dev` runs, in
-// memory, no Web UI) with vigil's search attributes, and a client on it.
+// memory, no Web UI, worker controller on) with vigil's search attributes, and a client on it.
 type Server struct {
 	Dev    *devserver.Server
 	Client client.Client
@@ -29,7 +29,9 @@ func StartServer(ctx context.Context, logger *slog.Logger) (*Server, error) {
 	for _, n := range workflows.SearchAttributes {
 		sa[n] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	}
-	s, err := devserver.Start(ctx, devserver.Options{UIPort: -1, SearchAttributes: sa, Logger: logger})
+	// The worker controller is on for the cold-start scenario (it starts
+	// workers only for queues set up with AutoScale).
+	s, err := devserver.Start(ctx, devserver.Options{UIPort: -1, SearchAttributes: sa, Logger: logger, WorkerController: true})
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ const SubprocessProvider = "subprocess"
 // worker when a task finds no poller waiting.
 const scalerNoSync = "no-sync"
 
-// autoScaleGroup names the one scaling group (all task types).
+// autoScaleGroup names the one scaling group (workflow and activity tasks).
 const autoScaleGroup = "all"
 
 // autoScaleIdentity is the identity of the deployment API calls.
@@ -92,6 +92,10 @@ func (s *Server) AutoScale(ctx context.Context, o AutoScaleOptions) error {
 		return err
 	}
 	group := &computepb.ComputeConfigScalingGroup{
+		// Not a catch-all: its task types include Nexus, which vigil's
+		// workers never poll, so the server would start a worker to
+		// register the queue at every update.
+		TaskQueueTypes: []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY},
 		Provider: &computepb.ComputeProvider{Type: SubprocessProvider, Details: payload},
 		Scaler:   &computepb.ComputeScaler{Type: scalerNoSync},
 	}
