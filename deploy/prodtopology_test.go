@@ -190,9 +190,6 @@ func (s *prodStack) logRSS(t *testing.T, when string) {
 // event, a backup and its restore, a Datastore export with its report.
 func TestProdTopologyRunsEveryFlow(t *testing.T) {
 	testenv.Long(t, "builds the Temporal server and runs PostgreSQL, Temporal, the Web UI, the local cloud and the worker (minutes)")
-	if os.Getenv("CI") == "" {
-		t.Log("needs PostgreSQL: the script installs it with apt-get when it can")
-	}
 	// The compose file runs no Datastore emulator: the test serves one and
 	// the script hands its address to the worker.
 	ds, err := dsemu.Listen("127.0.0.1:0", dsemu.Options{Duration: 2 * time.Second})
