@@ -25,7 +25,7 @@ var iamPolicies = map[string][]string{
 	"batch.json":            {"activities/s3.go", "activities/sqs.go"},
 	"s3-reprocess.json":     {"activities/s3object*.go", "activities/s3copy*.go", "activities/s3sweep*.go"},
 	"backup.json":           {"activities/backup*.go"},
-	"setup.json":            {"internal/setup/glacier.go", "internal/setup/s3events.go", "internal/setup/setup.go", "starter/glacier.go", "starter/s3.go"},
+	"setup.json":            {"internal/setup/glacier.go", "internal/setup/s3events.go", "internal/setup/setup.go", "starter/glacier.go", "starter/s3.go", "starter/aws.go"},
 }
 
 // devOnlyCalls are SDK calls made only by `worker --dev` (queues created
