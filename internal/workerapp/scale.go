@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -54,14 +54,7 @@ var flowsByName = map[string]Flow{
 var alwaysFlows = []Flow{commonActivities, selfCheckFlow}
 
 // FlowNames lists the names --flows accepts.
-func FlowNames() []string {
-	names := make([]string, 0, len(flowsByName))
-	for n := range flowsByName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func FlowNames() []string { return slices.Sorted(maps.Keys(flowsByName)) }
 
 func addScaleFlags(fs *flag.FlagSet, s *ScaleConfig) {
 	fs.Func("flows", "register only these flows, comma-separated ("+strings.Join(FlowNames(), ", ")+"); default all. "+
