@@ -66,7 +66,7 @@ func addScaleFlags(fs *flag.FlagSet, s *ScaleConfig) {
 	fs.DurationVar(&s.DevIdle, "dev-scale-idle", DefaultDevScaleIdle, "--exit-when-idle of the workers started on demand (--dev)")
 }
 
-func (s ScaleConfig) validate(dev bool) error {
+func (s ScaleConfig) validate(dev bool, taskQueue string) error {
 	for _, f := range s.Flows {
 		if _, ok := flowsByName[f]; !ok {
 			return fmt.Errorf("--flows: unknown flow %q (want %s)", f, strings.Join(FlowNames(), ", "))
@@ -78,6 +78,9 @@ func (s ScaleConfig) validate(dev bool) error {
 	if s.DevQueue != "" {
 		if err := flowdata.ValidateTaskQueue("--dev-scale-queue", s.DevQueue); err != nil {
 			return err
+		}
+		if dev && s.DevQueue == taskQueue {
+			return fmt.Errorf("--dev-scale-queue %q is the worker's own --task-queue; name another queue (or \"\" for none)", s.DevQueue)
 		}
 	}
 	if s.DevIdle <= 0 {
