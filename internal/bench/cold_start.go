@@ -41,7 +41,7 @@ func (coldStart) Title() string { return "Cold start (scale from zero)" }
 func (coldStart) Describe() string {
 	return "The embedded server's worker controller (as `worker --dev`) starts the lean worker binary as a subprocess " +
 		"(--exit-when-idle " + coldIdle + ") when a task reaches its queue and no worker polls it. A paused schedule's " +
-		"BatchJob (s3-put to the local cloud) is triggered 10 times in all (quick: 2), each time with no worker process " +
+		"BatchJob (s3-put to the local cloud) is triggered ⌈10 / rounds⌉ times a round (quick: 1), each time with no worker process " +
 		"left: its scheduled time → start of the job activity (ActivityTaskStarted of PutJobObject in the history, both " +
 		"server clocks). Baseline: the same firings while the worker the controller started stays up (warm)."
 }

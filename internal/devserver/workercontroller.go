@@ -96,8 +96,8 @@ func (s *Server) AutoScale(ctx context.Context, o AutoScaleOptions) error {
 		// workers never poll, so the server would start a worker to
 		// register the queue at every update.
 		TaskQueueTypes: []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY},
-		Provider: &computepb.ComputeProvider{Type: SubprocessProvider, Details: payload},
-		Scaler:   &computepb.ComputeScaler{Type: scalerNoSync},
+		Provider:       &computepb.ComputeProvider{Type: SubprocessProvider, Details: payload},
+		Scaler:         &computepb.ComputeScaler{Type: scalerNoSync},
 	}
 	c, err := s.dial(ctx)
 	if err != nil {

@@ -142,7 +142,7 @@ Flags:
 	if err := cfg.Versioning.validate(); err != nil {
 		return cfg, err
 	}
-	if err := cfg.Scale.validate(cfg.Dev); err != nil {
+	if err := cfg.Scale.validate(cfg.Dev, cfg.TaskQueue); err != nil {
 		return cfg, err
 	}
 	if cfg.Host == "" || strings.ContainsAny(cfg.Host, "/@ ") {

@@ -47,10 +47,16 @@ func (s *devStack) startAutoScale(ctx context.Context, cfg Config, logger *slog.
 	if cfg.Ops.CodecKeysFile != "" {
 		args = append(args, "--codec-keys-file", cfg.Ops.CodecKeysFile)
 	}
+	// The compute config is stored by the server: only the local stack's
+	// values go in. The workers inherit this process's environment, real
+	// secrets included, from it directly.
 	env := []string{"AWS_ENDPOINT_URL=" + cloudURL, "AWS_REGION=" + awsconf.LocalRegion,
 		"AWS_ACCESS_KEY_ID=" + awsconf.LocalAccessKey, "AWS_SECRET_ACCESS_KEY=" + awsconf.LocalSecretKey,
-		SlackWebhookEnv + "=" + s.getenv(SlackWebhookEnv), activities.DatastoreEndpointEnv + "=" + s.datastoreAddr(),
+		activities.DatastoreEndpointEnv + "=" + s.datastoreAddr(),
 		DeploymentNameEnv + "=" + DevScaleDeployment, BuildIDEnv + "=" + DevScaleBuildID}
+	if os.Getenv(SlackWebhookEnv) == "" {
+		env = append(env, SlackWebhookEnv+"="+s.env[SlackWebhookEnv])
+	}
 	err = s.temporal.AutoScale(ctx, devserver.AutoScaleOptions{
 		DeploymentName: DevScaleDeployment, BuildID: DevScaleBuildID, TaskQueue: cfg.Scale.DevQueue,
 		Command: exe, Args: args, Env: env, LogFile: filepath.Join(cfg.DataDir, DevScaleLog),

@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -54,14 +54,7 @@ var flowsByName = map[string]Flow{
 var alwaysFlows = []Flow{commonActivities, selfCheckFlow}
 
 // FlowNames lists the names --flows accepts.
-func FlowNames() []string {
-	names := make([]string, 0, len(flowsByName))
-	for n := range flowsByName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func FlowNames() []string { return slices.Sorted(maps.Keys(flowsByName)) }
 
 func addScaleFlags(fs *flag.FlagSet, s *ScaleConfig) {
 	fs.Func("flows", "register only these flows, comma-separated ("+strings.Join(FlowNames(), ", ")+"); default all. "+
@@ -73,7 +66,7 @@ func addScaleFlags(fs *flag.FlagSet, s *ScaleConfig) {
 	fs.DurationVar(&s.DevIdle, "dev-scale-idle", DefaultDevScaleIdle, "--exit-when-idle of the workers started on demand (--dev)")
 }
 
-func (s ScaleConfig) validate(dev bool) error {
+func (s ScaleConfig) validate(dev bool, taskQueue string) error {
 	for _, f := range s.Flows {
 		if _, ok := flowsByName[f]; !ok {
 			return fmt.Errorf("--flows: unknown flow %q (want %s)", f, strings.Join(FlowNames(), ", "))
@@ -85,6 +78,9 @@ func (s ScaleConfig) validate(dev bool) error {
 	if s.DevQueue != "" {
 		if err := flowdata.ValidateTaskQueue("--dev-scale-queue", s.DevQueue); err != nil {
 			return err
+		}
+		if dev && s.DevQueue == taskQueue {
+			return fmt.Errorf("--dev-scale-queue %q is the worker's own --task-queue; name another queue (or \"\" for none)", s.DevQueue)
 		}
 	}
 	if s.DevIdle <= 0 {

@@ -46,10 +46,12 @@ func TestScaleFlags(t *testing.T) {
 		t.Errorf("parsed %+v", cfg.Scale)
 	}
 	for args, want := range map[string]string{
-		"--flows batch,teleport":    `unknown flow "teleport"`,
-		"--exit-when-idle -1s":      "negative",
-		"--dev --exit-when-idle 1m": "--dev",
-		"--exit-when-idle soon":     "invalid value",
+		"--flows batch,teleport":        `unknown flow "teleport"`,
+		"--exit-when-idle -1s":          "negative",
+		"--dev --exit-when-idle 1m":     "--dev",
+		"--exit-when-idle soon":         "invalid value",
+		"--dev --dev-scale-queue vigil": "own --task-queue",
+		"--dev-scale-queue a@b":         "--dev-scale-queue",
 	} {
 		_, err := ParseFlags(strings.Fields(args), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), want) {
