@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vigilops/vigil/internal/rollout"
 	"github.com/vigilops/vigil/internal/workerapp"
 	"github.com/vigilops/vigil/workflows"
 )
@@ -149,8 +150,8 @@ func TestK8sManifests(t *testing.T) {
 			require.Equal(t, workflows.HeavyTaskQueue, cfg.TaskQueue)
 			require.NotEmpty(t, cfg.Scale.Flows, "the heavy pool serves part of the flows")
 			env := envNames(c)
-			require.Contains(t, env, workerapp.DeploymentNameEnv)
-			require.Contains(t, env, workerapp.BuildIDEnv)
+			require.Contains(t, env, rollout.DeploymentNameEnv)
+			require.Contains(t, env, rollout.BuildIDEnv)
 		}
 	}
 

@@ -14,7 +14,7 @@ import (
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/devserver"
 	"github.com/vigilops/vigil/internal/localcloud"
-	"github.com/vigilops/vigil/internal/workerapp"
+	"github.com/vigilops/vigil/internal/rollout"
 	"github.com/vigilops/vigil/workflows"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -66,7 +66,7 @@ func (coldStart) Run(env *Env) ([]Measure, error) {
 			Command: bin, Args: []string{"--address", dev.FrontendAddr(), "--namespace", dev.Namespace(), "--task-queue", coldQueue,
 				"--flows", workflows.BatchFlow, "--exit-when-idle", idle, "--host", "bench-cold", "--log-level", "warn"},
 			Env: []string{"AWS_ENDPOINT_URL=" + cloud.URL(), "AWS_REGION=" + awsconf.LocalRegion, "AWS_ACCESS_KEY_ID=" + awsconf.LocalAccessKey,
-				"AWS_SECRET_ACCESS_KEY=" + awsconf.LocalSecretKey, workerapp.DeploymentNameEnv + "=" + coldDeployment, workerapp.BuildIDEnv + "=b1"}})
+				"AWS_SECRET_ACCESS_KEY=" + awsconf.LocalSecretKey, rollout.DeploymentNameEnv + "=" + coldDeployment, rollout.BuildIDEnv + "=b1"}})
 	}
 	if err := autoScale(coldIdle); err != nil {
 		return nil, errorf("auto-scaled queue", err)

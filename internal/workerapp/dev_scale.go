@@ -12,6 +12,7 @@ import (
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/devserver"
+	"github.com/vigilops/vigil/internal/rollout"
 )
 
 // Scale from zero in --dev: the embedded server's worker controller starts
@@ -53,7 +54,7 @@ func (s *devStack) startAutoScale(ctx context.Context, cfg Config, logger *slog.
 	env := []string{"AWS_ENDPOINT_URL=" + cloudURL, "AWS_REGION=" + awsconf.LocalRegion,
 		"AWS_ACCESS_KEY_ID=" + awsconf.LocalAccessKey, "AWS_SECRET_ACCESS_KEY=" + awsconf.LocalSecretKey,
 		activities.DatastoreEndpointEnv + "=" + s.datastoreAddr(),
-		DeploymentNameEnv + "=" + DevScaleDeployment, BuildIDEnv + "=" + DevScaleBuildID}
+		rollout.DeploymentNameEnv + "=" + DevScaleDeployment, rollout.BuildIDEnv + "=" + DevScaleBuildID}
 	if os.Getenv(SlackWebhookEnv) == "" {
 		env = append(env, SlackWebhookEnv+"="+s.env[SlackWebhookEnv])
 	}

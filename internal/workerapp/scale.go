@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -128,11 +127,11 @@ func (s ScaleConfig) startIdleExit(ctx context.Context, d *Deps, logger *slog.Lo
 	return ctx, cancel
 }
 
-// applyScale sets the worker deployment version from the environment
-// (deployment_env.go), and with --exit-when-idle the idle tracker's tuner
-// and the drain timeout, on a worker's options.
+// applyScale sets, with --exit-when-idle, the idle tracker's tuner and the
+// drain timeout on a worker's options. (A worker started on demand is
+// versioned through VIGIL_DEPLOYMENT_NAME/VIGIL_BUILD_ID, which the
+// versioning flags read: versioning.go.)
 func (d *Deps) applyScale(o *worker.Options) {
-	applyDeploymentEnv(o, os.Getenv)
 	if d.idle == nil {
 		return
 	}
