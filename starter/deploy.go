@@ -182,7 +182,7 @@ func (a *app) deployError(name string, err error) error {
 	case notFound(err):
 		return cli.NotFound(fmt.Errorf("no worker deployment %q in namespace %q (start a worker with --deployment-name %s): %s", name, a.namespace, name, oneLine(err.Error())))
 	}
-	return errors.New(oneLine(err.Error()))
+	return err // printError makes it one line; its type keeps its exit code (4 for Unavailable)
 }
 
 func (a *app) printDeployStatus(st rollout.Status) error {

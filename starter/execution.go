@@ -202,7 +202,7 @@ func explainQueryError(ctx context.Context, err error, timeout time.Duration) er
 	case errors.As(err, &qf):
 		return fmt.Errorf("the workflow rejected the query: %s", oneLine(qf.Message))
 	}
-	return errors.New(oneLine(err.Error()))
+	return err // printError makes it one line; its type keeps its exit code
 }
 
 // notFound reports whether err says the workflow does not exist.
@@ -219,7 +219,7 @@ func (a *app) describeError(id string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return errors.New("interrupted")
 	}
-	return fmt.Errorf("describing workflow %q: %s", id, oneLine(err.Error()))
+	return fmt.Errorf("describing workflow %q: %w", id, err)
 }
 
 // queryLiveStatus is queryStatus with the live progress of a pending

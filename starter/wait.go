@@ -163,10 +163,13 @@ func (a *app) reportOutcome(id string, start time.Time, o outcome) error {
 	}
 	if o.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 		reason := o.Reason
+		// The workflow's own outcome exits 1 whatever its reason says: a run
+		// that failed on a TLS or not-found error is not an unreachable or
+		// missing target of this command.
 		if reason == "" || reason == status {
-			return fmt.Errorf("workflow %q %s after %s", id, status, cli.FormatDuration(o.CloseTime.Sub(start)))
+			return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("workflow %q %s after %s", id, status, cli.FormatDuration(o.CloseTime.Sub(start)))}
 		}
-		return cli.WithDetails(fmt.Errorf("workflow %q %s after %s: %s", id, status, cli.FormatDuration(o.CloseTime.Sub(start)), reason), o.Chain)
+		return &cli.ExitError{Code: cli.ExitFailure, Err: cli.WithDetails(fmt.Errorf("workflow %q %s after %s: %s", id, status, cli.FormatDuration(o.CloseTime.Sub(start)), reason), o.Chain)}
 	}
 	if a.format == cli.FormatJSON {
 		return nil

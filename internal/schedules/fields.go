@@ -14,8 +14,9 @@ import (
 
 // specFields renders the fields of s that define the schedule, as the
 // plan names them; the input (the resolved file and the runs' summary) is
-// one field, a short hash. The result is stored as JSON in FieldsMemo.
-func specFields(s Spec, args []any, summary string) (string, error) {
+// one field, a short hash; taskQueue is where the runs go (the spec's, the
+// input's or the starter's). The result is stored as JSON in FieldsMemo.
+func specFields(s Spec, args []any, summary, taskQueue string) (string, error) {
 	in, err := json.Marshal(struct {
 		Args    []any
 		Summary string `json:",omitempty"`
@@ -44,6 +45,7 @@ func specFields(s Spec, args []any, summary string) (string, error) {
 		"catchupWindow":  dur(s.CatchupWindow, s.CatchupWindow == 0),
 		"pauseOnFailure": map[bool]string{true: "true"}[s.PauseOnFailure],
 		"note":           s.Note,
+		"taskQueue":      taskQueue,
 	}
 	b, err := json.Marshal(m)
 	return string(b), err

@@ -45,3 +45,26 @@ func TestTaskQueueRouting(t *testing.T) {
 		t.Fatal("a taskQueue with '@' was accepted")
 	}
 }
+
+// TestTaskQueueChangeIsPlanned: a schedule whose runs move to another task
+// queue (here: only the starter's --task-queue changed) plans as a
+// "taskQueue" change, not as unchanged or as a whole "definition".
+func TestTaskQueueChangeIsPlanned(t *testing.T) {
+	p := writeFiles(t, t.TempDir(), "schedules:\n  - {id: a, every: 5m, workflow: batch, input: jobs/nightly-dump.yaml}\n")
+	before, err := ReadFile(p, "vigil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := ReadFile(p, "vigil-heavy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := &client.ScheduleDescription{Schedule: client.Schedule{Action: before[0].Options.Action}}
+	if got := Changes(live, before[0]); len(got) != 0 {
+		t.Fatalf("the same build plans changes %q", got)
+	}
+	got := Changes(live, after[0])
+	if len(got) != 1 || got[0] != "taskQueue: vigil → vigil-heavy" {
+		t.Fatalf("changes %q, want the one taskQueue change", got)
+	}
+}

@@ -211,11 +211,11 @@ func Build(s Spec, baseDir, taskQueue string) (Built, error) {
 		taskQueue = workflows.RouteTaskQueue(in.Args[0], taskQueue)
 	}
 	summary, details := staticSummary(in.Args), staticDetails(in.Args)
-	hash, err := hashSpec(s, in.Args, summary, details)
+	hash, err := hashSpec(s, in.Args, summary, details, taskQueue)
 	if err != nil {
 		return fail("%v", err)
 	}
-	fields, err := specFields(s, in.Args, summary)
+	fields, err := specFields(s, in.Args, summary, taskQueue)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -256,15 +256,17 @@ func parseTime(key, v string) (time.Time, error) {
 // hashSpec hashes everything that defines the schedule: the spec fields,
 // the resolved input (so an edited job file counts as a change) and the
 // runs' static summary and details (so schedules made before them get
-// them).
-func hashSpec(s Spec, args []any, summary, details string) (string, error) {
+// them), and the task queue the runs go to (also when it is the starter's
+// --task-queue, which the spec does not hold).
+func hashSpec(s Spec, args []any, summary, details, taskQueue string) (string, error) {
 	s.Paused = nil // state, compared with the server's by Plan
 	b, err := json.Marshal(struct {
 		Spec    Spec
 		Args    []any
 		Summary string `json:",omitempty"`
 		Details string `json:",omitempty"`
-	}{s, args, summary, details})
+		Queue   string `json:",omitempty"`
+	}{s, args, summary, details, taskQueue})
 	if err != nil {
 		return "", errors.New("cannot hash the schedule: " + err.Error())
 	}

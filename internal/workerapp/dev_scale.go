@@ -5,9 +5,12 @@ package workerapp
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
@@ -55,9 +58,18 @@ func (s *devStack) startAutoScale(ctx context.Context, cfg Config, logger *slog.
 		"AWS_ACCESS_KEY_ID=" + awsconf.LocalAccessKey, "AWS_SECRET_ACCESS_KEY=" + awsconf.LocalSecretKey,
 		activities.DatastoreEndpointEnv + "=" + s.datastoreAddr(),
 		rollout.DeploymentNameEnv + "=" + DevScaleDeployment, rollout.BuildIDEnv + "=" + DevScaleBuildID}
-	if os.Getenv(SlackWebhookEnv) == "" {
-		env = append(env, SlackWebhookEnv+"="+s.env[SlackWebhookEnv])
+	// The dev stack's demo values (the Slack sink, the cache server's
+	// password, the Datastore project) reach the on-demand workers as they
+	// reach the main one: a real variable of this process wins and is
+	// inherited, the demo default is passed only where none is set.
+	for _, k := range slices.Sorted(maps.Keys(s.env)) {
+		if os.Getenv(k) == "" && !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, k+"=") }) {
+			env = append(env, k+"="+s.env[k])
+		}
 	}
+	// --dev allows the demo cache password (secretPolicy); the on-demand
+	// workers run without --dev, so they are told.
+	args = append(args, "--secret-env", DevCachePasswordEnv)
 	err = s.temporal.AutoScale(ctx, devserver.AutoScaleOptions{
 		DeploymentName: DevScaleDeployment, BuildID: DevScaleBuildID, TaskQueue: cfg.Scale.DevQueue,
 		Command: exe, Args: args, Env: env, LogFile: filepath.Join(cfg.DataDir, DevScaleLog),
