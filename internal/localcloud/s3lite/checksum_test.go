@@ -41,7 +41,13 @@ func TestFullGetCarriesChecksum(t *testing.T) {
 	srv := httptest.NewServer(svc)
 	defer srv.Close()
 	logs := &sdkLines{}
-	c := s3.New(client(srv.URL).Options(), func(o *s3.Options) { o.Logger = logs })
+	// As config.LoadDefaultConfig (vigil's clients) sets it: the SDK asks
+	// for checksums on GETs (x-amz-checksum-mode: ENABLED) and validates
+	// them. A bare s3.Options leaves it unset, and nothing is asked.
+	c := s3.New(client(srv.URL).Options(), func(o *s3.Options) {
+		o.Logger = logs
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported
+	})
 	ctx := context.Background()
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("sums")}); err != nil {
 		t.Fatal(err)
