@@ -9,13 +9,11 @@ import "go.temporal.io/sdk/workflow"
 // it.
 //
 //   - Pinned: the runs that wait for hours or days (a Glacier job, an S3
-//     restore, a Datastore operation) or move much data (backup, restore):
-//     each run stays on the build that started it, so a new build never
-//     replays a half-done run, and the old build drains.
-//   - AutoUpgrade: the short runs (batch jobs, S3 objects) that a heavy pool
-//     scaling from zero serves (their tasks stay in the unversioned backlog
-//     KEDA reads, and a rollout of the pool strands no pinned run), the
-//     self-check, and the long-lived internal workflows (router queues, S3 bindings, schedule
+//     restore, a Datastore operation) or move much data (backup, restore),
+//     and the batch job: each run stays on the build that started it, so a
+//     new build never replays a half-done run, and the old build drains.
+//   - AutoUpgrade: the short per-object runs and the self-check, and the
+//     long-lived internal workflows (router queues, S3 bindings, schedule
 //     watchers, sweeps): they hold no long wait of their own and move to the
 //     current build at their next workflow task, so also when they continue
 //     as new. Pinning them would keep every old build busy until their next
@@ -28,8 +26,8 @@ var Versioning = map[string]workflow.VersioningBehavior{
 	RestoreName:         workflow.VersioningBehaviorPinned,
 	DatastoreExportName: workflow.VersioningBehaviorPinned,
 	DatastoreImportName: workflow.VersioningBehaviorPinned,
+	BatchJobName:        workflow.VersioningBehaviorPinned,
 
-	BatchJobName:      workflow.VersioningBehaviorAutoUpgrade,
 	S3ObjectName:      workflow.VersioningBehaviorAutoUpgrade,
 	SelfCheckName:     workflow.VersioningBehaviorAutoUpgrade,
 	S3SweepName:       workflow.VersioningBehaviorAutoUpgrade,
