@@ -9,7 +9,6 @@ import (
 	"github.com/vigilops/vigil/internal/cli"
 	"github.com/vigilops/vigil/internal/s3bind"
 	"github.com/vigilops/vigil/internal/setup"
-	"github.com/vigilops/vigil/workflows"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
@@ -119,9 +118,10 @@ events for it, then the binding; workers stop starting runs for it within second
 	return cmd
 }
 
-// bindingFor returns the pipeline of the binding covering bucket/key (the
-// longest prefix).
-func (a *app) bindingFor(ctx context.Context, bucket, key string) (flowdata.Pipeline, error) {
+// boundPipeline returns the pipeline of the binding find picks from the
+// registered ones (exit 3 with missing when none does), for the verbs
+// that run without --pipeline.
+func (a *app) boundPipeline(ctx context.Context, find func([]flowdata.S3Binding) (flowdata.S3Binding, bool), missing string) (flowdata.Pipeline, error) {
 	c, err := a.connect(ctx)
 	if err != nil {
 		return flowdata.Pipeline{}, err
@@ -131,9 +131,9 @@ func (a *app) bindingFor(ctx context.Context, bucket, key string) (flowdata.Pipe
 	if err != nil {
 		return flowdata.Pipeline{}, err
 	}
-	b, ok := workflows.FindBinding(bs, bucket, key)
+	b, ok := find(bs)
 	if !ok {
-		return flowdata.Pipeline{}, cli.NotFound(fmt.Errorf("no binding covers s3://%s/%s: pass --pipeline", bucket, key))
+		return flowdata.Pipeline{}, cli.NotFound(errors.New(missing + ": pass --pipeline"))
 	}
 	return b.Pipeline, nil
 }

@@ -128,7 +128,10 @@ pipeline of the binding covering the key is used.`,
 			}
 			ctx := cmd.Context()
 			if file == "" {
-				if p, err = a.bindingFor(ctx, bucket, key); err != nil {
+				covering := func(bs []flowdata.S3Binding) (flowdata.S3Binding, bool) {
+					return workflows.FindBinding(bs, bucket, key)
+				}
+				if p, err = a.boundPipeline(ctx, covering, fmt.Sprintf("no binding covers s3://%s/%s", bucket, key)); err != nil {
 					return err
 				}
 			}

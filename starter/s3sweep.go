@@ -47,20 +47,10 @@ exactly bucket/prefix is used. A sweep already running for the prefix is attache
 			}
 			ctx := cmd.Context()
 			if file == "" {
-				c, err := a.connect(ctx)
-				if err != nil {
+				exact := func(bs []flowdata.S3Binding) (flowdata.S3Binding, bool) { return s3bind.Find(bs, bucket, prefix) }
+				if p, err = a.boundPipeline(ctx, exact, fmt.Sprintf("s3://%s/%s is not bound", bucket, prefix)); err != nil {
 					return err
 				}
-				bs, err := s3bind.List(ctx, c)
-				c.Close()
-				if err != nil {
-					return err
-				}
-				b, ok := s3bind.Find(bs, bucket, prefix)
-				if !ok {
-					return cli.NotFound(fmt.Errorf("s3://%s/%s is not bound: pass --pipeline", bucket, prefix))
-				}
-				p = b.Pipeline
 			}
 			ot := flowdata.Duration(olderThan)
 			in := workflows.S3SweepInput{Bucket: bucket, Prefix: prefix, OlderThan: &ot, Pipeline: p}
