@@ -243,6 +243,12 @@ type rangeFetch struct {
 	Version workflow.Version `json:"version"`
 }
 
+// rangeHostWaitChange is the workflow.GetVersion change ID of ending a
+// range download's wait for its host when a range succeeds (version 1): a
+// later absence then starts a new wait with its own limit. Runs recorded
+// before it (DefaultVersion) count every absence from the first one.
+const rangeHostWaitChange = "glacier-range-host-wait-reset"
+
 // transferOptions of one range: from version 1 a cancelled run waits for
 // its range downloads to stop before it removes what they wrote, and the
 // shorter heartbeat timeout makes them notice sooner.
@@ -268,7 +274,7 @@ func (r rangeFetch) run(ctx workflow.Context, st *Tracker, parts []activities.Ra
 	var firstErr error
 	pending, next := 0, 0
 	var again []int
-	var hw *hostWait // the wait for r.Host, from its first absence
+	var hw *hostWait // the wait for r.Host, from its first absence since a range succeeded
 	launch := func() {
 		for (next < len(parts) || len(again) > 0) && pending < r.Parallel && firstErr == nil {
 			var i int
@@ -304,6 +310,9 @@ func (r rangeFetch) run(ctx workflow.Context, st *Tracker, parts []activities.Ra
 					}
 				default:
 					parts[i] = part
+					if hw != nil && workflow.GetVersion(ctx, rangeHostWaitChange, workflow.DefaultVersion, 1) >= 1 {
+						hw = nil // the host is back: a later absence is a new wait
+					}
 					st.Update(func(s *Status) {
 						s.BytesDone += part.Bytes
 						if IsWaitingForHost(s.Message, r.Host) {
