@@ -76,16 +76,51 @@ type GlacierBatchInput struct {
 	Count int `json:"count"`
 }
 
+// batchFailuresChange is the workflow.GetVersion change ID of a batch
+// passing its activities' failed attempts on to its retrieval (version 1,
+// forwardFailures). Batches recorded before it left them unread.
+const batchFailuresChange = "glacier-batch-failures"
+
 // GlacierBatchWorkflow downloads ranges First to First+Count-1 of a job's
 // output into the prepared destination and returns their summary.
 func GlacierBatchWorkflow(ctx workflow.Context, in GlacierBatchInput) (activities.BatchSummary, error) {
 	st := &Tracker{ctx: ctx, st: Status{Flow: GlacierFlow, Phase: PhaseDownloading, Started: workflow.Now(ctx)}}
 	_ = workflow.SetQueryHandler(ctx, StatusQuery, func() (Status, error) { return st.st, nil })
+	if workflow.GetVersion(ctx, batchFailuresChange, workflow.DefaultVersion, 1) >= 1 {
+		forwardFailures(ctx, st)
+	}
 	parts := make([]activities.RangePart, in.Count)
 	if err := in.Fetch.run(ctx, st, parts, in.First); err != nil {
 		return activities.BatchSummary{}, err
 	}
 	return activities.SummarizeBatch(int64(in.First)*in.Fetch.Chunk, parts), nil
+}
+
+// forwardFailures receives the ActivityFailingSignal that the worker's
+// activities.ClassifyInterceptor sends a batch (the run of its range
+// downloads) for each failed attempt that will be retried: the batch's
+// status shows it, and it is signalled on to the retrieval, whose Tracker
+// shows it in the status `starter status` reads and posts the one "keeps
+// failing" warning of the run (watchFailures), however many batches see
+// the activity fail.
+func forwardFailures(ctx workflow.Context, st *Tracker) {
+	ch := workflow.GetSignalChannel(ctx, activities.ActivityFailingSignal)
+	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var f activities.ActivityFailure
+			if !ch.Receive(ctx, &f) {
+				return
+			}
+			st.showFailure(f)
+			if parent == nil {
+				continue
+			}
+			if err := workflow.SignalExternalWorkflow(ctx, parent.ID, parent.RunID, activities.ActivityFailingSignal, f).Get(ctx, nil); err != nil {
+				workflow.GetLogger(ctx).Warn("cannot pass a failed attempt on to the retrieval", "error", err)
+			}
+		}
+	})
 }
 
 // fetchBatches downloads the batches not delivered yet, one child workflow
