@@ -123,6 +123,7 @@ func GlacierRetrieveWorkflow(ctx workflow.Context, in GlacierRetrieveInput) (Gla
 	markArchive(ctx, in.ArchiveID)
 	ctx = WithHostWait(ctx, in.HostWait.D())
 	v := workflow.GetVersion(ctx, retrievalChange, workflow.DefaultVersion, retrievalVersion)
+	in.PollInterval, in.Deadline = boundWait(ctx, in.PollInterval, in.Deadline)
 	dl := &download{version: v}
 	res, err := glacierRetrieve(ctx, st, glacierDefaults(in, v), dl)
 	if continuesAsNew(err) {

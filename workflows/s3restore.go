@@ -88,6 +88,7 @@ func S3RestoreWorkflow(ctx workflow.Context, in S3RestoreInput) (S3RestoreResult
 	st := NewTracker(ctx, S3RestoreFlow, in.Bucket)
 	ctx = WithHostWait(ctx, in.HostWait.D())
 	v := workflow.GetVersion(ctx, retrievalChange, workflow.DefaultVersion, retrievalVersion)
+	in.PollInterval, in.Deadline = boundWait(ctx, in.PollInterval, in.Deadline)
 	if in.Days <= 0 {
 		in.Days = 7
 	}
