@@ -37,6 +37,7 @@ type glacierFake struct {
 	rangeDelay time.Duration              // each DownloadRange takes this long
 	order      []string                   // InitiateJob and PrepareDestination calls, in order
 	prepareErr error                      // PrepareDestination fails with it
+	finishIns  []activities.FinishInput   // FinishDestination inputs, in order
 }
 
 // ranOn records the task queue an activity ran on.
@@ -116,6 +117,7 @@ func newGlacierEnv(t *testing.T, f *glacierFake) *testsuite.TestWorkflowEnvironm
 		defer f.mu.Unlock()
 		f.ranOn(ctx, activities.FinishDestinationName)
 		f.finishes++
+		f.finishIns = append(f.finishIns, in)
 		if lost := f.lost; lost != nil {
 			f.lost = nil
 			return activities.FinishResult{}, temporal.NewApplicationErrorWithOptions("lost", activities.ErrTypeRangesLost,
