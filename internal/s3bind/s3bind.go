@@ -90,6 +90,14 @@ func (c *Cache) Get(ctx context.Context) ([]flowdata.S3Binding, error) {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
+	return c.GetFresh(ctx, ttl)
+}
+
+// GetFresh is Get with a copy at most maxAge old (a record under no
+// binding asks for a fresher copy than the TTL, once a second at most, so
+// a binding made a moment ago is found).
+func (c *Cache) GetFresh(ctx context.Context, maxAge time.Duration) ([]flowdata.S3Binding, error) {
+	ttl := maxAge
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.at.IsZero() && time.Since(c.at) < ttl {
