@@ -71,6 +71,20 @@ seconds, without a restart. Running it again changes nothing, or replaces the pi
 			if err := a.checkHosts(ctx, p, hf.allowUnknown); err != nil {
 				return err
 			}
+			c, err := a.connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			binding := flowdata.S3Binding{Bucket: bucket, Prefix: prefix, Pipeline: p}
+			// Refused before the bucket's notification is set up.
+			have, err := s3bind.List(ctx, c)
+			if err != nil {
+				return err
+			}
+			if err := s3bind.CheckBinding(have, binding); err != nil {
+				return cli.Usagef("%v", err)
+			}
 			aw, err := a.awsClients(ctx)
 			if err != nil {
 				return err
@@ -82,12 +96,7 @@ seconds, without a restart. Running it again changes nothing, or replaces the pi
 			if err := a.printSetup(ctx, rep); err != nil {
 				return err
 			}
-			c, err := a.connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			if err := s3bind.Bind(ctx, c, a.flags.taskQueue, flowdata.S3Binding{Bucket: bucket, Prefix: prefix, Pipeline: p}); err != nil {
+			if err := s3bind.Bind(ctx, c, a.flags.taskQueue, binding); err != nil {
 				return fmt.Errorf("binding s3://%s/%s: %w", bucket, prefix, err)
 			}
 			if a.format != cli.FormatJSON {

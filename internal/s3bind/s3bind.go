@@ -39,9 +39,18 @@ func List(ctx context.Context, c client.Client) ([]flowdata.S3Binding, error) {
 }
 
 // Bind adds or replaces the binding of b's bucket and prefix, starting the
-// bindings workflow on taskQueue if needed.
+// bindings workflow on taskQueue if needed. A binding whose input would
+// lie under an output location (or whose outputs would cover another
+// binding's input) is refused with ErrInputUnderOutput (CheckBinding).
 func Bind(ctx context.Context, c client.Client, taskQueue string, b flowdata.S3Binding) error {
-	_, err := c.SignalWithStartWorkflow(ctx, workflows.S3BindingsWorkflowID, workflows.BindSignal, b,
+	have, err := List(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := CheckBinding(have, b); err != nil {
+		return err
+	}
+	_, err = c.SignalWithStartWorkflow(ctx, workflows.S3BindingsWorkflowID, workflows.BindSignal, b,
 		client.StartWorkflowOptions{ID: workflows.S3BindingsWorkflowID, TaskQueue: taskQueue}, workflows.S3BindingsName, []flowdata.S3Binding(nil))
 	return err
 }
