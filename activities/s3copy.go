@@ -193,6 +193,12 @@ func partCopyUnsupported(err error) bool {
 // called: a single CopyObject of up to 5 GiB can outlast the heartbeat
 // timeout while S3 copies.
 func heartbeatWhile(ctx context.Context, size int64) (stop func()) {
+	return heartbeatDetailWhile(ctx, fmt.Sprintf("copying %d bytes server-side", size))
+}
+
+// heartbeatDetailWhile heartbeats detail every heartbeatEvery until the
+// returned stop is called.
+func heartbeatDetailWhile(ctx context.Context, detail string) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(heartbeatEvery)
@@ -204,7 +210,7 @@ func heartbeatWhile(ctx context.Context, size int64) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				activity.RecordHeartbeat(ctx, fmt.Sprintf("copying %d bytes server-side", size))
+				activity.RecordHeartbeat(ctx, detail)
 			}
 		}
 	}()

@@ -79,7 +79,8 @@ func (a *S3Object) maxAge() time.Duration {
 // directory named like a download, used by no running activity of this
 // process, and not modified for longer than the maximum age (another
 // worker process on the host refreshes the copies it uses, see
-// DefaultDownloadMaxAge). It returns the paths removed. The worker calls it
+// DefaultDownloadMaxAge), and a copy's identity token once the copy is
+// gone. It returns the paths removed. The worker calls it
 // when it starts, and DownloadObject at most once an hour.
 func (a *S3Object) CleanDownloads(now time.Time) ([]string, error) {
 	a.downloads.mu.Lock()
@@ -100,6 +101,12 @@ func (a *S3Object) CleanDownloads(now time.Time) ([]string, error) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
+		if base, ok := strings.CutSuffix(path, IdentitySuffix); ok {
+			// A copy's identity token goes after the copy itself.
+			if _, err := os.Stat(base); !errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+		}
 		info, err := e.Info()
 		if err != nil || now.Sub(info.ModTime()) <= a.maxAge() || a.downloads.used(path) {
 			continue

@@ -2,8 +2,10 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,17 +29,24 @@ type DownloadInput struct {
 type DownloadResult struct {
 	Path  string `json:"path"`
 	Bytes int64  `json:"bytes"`
+	// Token is the copy's identity (see partial_identity.go):
+	// RunObjectCommand refuses a file at Path with another token or none.
+	// Empty in runs whose copy was made before copies had one.
+	Token string `json:"token,omitempty"`
 }
 
 // DownloadObject streams the object version to a new temp file in this
 // worker host's downloads directory (the exec processor's input),
 // heartbeating the bytes copied; it also removes orphaned copies at most
-// once an hour (CleanDownloads).
+// once an hour (CleanDownloads). The copy must have the object's
+// Content-Length, is synced to disk and gets an identity token, so a copy
+// lost or cut short on the way (a reboot, a replaced disk) is never
+// processed.
 // A retry starts a fresh file; the workflow removes it with RemoveDownload
 // on the same host.
 func (a *S3Object) DownloadObject(ctx context.Context, in DownloadInput) (DownloadResult, error) {
 	a.cleanDownloadsNow(activity.GetLogger(ctx).Info)
-	rc, _, err := ProcessRequest{Object: in.Object, Deps: a}.Open(ctx)
+	rc, length, err := ProcessRequest{Object: in.Object, Deps: a}.Open(ctx)
 	if err != nil {
 		return DownloadResult{}, err
 	}
@@ -52,14 +61,46 @@ func (a *S3Object) DownloadObject(ctx context.Context, in DownloadInput) (Downlo
 	}
 	defer a.downloads.use(f.Name())()
 	n, err := io.Copy(f, &heartbeatReader{ctx: ctx, r: rc})
+	if err == nil && n != length {
+		err = fmt.Errorf("got %d of %d bytes", n, length)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	var token string
+	if err == nil {
+		token, err = newIdentity(f.Name())
+	}
 	if err != nil {
 		_ = os.Remove(f.Name())
+		_ = removeIdentity(f.Name())
 		return DownloadResult{}, fmt.Errorf("downloading s3://%s/%s: %w", in.Object.Bucket, in.Object.Key, err)
 	}
-	return DownloadResult{Path: f.Name(), Bytes: n}, nil
+	return DownloadResult{Path: f.Name(), Bytes: n, Token: token}, nil
+}
+
+// checkDownload fails with a non-retryable DestinationReplaced error when
+// the local copy at in.Path is gone, or (for a copy with a token) is not
+// the one DownloadObject made: another identity token or none, or another
+// size. The workflow then downloads the object again.
+func checkDownload(in RunObjectCommandInput) error {
+	fi, err := os.Stat(in.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return destinationReplaced(in.Path, "it is gone")
+	}
+	if err != nil {
+		return fmt.Errorf("local copy: %w", err)
+	}
+	if in.Token == "" {
+		return nil
+	}
+	if fi.Size() != in.Size {
+		return destinationReplaced(in.Path, fmt.Sprintf("it has %d bytes, not the %d downloaded", fi.Size(), in.Size))
+	}
+	return checkIdentity(in.Path, in.Token)
 }
 
 // safeBase is the key's last element reduced to safe file-name characters
@@ -107,15 +148,23 @@ type RunObjectCommandInput struct {
 	// Path is the local copy DownloadObject made on this host.
 	Path string           `json:"path"`
 	Exec flowdata.ExecJob `json:"exec"`
+	// Size and Token are the copy's DownloadResult Bytes and Token; with
+	// a Token, a file at Path of another size or identity is refused.
+	Size  int64  `json:"size,omitempty"`
+	Token string `json:"token,omitempty"`
 }
 
 // RunObjectCommand runs the exec processor's command on the local copy:
 // args and env values are templates (.Bucket .Key .ETag .Size .Path), and
 // VIGIL_BUCKET, VIGIL_KEY, VIGIL_ETAG, VIGIL_PATH are set. A non-zero exit
 // is a retryable ExitStatus error; the process group is killed on cancel or
-// timeout (the batch job's exec logic).
+// timeout (the batch job's exec logic). A local copy that is gone or not
+// the one downloaded fails with DestinationReplaced (checkDownload).
 func (a *S3Object) RunObjectCommand(ctx context.Context, in RunObjectCommandInput) (JobOutput, error) {
 	defer a.downloads.use(in.Path)()
+	if err := checkDownload(in); err != nil {
+		return JobOutput{}, err
+	}
 	// A fresh modification time tells other workers' clean-ups the copy
 	// is in use (see DefaultDownloadMaxAge).
 	now := time.Now()
@@ -152,5 +201,5 @@ func (a *S3Object) RemoveDownload(_ context.Context, path string) error {
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return nil
+	return removeIdentity(path)
 }

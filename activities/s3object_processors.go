@@ -129,12 +129,15 @@ type ProcessObjectInput struct {
 	Processor flowdata.Processor   `json:"processor"`
 }
 
-// ProcessObject runs the pipeline's Go processor on the object.
+// ProcessObject runs the pipeline's Go processor on the object,
+// heartbeating while it waits (an http endpoint's answer, a server-side
+// copy), so a processor may take longer than the heartbeat timeout.
 func (a *S3Object) ProcessObject(ctx context.Context, in ProcessObjectInput) (JobOutput, error) {
 	p, ok := lookupProcessor(in.Processor.Kind)
 	if !ok {
 		return JobOutput{}, BadInput("processor kind %q is not registered on this worker", in.Processor.Kind)
 	}
+	defer heartbeatDetailWhile(ctx, "running the "+in.Processor.Kind+" processor")()
 	sum, err := p.Process(ctx, ProcessRequest{Object: in.Object, Processor: in.Processor, Deps: a})
 	return JobOutput{Summary: sum}, err
 }

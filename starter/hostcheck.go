@@ -19,7 +19,7 @@ import (
 )
 
 // Host check. A run pinned to a host (file://HOST/path, dir://HOST/path,
-// --host, an exec job's host) waits for that host's worker. Before such a
+// --host, an exec job's or exec processor's host) waits for that host's worker. Before such a
 // run starts, the starter asks the server whether any worker serves the
 // host now or served it recently: DescribeTaskQueue of the host's own
 // queue (vigil@HOST) lists its pollers, and the server keeps a poller in
@@ -73,6 +73,14 @@ func hostsIn(input any) []hostRef {
 		}
 	}
 	switch in := input.(type) {
+	case flowdata.Pipeline:
+		if in.Processor.Exec != nil {
+			addHost(in.Processor.Exec.Host)
+		}
+	case flowdata.S3ObjectInput:
+		refs = append(refs, hostsIn(in.Pipeline)...)
+	case workflows.S3SweepInput:
+		refs = append(refs, hostsIn(in.Pipeline)...)
 	case flowdata.BackupInput:
 		addURL(in.Source)
 		addHost(in.Host)

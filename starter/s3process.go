@@ -47,6 +47,7 @@ func readPipeline(path string) (flowdata.Pipeline, error) {
 
 func (a *app) s3SetupEventsCommand() *cobra.Command {
 	var bucket, prefix, file, queue string
+	var hf hostFlags
 	cmd := &cobra.Command{
 		Use:   "setup-events --bucket BUCKET --prefix PREFIX --pipeline FILE",
 		Short: "Process every object created under a prefix with a pipeline (idempotent)",
@@ -67,6 +68,23 @@ seconds, without a restart. Running it again changes nothing, or replaces the pi
 				return err
 			}
 			ctx := cmd.Context()
+			if err := a.checkHosts(ctx, p, hf.allowUnknown); err != nil {
+				return err
+			}
+			c, err := a.connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			binding := flowdata.S3Binding{Bucket: bucket, Prefix: prefix, Pipeline: p}
+			// Refused before the bucket's notification is set up.
+			have, err := s3bind.List(ctx, c)
+			if err != nil {
+				return err
+			}
+			if err := s3bind.CheckBinding(have, binding); err != nil {
+				return cli.Usagef("%v", err)
+			}
 			aw, err := a.awsClients(ctx)
 			if err != nil {
 				return err
@@ -78,12 +96,7 @@ seconds, without a restart. Running it again changes nothing, or replaces the pi
 			if err := a.printSetup(ctx, rep); err != nil {
 				return err
 			}
-			c, err := a.connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			if err := s3bind.Bind(ctx, c, a.flags.taskQueue, flowdata.S3Binding{Bucket: bucket, Prefix: prefix, Pipeline: p}); err != nil {
+			if err := s3bind.Bind(ctx, c, a.flags.taskQueue, binding); err != nil {
 				return fmt.Errorf("binding s3://%s/%s: %w", bucket, prefix, err)
 			}
 			if a.format != cli.FormatJSON {
@@ -97,12 +110,14 @@ seconds, without a restart. Running it again changes nothing, or replaces the pi
 	f.StringVar(&prefix, "prefix", "", "key prefix of incoming objects, ending with '/' (empty: the whole bucket)")
 	f.StringVar(&file, "pipeline", "", "pipeline file, YAML or JSON (required)")
 	f.StringVar(&queue, "queue", "", "notification queue name (default vigil-notifications)")
+	hf.add(cmd, false)
 	return cmd
 }
 
 func (a *app) s3ProcessCommand() *cobra.Command {
 	var bucket, key, versionID, file string
 	var wait bool
+	var hf hostFlags
 	cmd := &cobra.Command{
 		Use:   "process --bucket BUCKET --key KEY [--pipeline FILE]",
 		Short: "Process one object now (or attach to its run)",
@@ -134,6 +149,9 @@ pipeline of the binding covering the key is used.`,
 				if p, err = a.boundPipeline(ctx, covering, fmt.Sprintf("no binding covers s3://%s/%s", bucket, key)); err != nil {
 					return err
 				}
+			}
+			if err := a.checkHosts(ctx, p, hf.allowUnknown); err != nil {
+				return err
 			}
 			aw, err := a.awsClients(ctx)
 			if err != nil {
@@ -173,6 +191,7 @@ pipeline of the binding covering the key is used.`,
 	f.StringVar(&versionID, "version-id", "", "object version (versioned buckets)")
 	f.StringVar(&file, "pipeline", "", "pipeline file (default: the binding covering the key)")
 	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing progress")
+	hf.add(cmd, false)
 	return cmd
 }
 

@@ -75,6 +75,13 @@ func TestS3ProcessCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rows); r.code != 0 || err != nil || len(rows) != 1 || rows[0].Archive != "s3://inbox/bak/" {
 		t.Fatalf("bindings: %d %q %v", r.code, r.stdout, err)
 	}
+	// A prefix under that binding's archive would never start a run (its
+	// records are taken for vigil's own output): refused before the
+	// bucket's notification is touched.
+	if r := h.runWithin(30*time.Second, "s3", "setup-events", "--bucket", "inbox", "--prefix", "bak/incoming/", "--pipeline", p); r.code != 2 ||
+		!strings.Contains(r.stderr, "lies under s3://inbox/bak/, an output of the binding of s3://inbox/incoming/") || r.stdout != "" {
+		t.Fatalf("setup-events under the archive: exit %d, stdout %q, stderr %q; want exit 2, nothing set up", r.code, r.stdout, r.stderr)
+	}
 
 	put := func(key string) {
 		if _, err := awsc.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("inbox"), Key: aws.String(key), Body: strings.NewReader(key)}); err != nil {

@@ -21,6 +21,7 @@ func (a *app) s3SweepCommand() *cobra.Command {
 	var bucket, prefix, file string
 	var olderThan time.Duration
 	var wait bool
+	var hf hostFlags
 	cmd := &cobra.Command{
 		Use:   "sweep --bucket BUCKET --prefix PREFIX [--older-than 5m] [--pipeline FILE]",
 		Short: "Process the objects under a prefix that no event announced",
@@ -54,6 +55,9 @@ exactly bucket/prefix is used. A sweep already running for the prefix is attache
 			}
 			ot := flowdata.Duration(olderThan)
 			in := workflows.S3SweepInput{Bucket: bucket, Prefix: prefix, OlderThan: &ot, Pipeline: p}
+			if err := a.checkHosts(ctx, in, hf.allowUnknown); err != nil {
+				return err
+			}
 			opts := client.StartWorkflowOptions{ID: s3SweepWorkflowID(bucket, prefix),
 				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}
 			return a.startFlow(ctx, opts, workflows.S3SweepName, in, wait)
@@ -65,5 +69,6 @@ exactly bucket/prefix is used. A sweep already running for the prefix is attache
 	f.DurationVar(&olderThan, "older-than", workflows.DefaultSweepOlderThan, "only objects older than this (younger ones are left to their events)")
 	f.StringVar(&file, "pipeline", "", "pipeline file (default: the binding of bucket/prefix)")
 	f.BoolVar(&wait, "wait", false, "wait for the outcome, showing progress")
+	hf.add(cmd, false)
 	return cmd
 }

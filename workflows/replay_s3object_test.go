@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -71,6 +72,37 @@ var s3ObjectReplayCases = []replayCase{
 				return activities.DownloadResult{Path: "/tmp/vigil-s3obj-1", Bytes: 5}, nil
 			})
 			reg(activities.RunObjectCommandName, func(context.Context, activities.RunObjectCommandInput) (activities.JobOutput, error) {
+				return activities.JobOutput{Summary: "exit 0"}, nil
+			})
+			reg(activities.RemoveDownloadName, func(context.Context, string) error { return nil })
+			if err := hw.Start(); err != nil {
+				return nil, err
+			}
+			p := flowdata.Pipeline{Name: "p", Processor: flowdata.Processor{Kind: flowdata.ProcessorExec, Exec: &flowdata.ExecJob{Command: "x", Args: []string{"{{.Path}}"}}}}
+			return c.ExecuteWorkflow(ctx, o, S3ObjectName, flowdata.S3ObjectInput{Object: flowdata.S3ObjectRef{Bucket: "b", Key: "in/k", ETag: "e1"}, Pipeline: p})
+		},
+	},
+	{
+		// s3object-exec-redownload version 1: the command finds its local
+		// copy replaced; the run downloads it once more and runs again.
+		file: "s3object-v1-exec-redownload.json", name: S3ObjectName, workflow: S3ObjectWorkflow,
+		register: func(w worker.Worker) {
+			regS3Object(w, false)
+			w.RegisterActivityWithOptions(func(context.Context) (string, error) { return "h1", nil }, activity.RegisterOptions{Name: activities.WorkerHostName})
+		},
+		start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+			hw := worker.New(c, HostTaskQueue(o.TaskQueue, "h1"), worker.Options{})
+			reg := func(name string, f any) { hw.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name}) }
+			downloads := 0
+			reg(activities.DownloadObjectName, func(context.Context, activities.DownloadInput) (activities.DownloadResult, error) {
+				downloads++
+				return activities.DownloadResult{Path: "/tmp/vigil-s3obj-1", Bytes: 5, Token: fmt.Sprint("t", downloads)}, nil
+			})
+			reg(activities.RunObjectCommandName, func(_ context.Context, in activities.RunObjectCommandInput) (activities.JobOutput, error) {
+				if in.Token == "t1" {
+					return activities.JobOutput{}, temporal.NewNonRetryableApplicationError("destination /tmp/vigil-s3obj-1 is not the file prepared for this run: it is gone",
+						activities.ErrTypeDestinationReplaced, nil)
+				}
 				return activities.JobOutput{Summary: "exit 0"}, nil
 			})
 			reg(activities.RemoveDownloadName, func(context.Context, string) error { return nil })

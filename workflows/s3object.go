@@ -151,28 +151,50 @@ func runProcessor(ctx workflow.Context, st *Tracker, o flowdata.S3ObjectRef, p f
 			return out, err
 		}
 		st.Update(func(s *Status) { s.Details["host"] = host })
-		var dl activities.DownloadResult
-		if err := CallOnHost(ctx, st, host, summarized(TransferOptions(), "download "+objectURL(o)+" to "+host), activities.DownloadObjectName, &dl, activities.DownloadInput{Object: o}); err != nil {
-			return out, err
+		out, err = downloadAndRun(ctx, st, host, o, p, opts)
+		if activities.IsDestinationReplaced(err) && workflow.GetVersion(ctx, s3ObjectRedownloadChange, workflow.DefaultVersion, 1) >= 1 {
+			// The local copy was lost or cut short (a reboot, a replaced
+			// disk): download it once more rather than dead-letter an
+			// object nothing was wrong with.
+			workflow.GetLogger(ctx).Warn("local copy replaced; downloading again", "host", host, "error", err)
+			out, err = downloadAndRun(ctx, st, host, o, p, opts)
 		}
-		defer func() {
-			// Clean up even when the run is being cancelled.
-			dctx, _ := workflow.NewDisconnectedContext(ctx)
-			if err := CallOnHost(dctx, nil, host, summarized(ShortCallOptions(), "remove local copy of "+objectURL(o)+" on "+host), activities.RemoveDownloadName, nil, dl.Path); err != nil {
-				workflow.GetLogger(ctx).Warn("removing the local copy failed", "host", host, "path", dl.Path, "error", err)
-			}
-		}()
-		opts.StartToCloseTimeout = orDefault(p.Processor.Exec.Timeout.D(), 10*time.Minute) + time.Minute
-		opts.HeartbeatTimeout = 10 * activities.ExecHeartbeatInterval
-		opts.Summary = "run exec processor on " + objectURL(o)
-		err = CallOnHost(ctx, st, host, opts, activities.RunObjectCommandName, &out,
-			activities.RunObjectCommandInput{Object: o, Path: dl.Path, Exec: *p.Processor.Exec})
 		return out, err
 	default:
 		err := workflow.ExecuteActivity(Summarized(workflow.WithActivityOptions(ctx, opts), "run "+p.Processor.Kind+" processor on "+objectURL(o)), activities.ProcessObjectName,
 			activities.ProcessObjectInput{Object: o, Processor: p.Processor}).Get(ctx, &out)
 		return out, err
 	}
+}
+
+// s3ObjectRedownloadChange is the workflow.GetVersion change ID of
+// downloading an exec processor's object once more when its command finds
+// the local copy gone or not the one downloaded (DestinationReplaced,
+// version 1); runs before it dead-lettered the object.
+const s3ObjectRedownloadChange = "s3object-exec-redownload"
+
+// downloadAndRun makes the exec processor's local copy on host, runs the
+// command on it (with opts, the pipeline's retry policy) and removes the
+// copy.
+func downloadAndRun(ctx workflow.Context, st *Tracker, host string, o flowdata.S3ObjectRef, p flowdata.Pipeline, opts workflow.ActivityOptions) (activities.JobOutput, error) {
+	var out activities.JobOutput
+	var dl activities.DownloadResult
+	if err := CallOnHost(ctx, st, host, summarized(TransferOptions(), "download "+objectURL(o)+" to "+host), activities.DownloadObjectName, &dl, activities.DownloadInput{Object: o}); err != nil {
+		return out, err
+	}
+	defer func() {
+		// Clean up even when the run is being cancelled.
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		if err := CallOnHost(dctx, nil, host, summarized(ShortCallOptions(), "remove local copy of "+objectURL(o)+" on "+host), activities.RemoveDownloadName, nil, dl.Path); err != nil {
+			workflow.GetLogger(ctx).Warn("removing the local copy failed", "host", host, "path", dl.Path, "error", err)
+		}
+	}()
+	opts.StartToCloseTimeout = orDefault(p.Processor.Exec.Timeout.D(), 10*time.Minute) + time.Minute
+	opts.HeartbeatTimeout = 10 * activities.ExecHeartbeatInterval
+	opts.Summary = "run exec processor on " + objectURL(o)
+	err := CallOnHost(ctx, st, host, opts, activities.RunObjectCommandName, &out,
+		activities.RunObjectCommandInput{Object: o, Path: dl.Path, Exec: *p.Processor.Exec, Size: dl.Bytes, Token: dl.Token})
+	return out, err
 }
 
 // processorOptions are the processor's activity options: the pipeline's

@@ -39,9 +39,18 @@ func List(ctx context.Context, c client.Client) ([]flowdata.S3Binding, error) {
 }
 
 // Bind adds or replaces the binding of b's bucket and prefix, starting the
-// bindings workflow on taskQueue if needed.
+// bindings workflow on taskQueue if needed. A binding whose input would
+// lie under an output location (or whose outputs would cover another
+// binding's input) is refused with ErrInputUnderOutput (CheckBinding).
 func Bind(ctx context.Context, c client.Client, taskQueue string, b flowdata.S3Binding) error {
-	_, err := c.SignalWithStartWorkflow(ctx, workflows.S3BindingsWorkflowID, workflows.BindSignal, b,
+	have, err := List(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := CheckBinding(have, b); err != nil {
+		return err
+	}
+	_, err = c.SignalWithStartWorkflow(ctx, workflows.S3BindingsWorkflowID, workflows.BindSignal, b,
 		client.StartWorkflowOptions{ID: workflows.S3BindingsWorkflowID, TaskQueue: taskQueue}, workflows.S3BindingsName, []flowdata.S3Binding(nil))
 	return err
 }
@@ -90,6 +99,14 @@ func (c *Cache) Get(ctx context.Context) ([]flowdata.S3Binding, error) {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
+	return c.GetFresh(ctx, ttl)
+}
+
+// GetFresh is Get with a copy at most maxAge old (a record under no
+// binding asks for a fresher copy than the TTL, once a second at most, so
+// a binding made a moment ago is found).
+func (c *Cache) GetFresh(ctx context.Context, maxAge time.Duration) ([]flowdata.S3Binding, error) {
+	ttl := maxAge
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.at.IsZero() && time.Since(c.at) < ttl {

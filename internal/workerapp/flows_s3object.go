@@ -1,10 +1,12 @@
 package workerapp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +28,19 @@ const presignTTL = time.Hour
 // ownOutputIgnored is the FlowEvents event counting S3 records under a
 // binding's archive, dead-letter or copy prefix, which never start a run.
 const ownOutputIgnored = "own-output-ignored"
+
+// unboundIgnored is the FlowEvents event counting ObjectCreated records
+// under no binding (a bucket-wide notification's other uploads), which are
+// acknowledged.
+const unboundIgnored = "unbound-ignored"
+
+// unboundRefreshAge: a record under no binding is matched again against
+// bindings at most this old, so one bound a moment ago on another worker
+// (or by setup-events before its notification) is found.
+const unboundRefreshAge = time.Second
+
+// unboundWarnEvery limits the warnings about records under no binding.
+const unboundWarnEvery = time.Minute
 
 // s3ObjectFlow is S3 reprocessing: the S3Object, S3Sweep and bindings
 // workflows, their activities, and the ObjectCreated handler.
@@ -64,17 +79,28 @@ func s3ObjectFlow(w worker.Registry, r *router.Router, d *Deps) {
 type s3ObjectHandler struct {
 	d        *Deps
 	bindings *s3bind.Cache
+	// refreshAge is unboundRefreshAge when 0 (tests set less).
+	refreshAge time.Duration
+
+	mu sync.Mutex
+	// lastWarn is when records under no binding were last logged at warn;
+	// unwarned counts those ignored since.
+	lastWarn time.Time
+	unwarned int
 }
 
 // handle handles one message's records. The message is deleted only when
 // every bound record's run was started or found. Records under any
 // binding's archive, dead-letter or copy prefix (objects vigil wrote) are
 // ignored, counted and logged at debug, whatever the other records match.
-// Records under no binding are
-// logged (bucket, count, first key) and make the message fail, so it goes
-// back to the queue and, after its maximum receives, to the dead-letter
-// queue: nothing is dropped silently. Records of events no vigil flow
-// handles (ObjectRemoved, ...) are logged and dropped.
+// Records under no binding, even in bindings refreshed for them (at most
+// unboundRefreshAge old), are acknowledged too: counted (unbound-ignored)
+// and logged at warn at most once a minute (count, bucket, first key): a
+// bucket-wide notification sends every other upload of the bucket, and
+// none of those should go round the queue to its dead-letter queue. A
+// message is redelivered only because a record that should start a run
+// failed to. Records of events no vigil flow handles (ObjectRemoved, ...)
+// are logged and dropped.
 func (h *s3ObjectHandler) handle(ctx context.Context, n router.Notification, msg router.MessageInfo) error {
 	var errs []error
 	var unbound, unhandled []router.S3Record
@@ -99,8 +125,15 @@ func (h *s3ObjectHandler) handle(ctx context.Context, n router.Notification, msg
 		}
 		b, ok := workflows.FindBinding(bs, rec.Bucket, rec.Key)
 		if !ok {
-			unbound = append(unbound, rec)
-			continue
+			// Bound a moment ago? Look again in a fresh copy.
+			if bs, err = h.bindings.GetFresh(ctx, cmp.Or(h.refreshAge, unboundRefreshAge)); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if b, ok = workflows.FindBinding(bs, rec.Bucket, rec.Key); !ok {
+				unbound = append(unbound, rec)
+				continue
+			}
 		}
 		errs = append(errs, h.start(ctx, rec, b.Pipeline, msg))
 	}
@@ -109,11 +142,29 @@ func (h *s3ObjectHandler) handle(ctx context.Context, n router.Notification, msg
 			"firstKey", unhandled[0].Key, "event", unhandled[0].EventName, "messageId", msg.MessageID)
 	}
 	if len(unbound) > 0 {
-		h.d.Logger.Warn("S3 ObjectCreated records under no binding; left on the queue for its redrive policy",
-			"count", len(unbound), "bucket", unbound[0].Bucket, "firstKey", unbound[0].Key, "messageId", msg.MessageID, "receiveCount", msg.ReceiveCount)
-		errs = append(errs, fmt.Errorf("%d S3 record(s) under no binding (first s3://%s/%s)", len(unbound), unbound[0].Bucket, unbound[0].Key))
+		h.ignoreUnbound(unbound, msg)
 	}
 	return errors.Join(errs...)
+}
+
+// ignoreUnbound counts records under no binding and logs them: at warn at
+// most once every unboundWarnEvery (with the number ignored since the last
+// warning), else at debug.
+func (h *s3ObjectHandler) ignoreUnbound(unbound []router.S3Record, msg router.MessageInfo) {
+	metrics.FlowEvents.WithLabelValues(workflows.S3ObjectFlow, unboundIgnored).Add(float64(len(unbound)))
+	h.mu.Lock()
+	h.unwarned += len(unbound)
+	n, warn := h.unwarned, time.Since(h.lastWarn) >= unboundWarnEvery
+	if warn {
+		h.lastWarn, h.unwarned = time.Now(), 0
+	}
+	h.mu.Unlock()
+	log := h.d.Logger.Debug
+	if warn {
+		log = h.d.Logger.Warn
+	}
+	log("S3 ObjectCreated records under no binding; acknowledged and ignored (is the bucket's notification wider than its bindings?)",
+		"count", len(unbound), "ignoredSinceLastWarning", n, "bucket", unbound[0].Bucket, "firstKey", unbound[0].Key, "messageId", msg.MessageID)
 }
 
 // start starts the run or attaches to the open one (USE_EXISTING); a

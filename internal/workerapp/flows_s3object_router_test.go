@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/internal/awsconf"
@@ -67,6 +68,38 @@ func s3EventBody(t *testing.T, bucket string, keys ...string) string {
 // is deleted at once: the archive record is acknowledged, counted and
 // ignored, never a reason to deliver the message again (#19 point 4).
 func TestRouterAcknowledgesRecordsOfVigilsOwnOutput(t *testing.T) {
+	f := startRouterFixture(t, time.Nanosecond)
+	ctx, c := context.Background(), f.c
+	ignored := metrics.FlowEvents.WithLabelValues(workflows.S3ObjectFlow, ownOutputIgnored)
+	before := counterValue(t, ignored)
+	if s := f.send(t, "incoming/a.csv", "bak/incoming/a.csv"); s.Handled != 1 || s.Failed != 0 {
+		t.Fatalf("router: %d handled, %d failed; want the message handled once, never failed", s.Handled, s.Failed)
+	}
+	f.queueEmpty(t)
+	if got := counterValue(t, ignored) - before; got != 1 {
+		t.Errorf("%s counted %v ignored records, want 1", ownOutputIgnored, got)
+	}
+	if _, err := c.DescribeWorkflowExecution(ctx, flowdata.S3ObjectWorkflowID("inbox", "incoming/a.csv", "etag0"), ""); err != nil {
+		t.Errorf("run of incoming/a.csv: %v", err)
+	}
+	if _, err := c.DescribeWorkflowExecution(ctx, flowdata.S3ObjectWorkflowID("inbox", "bak/incoming/a.csv", "etag1"), ""); err == nil ||
+		!strings.Contains(err.Error(), "not found") {
+		t.Errorf("a run was started for vigil's own archive copy (%v)", err)
+	}
+}
+
+// routerFixture is a real router on a local SQS queue with the S3 object
+// handler, and a Temporal server where incoming/ in bucket inbox is bound
+// (archive bak/); the handler's bindings cache has the given TTL.
+type routerFixture struct {
+	c       client.Client
+	clients *awsconf.Clients
+	queue   string
+	rt      *router.Router
+}
+
+func startRouterFixture(t *testing.T, ttl time.Duration) routerFixture {
+	t.Helper()
 	ts := testenv.NewTemporal(t)
 	c := testenv.NewClient(t, ts)
 	testenv.StartWorker(t, ts, func(r worker.Registry) {
@@ -77,9 +110,9 @@ func TestRouterAcknowledgesRecordsOfVigilsOwnOutput(t *testing.T) {
 	if err := s3bind.Bind(ctx, c, workflows.TaskQueue, flowdata.S3Binding{Bucket: "inbox", Prefix: "incoming/", Pipeline: p}); err != nil {
 		t.Fatal(err)
 	}
-	bindings := &s3bind.Cache{Client: c, TTL: time.Nanosecond}
+	bindings := &s3bind.Cache{Client: c, TTL: ttl}
 	testenv.Eventually(t, 10*time.Second, 50*time.Millisecond, "binding", func() bool {
-		bs, err := bindings.Get(ctx)
+		bs, err := bindings.GetFresh(ctx, 0)
 		return err == nil && len(bs) == 1
 	})
 
@@ -97,30 +130,39 @@ func TestRouterAcknowledgesRecordsOfVigilsOwnOutput(t *testing.T) {
 
 	logger := testenv.TestLogger(t, slog.LevelDebug)
 	d := &Deps{Temporal: c, Logger: logger}
-	h := &s3ObjectHandler{d: d, bindings: bindings}
+	// Records under no binding look again in bindings fetched for them.
+	h := &s3ObjectHandler{d: d, bindings: bindings, refreshAge: time.Nanosecond}
 	// A failed message comes back after a second, so a redelivery would
-	// show well within the wait below.
+	// show well within the waits of the tests.
 	rt := router.New(clients.SQS, router.Options{Logger: logger, WaitTimeSeconds: 1, VisibilityTimeout: time.Second})
 	rt.Register(router.KindS3Event, h.handle)
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- rt.Run(rctx, queue) }()
 	t.Cleanup(func() { stop(); <-done })
+	return routerFixture{c: c, clients: clients, queue: queue, rt: rt}
+}
 
-	ignored := metrics.FlowEvents.WithLabelValues(workflows.S3ObjectFlow, ownOutputIgnored)
-	before := counterValue(t, ignored)
-	if _, err := clients.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue),
-		MessageBody: aws.String(s3EventBody(t, "inbox", "incoming/a.csv", "bak/incoming/a.csv"))}); err != nil {
+// send sends an S3 event message of keys in bucket inbox and waits until
+// the router has handled or failed a message.
+func (f routerFixture) send(t *testing.T, keys ...string) router.Stats {
+	t.Helper()
+	before := f.rt.Stats()
+	if _, err := f.clients.SQS.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(f.queue),
+		MessageBody: aws.String(s3EventBody(t, "inbox", keys...))}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 30*time.Second, 50*time.Millisecond, "the message's processing", func() bool {
-		s := rt.Stats()
-		return s.Handled+s.Failed > 0
+		s := f.rt.Stats()
+		return s.Handled+s.Failed > before.Handled+before.Failed
 	})
-	if s := rt.Stats(); s.Handled != 1 || s.Failed != 0 {
-		t.Fatalf("router: %d handled, %d failed; want the message handled once, never failed", s.Handled, s.Failed)
-	}
-	attrs, err := clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queue),
+	return f.rt.Stats()
+}
+
+// queueEmpty fails t unless the queue has no message, visible or not.
+func (f routerFixture) queueEmpty(t *testing.T) {
+	t.Helper()
+	attrs, err := f.clients.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(f.queue),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
 	if err != nil {
 		t.Fatal(err)
@@ -130,15 +172,47 @@ func TestRouterAcknowledgesRecordsOfVigilsOwnOutput(t *testing.T) {
 			t.Errorf("queue %s = %s after the message was handled; want it deleted", name, v)
 		}
 	}
-	if got := counterValue(t, ignored) - before; got != 1 {
-		t.Errorf("%s counted %v ignored records, want 1", ownOutputIgnored, got)
+}
+
+// With a bucket-wide notification every other upload of the bucket comes
+// to the router: a message with a good incoming/ record and one under no
+// binding starts the one run and is deleted at once (the unbound record is
+// acknowledged and counted), instead of going round the queue to its
+// dead-letter queue. A prefix bound after the worker's bindings were
+// cached is found: an unbound record looks again in fresh bindings.
+func TestRouterAcknowledgesUnboundRecords(t *testing.T) {
+	f := startRouterFixture(t, time.Hour)
+	ctx := context.Background()
+	unbound := metrics.FlowEvents.WithLabelValues(workflows.S3ObjectFlow, unboundIgnored)
+	before := counterValue(t, unbound)
+	if s := f.send(t, "incoming/a.csv", "photos/cat.jpg"); s.Handled != 1 || s.Failed != 0 {
+		t.Fatalf("router: %d handled, %d failed; want the message handled once, never failed", s.Handled, s.Failed)
 	}
-	if _, err := c.DescribeWorkflowExecution(ctx, flowdata.S3ObjectWorkflowID("inbox", "incoming/a.csv", "etag0"), ""); err != nil {
+	f.queueEmpty(t)
+	if got := counterValue(t, unbound) - before; got != 1 {
+		t.Errorf("%s counted %v records, want 1", unboundIgnored, got)
+	}
+	if _, err := f.c.DescribeWorkflowExecution(ctx, flowdata.S3ObjectWorkflowID("inbox", "incoming/a.csv", "etag0"), ""); err != nil {
 		t.Errorf("run of incoming/a.csv: %v", err)
 	}
-	if _, err := c.DescribeWorkflowExecution(ctx, flowdata.S3ObjectWorkflowID("inbox", "bak/incoming/a.csv", "etag1"), ""); err == nil ||
-		!strings.Contains(err.Error(), "not found") {
-		t.Errorf("a run was started for vigil's own archive copy (%v)", err)
+
+	// Bound after the cache (TTL an hour) was filled.
+	p := flowdata.Pipeline{Name: "late", Processor: flowdata.Processor{Kind: flowdata.ProcessorNone}}
+	if err := s3bind.Bind(ctx, f.c, workflows.TaskQueue, flowdata.S3Binding{Bucket: "inbox", Prefix: "late/", Pipeline: p}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, 50*time.Millisecond, "the late binding", func() bool {
+		bs, err := s3bind.List(ctx, f.c)
+		return err == nil && len(bs) == 2
+	})
+	if s := f.send(t, "late/b.csv"); s.Handled != 2 || s.Failed != 0 {
+		t.Fatalf("router: %d handled, %d failed; want both messages handled", s.Handled, s.Failed)
+	}
+	if _, err := f.c.DescribeWorkflowExecution(ctx, flowdata.S3ObjectWorkflowID("inbox", "late/b.csv", "etag0"), ""); err != nil {
+		t.Errorf("run of late/b.csv (bound after the cache was filled): %v", err)
+	}
+	if got := counterValue(t, unbound) - before; got != 1 {
+		t.Errorf("%s counted %v records, want still 1", unboundIgnored, got)
 	}
 }
 
