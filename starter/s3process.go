@@ -66,6 +66,7 @@ seconds, without a restart. Running it again changes nothing, or replaces the pi
 			if err != nil {
 				return err
 			}
+			a.warnSecretEnv(p)
 			ctx := cmd.Context()
 			aw, err := a.awsClients(ctx)
 			if err != nil {
