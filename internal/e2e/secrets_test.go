@@ -65,14 +65,19 @@ func (b *lockedBuffer) Bytes() []byte {
 // variable Datastore exports and imports and a dead-lettering pipeline
 // report through, Datastore URLs refused for a credential in their query
 // or user info, and a variable off the worker's allow-list that a job
-// names — with the payload codec on, as production runs. Then:
+// names, a backup schedule triggered once and an S3 sweep, both with a
+// credential in their URLs' queries — with the payload codec on, every
+// run started with the static summary and details the starter gives it,
+// as production runs. Then:
 //   - no secret, env value or URL credential, appears anywhere in the raw
 //     history (binary protobuf and JSON of every event: IDs, search
 //     attributes, memos, summaries, failure messages in clear), nor in the
 //     worker's log (debug level, SDK logs included);
 //   - decoded, no secret appears in a workflow ID, search attribute, memo,
 //     static summary or details, activity summary, current details (the
-//     status query), or failure message;
+//     status query), or failure message; search attributes are scanned
+//     decoded too (their JSON shows payload data base64-encoded), and so
+//     are the schedule, and the Slack messages the local cloud received;
 //   - the variable off the allow-list fails its run with
 //     SecretEnvNotAllowed and is never sent.
 func TestNoSecretInHistoriesOrLogs(t *testing.T) {
