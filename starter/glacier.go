@@ -217,10 +217,10 @@ func checkDestination(dest string) error {
 		return cli.Usagef("--to: %v", err)
 	}
 	if loc.Scheme != location.File && loc.Scheme != location.S3 {
-		return cli.Usagef("--to %s: want file:///abs/path or s3://bucket/key", dest)
+		return cli.Usagef("--to %s: want file:///abs/path or s3://bucket/key", loc.Redacted())
 	}
 	if loc.Scheme == location.S3 && (loc.Key == "" || strings.HasSuffix(loc.Key, "/")) {
-		return cli.Usagef("--to %s: name the object (s3://bucket/key)", dest)
+		return cli.Usagef("--to %s: name the object (s3://bucket/key)", loc.Redacted())
 	}
 	return nil
 }

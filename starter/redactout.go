@@ -1,6 +1,10 @@
 package main
 
-import "github.com/vigilops/vigil/internal/location"
+import (
+	"encoding/json"
+
+	"github.com/vigilops/vigil/internal/location"
+)
 
 // redactValue returns v, a decoded payload (JSON-like maps, slices and
 // scalars), with location.RedactText applied to every string in it: a
@@ -25,4 +29,19 @@ func redactValue(v any) any {
 	default:
 		return v
 	}
+}
+
+// redactJSON returns v as JSON-like values (what encoding/json makes of
+// it) with redactValue applied: a spec the CLI prints (a bound pipeline's
+// processor URL) keeps its shape and loses what its queries carry.
+func redactJSON(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return redactValue(out), nil
 }

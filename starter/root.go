@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/vigilops/vigil/internal/cli"
+	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/internal/tclient"
 	"github.com/vigilops/vigil/workflows"
 )
@@ -106,15 +107,20 @@ func (a *app) execute(ctx context.Context, args []string) int {
 }
 
 // printError prints err as one line in the user's terms (cli.Message); the
-// error's chain goes to -o json's "details" and to --log-level debug.
+// error's chain goes to -o json's "details" and to --log-level debug. Every
+// URL in them is shown redacted (location.RedactText): a message that
+// quotes a URL it refuses never echoes the credential its query carries.
 func (a *app) printError(cmd *cobra.Command, err error, code int) {
-	msg := cli.Message(err)
+	msg := location.RedactText(cli.Message(err))
 	var ue *cli.UsageError
 	if code == cli.ExitUsage && !errors.As(err, &ue) && cmd != nil {
 		// cobra's own parse errors: point at the help.
 		msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
 	}
 	details := cli.Details(err)
+	for i, d := range details {
+		details[i] = location.RedactText(d)
+	}
 	if a.format == cli.FormatJSON {
 		// One JSON object on stderr, stable fields.
 		out := map[string]any{"error": oneLine(msg), "exitCode": code}

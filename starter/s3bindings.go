@@ -14,12 +14,13 @@ import (
 
 // bindingRow is one binding as `starter s3 bindings -o json` prints it.
 type bindingRow struct {
-	Bucket    string            `json:"bucket"`
-	Prefix    string            `json:"prefix"`
-	Pipeline  string            `json:"pipeline"`
-	Processor string            `json:"processor"`
-	Archive   string            `json:"archive"`
-	Spec      flowdata.Pipeline `json:"spec"`
+	Bucket    string `json:"bucket"`
+	Prefix    string `json:"prefix"`
+	Pipeline  string `json:"pipeline"`
+	Processor string `json:"processor"`
+	Archive   string `json:"archive"`
+	// Spec is the bound flowdata.Pipeline, every URL in it redacted.
+	Spec any `json:"spec"`
 }
 
 func (a *app) s3BindingsCommand() *cobra.Command {
@@ -42,8 +43,12 @@ func (a *app) s3BindingsCommand() *cobra.Command {
 			rows := make([]bindingRow, 0, len(bs))
 			for _, b := range bs {
 				ab, ak := b.Pipeline.Archive.Resolve(b.Bucket, "", flowdata.DefaultArchivePrefix)
+				spec, err := redactJSON(b.Pipeline)
+				if err != nil {
+					return fmt.Errorf("binding s3://%s/%s: %w", b.Bucket, b.Prefix, err)
+				}
 				rows = append(rows, bindingRow{Bucket: b.Bucket, Prefix: b.Prefix, Pipeline: b.Pipeline.Name,
-					Processor: b.Pipeline.Processor.Kind, Archive: "s3://" + ab + "/" + ak, Spec: b.Pipeline})
+					Processor: b.Pipeline.Processor.Kind, Archive: "s3://" + ab + "/" + ak, Spec: spec})
 			}
 			if a.format == cli.FormatJSON {
 				return cli.WriteJSON(a.stdout, rows)

@@ -67,6 +67,7 @@ seconds, without a restart. Running it again changes nothing, or replaces the pi
 			if err != nil {
 				return err
 			}
+			a.warnSecretEnv(p)
 			ctx := cmd.Context()
 			if err := a.checkHosts(ctx, p, hf.allowUnknown); err != nil {
 				return err

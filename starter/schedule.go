@@ -120,6 +120,7 @@ schedules from one file: 'starter schedule apply --help'.` +
 			if err != nil {
 				return err
 			}
+			a.warnScheduleSecretEnv([]schedules.Built{b})
 			ctx := cmd.Context()
 			c, err := a.connect(ctx)
 			if err != nil {
@@ -190,6 +191,7 @@ batch ('starter batch run --help'), the sweep input for s3-sweep ('starter sched
 			if err != nil {
 				return cli.Usagef("%v", err)
 			}
+			a.warnScheduleSecretEnv(built)
 			ctx := cmd.Context()
 			c, err := a.connect(ctx)
 			if err != nil {

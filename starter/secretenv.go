@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 
+	"go.temporal.io/sdk/client"
+
+	"github.com/vigilops/vigil/internal/schedules"
 	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/workflows"
 	"github.com/vigilops/vigil/workflows/flowdata"
@@ -47,6 +50,8 @@ func secretEnvNames(input any) []string {
 		pipeline(in.Pipeline)
 	case workflows.S3SweepInput:
 		pipeline(in.Pipeline)
+	case flowdata.Pipeline:
+		pipeline(in)
 	case workflows.GlacierRetrieveInput:
 		names = append(names, in.AlertWebhookEnv)
 	case flowdata.DatastoreExportInput:
@@ -72,6 +77,18 @@ func (a *app) warnSecretEnv(input any) {
 	for _, n := range secretEnvNames(input) {
 		if !p.Allowed(n) {
 			fmt.Fprintf(a.stderr, "warning: unless the worker allows it, the run fails: %s\n", secretenv.Refusal(secretenv.DefaultPrefix, n))
+		}
+	}
+}
+
+// warnScheduleSecretEnv is warnSecretEnv for the runs of schedules: the
+// input of each one's workflow action.
+func (a *app) warnScheduleSecretEnv(built []schedules.Built) {
+	for _, b := range built {
+		if act, ok := b.Options.Action.(*client.ScheduleWorkflowAction); ok {
+			for _, in := range act.Args {
+				a.warnSecretEnv(in)
+			}
 		}
 	}
 }

@@ -171,9 +171,17 @@ func TestCLIOutputHasNoSecret(t *testing.T) {
 		{"s3", "process", "--bucket", "inbox", "--key", "in/a.csv", "--pipeline", userPipe},
 		{"glacier", "retrieve", "--vault", "vault", "--inventory", "--to", "file://" + ui + "host/tmp/x"},
 		{"s3", "restore", "--bucket", "archive", "--key", "k", "--to", "file://" + ui + "host/tmp/x"},
-		{"datastore", "export", "--project", "p", "--output", "gs://" + ui + "b/x"},
-		{"datastore", "export", "--project", "p", "--output", "gs://b/x?token=" + outQuerySecret},
-		{"datastore", "import", "--project", "p", "--from", "gs://" + ui + "b/x.overall_export_metadata", "--yes"},
+		{"datastore", "export", "--project", "vigil-test", "--output", "gs://" + ui + "b/x"},
+		{"datastore", "export", "--project", "vigil-test", "--output", "gs://b/x?token=" + outQuerySecret},
+		{"datastore", "import", "--project", "vigil-test", "--from", "gs://" + ui + "b/x.overall_export_metadata", "--yes"},
+		// Refused for another reason than user info: the message shows the URL redacted.
+		{"backup", "run", "--name", "q", "--from", api + "/x?sig=" + outQuerySecret, "--to", "https://h/p?sig=" + outQuerySecret},
+		{"-o", "json", "backup", "run", "--name", "q", "--from", api + "/x?sig=" + outQuerySecret, "--to", "https://h/p?sig=" + outQuerySecret},
+		{"backup", "restore", "--from", "https://h/p?sig=" + outQuerySecret, "--to", "file:///tmp/x"},
+		{"-o", "json", "backup", "restore", "--from", "https://h/p?sig=" + outQuerySecret, "--to", "file:///tmp/x"},
+		{"backup", "restore", "--from", "s3://bkt/sb/", "--to", "s3://bkt/x?token=" + outQuerySecret},
+		{"glacier", "retrieve", "--vault", "vault", "--inventory", "--to", "https://h/p?token=" + outQuerySecret},
+		{"-o", "json", "glacier", "retrieve", "--vault", "vault", "--inventory", "--to", "https://h/p?token=" + outQuerySecret},
 	}
 	for _, r := range started {
 		res := h.runWithin(wait, r.args...)
@@ -188,6 +196,9 @@ func TestCLIOutputHasNoSecret(t *testing.T) {
 			t.Errorf("starter %v: exit %d, want 2 (refused)\n%s\n%s", args, res.code, res.stdout, res.stderr)
 		}
 		scanOutput(t, strings.Join(args, " "), res)
+		if strings.Contains(strings.Join(args, " "), outUserSecret) {
+			checkUserinfoRefusal(t, strings.Join(args, " "), res)
+		}
 	}
 	s.mu.Lock()
 	if s.ok["/snapshot"] != 2 || s.ok["/restore"] != 2 || s.ok["/ok"] != 2 || s.ok["/process"] != 1 || s.ok["/down"] != 2 {
@@ -221,4 +232,5 @@ func TestCLIOutputHasNoSecret(t *testing.T) {
 		}
 		scanOutput(t, strings.Join(args, " "), res)
 	}
+	checkConfigOutputs(t, s, dir)
 }

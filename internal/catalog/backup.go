@@ -51,17 +51,17 @@ func ValidateBackup(in flowdata.BackupInput, getenv func(string) string) error {
 		return fmt.Errorf("source: %v", err)
 	}
 	if src.Scheme == location.GS {
-		return fmt.Errorf("source %s: gs:// is not supported for backups", in.Source)
+		return fmt.Errorf("source %s: gs:// is not supported for backups", src.Redacted())
 	}
 	if src.Scheme == location.S3 && (src.Key == "" || strings.HasSuffix(src.Key, "/")) {
-		return fmt.Errorf("source %s: name one object (s3://bucket/key)", in.Source)
+		return fmt.Errorf("source %s: name one object (s3://bucket/key)", src.Redacted())
 	}
 	tgt, err := location.Parse(in.Target)
 	if err != nil {
 		return fmt.Errorf("target: %v", err)
 	}
 	if tgt.Scheme != location.S3 {
-		return fmt.Errorf("target %s: want s3://bucket/prefix/", in.Target)
+		return fmt.Errorf("target %s: want s3://bucket/prefix/", tgt.Redacted())
 	}
 	switch {
 	case in.Keep < 0:
@@ -96,7 +96,7 @@ func ValidateRestore(in flowdata.RestoreInput, getenv func(string) string) error
 		return fmt.Errorf("from: %v", err)
 	}
 	if from.Scheme != location.S3 {
-		return fmt.Errorf("from %s: want s3://bucket/prefix/name/ or s3://bucket/key", in.From)
+		return fmt.Errorf("from %s: want s3://bucket/prefix/name/ or s3://bucket/key", from.Redacted())
 	}
 	if in.At != "" {
 		if _, err := time.Parse(flowdata.BackupTimeFormat, in.At); err != nil {
@@ -113,7 +113,7 @@ func ValidateRestore(in flowdata.RestoreInput, getenv func(string) string) error
 	switch to.Scheme {
 	case location.File, location.Dir, location.HTTP, location.HTTPS:
 	default:
-		return fmt.Errorf("to %s: want file:///abs/path, dir:/abs/path or http(s)://...", in.To)
+		return fmt.Errorf("to %s: want file:///abs/path, dir:/abs/path or http(s)://...", to.Redacted())
 	}
 	if m := strings.ToUpper(in.Method); m != "" && m != "PUT" && m != "POST" {
 		return fmt.Errorf("method %q: want PUT or POST", in.Method)

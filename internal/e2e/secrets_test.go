@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,13 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	commonpb "go.temporal.io/api/common/v1"
-	failurepb "go.temporal.io/api/failure/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
@@ -72,14 +65,19 @@ func (b *lockedBuffer) Bytes() []byte {
 // variable Datastore exports and imports and a dead-lettering pipeline
 // report through, Datastore URLs refused for a credential in their query
 // or user info, and a variable off the worker's allow-list that a job
-// names — with the payload codec on, as production runs. Then:
+// names, a backup schedule triggered once and an S3 sweep, both with a
+// credential in their URLs' queries — with the payload codec on, every
+// run started with the static summary and details the starter gives it,
+// as production runs. Then:
 //   - no secret, env value or URL credential, appears anywhere in the raw
 //     history (binary protobuf and JSON of every event: IDs, search
 //     attributes, memos, summaries, failure messages in clear), nor in the
 //     worker's log (debug level, SDK logs included);
 //   - decoded, no secret appears in a workflow ID, search attribute, memo,
 //     static summary or details, activity summary, current details (the
-//     status query), or failure message;
+//     status query), or failure message; search attributes are scanned
+//     decoded too (their JSON shows payload data base64-encoded), and so
+//     are the schedule, and the Slack messages the local cloud received;
 //   - the variable off the allow-list fails its run with
 //     SecretEnvNotAllowed and is never sent.
 func TestNoSecretInHistoriesOrLogs(t *testing.T) {
@@ -188,7 +186,8 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 	}
 	start := func(id string, wf, in any) client.WorkflowRun {
 		t.Helper()
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue, StaticSummary: workflows.StaticSummary(in)}, wf, in)
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
+			StaticSummary: workflows.StaticSummary(in), StaticDetails: workflows.StaticDetails(in)}, wf, in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,85 +300,28 @@ func TestNoSecretInHistoriesOrLogs(t *testing.T) {
 	}
 	mu.Unlock()
 
-	envSecrets := []string{awsSecret, password, token, hookToken, forbidden, dsHook}
-	all := append([]string{urlSecret, userPass}, envSecrets...)
-	check := func(where string, b []byte, secrets []string) {
-		t.Helper()
-		for _, s := range secrets {
-			if bytes.Contains(b, []byte(s)) {
-				t.Errorf("secret %q in %s", s, where)
-			}
-		}
-	}
+	all := []string{urlSecret, userPass, awsSecret, password, token, hookToken, forbidden, dsHook}
+	scan := &secretScan{t: t, secrets: all, dc: cdc.DataConverter(), fc: cdc.FailureConverter()}
 	for _, f := range failures {
-		check("a failure message: "+f, []byte(f), all)
+		scan.check("a failure message: "+f, []byte(f))
 	}
-	dc := cdc.DataConverter()
-	fc := cdc.FailureConverter()
-	decode := func(p *commonpb.Payload) []byte {
-		if p == nil {
-			return nil
-		}
-		var v any
-		if err := dc.FromPayload(p, &v); err != nil {
-			t.Errorf("decoding a payload: %v", err)
-		}
-		b, _ := json.Marshal(v)
-		return b
-	}
-	scanned, queried := 0, 0
-	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: ts.GetDefaultNamespace(), PageSize: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ex := range resp.GetExecutions() {
-		id, runID := ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId()
-		check("the workflow ID "+id, []byte(id), all)
-		sa, _ := protojson.Marshal(ex.GetSearchAttributes())
-		check("the search attributes of "+id, sa, all)
-		for k, p := range ex.GetMemo().GetFields() {
-			check("memo "+k+" of "+id, decode(p), all)
-		}
-		d, err := c.DescribeWorkflowExecution(ctx, id, runID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		md := d.GetExecutionConfig().GetUserMetadata()
-		check("the static summary of "+id, decode(md.GetSummary()), all)
-		check("the static details of "+id, decode(md.GetDetails()), all)
-		if v, err := c.QueryWorkflow(ctx, id, runID, workflows.StatusQuery); err == nil {
-			var st workflows.Status
-			if err := v.Get(&st); err == nil {
-				b, _ := json.Marshal(st)
-				check("the status (current details) of "+id, append(b, st.CurrentDetails()...), all)
-				queried++
-			}
-		}
-		hist := c.GetWorkflowHistory(ctx, id, runID, false, 0)
-		for hist.HasNext() {
-			ev, err := hist.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			where := fmt.Sprintf("the history of %s, event %d (%s)", id, ev.GetEventId(), ev.GetEventType())
-			bin, _ := proto.Marshal(ev)
-			js, _ := protojson.Marshal(ev)
-			check(where, bin, all)
-			check(where, js, all)
-			check("the summary of "+where, decode(ev.GetUserMetadata().GetSummary()), all)
-			for _, f := range []*failurepb.Failure{ev.GetActivityTaskFailedEventAttributes().GetFailure(), ev.GetWorkflowExecutionFailedEventAttributes().GetFailure(),
-				ev.GetChildWorkflowExecutionFailedEventAttributes().GetFailure(), ev.GetWorkflowTaskFailedEventAttributes().GetFailure()} {
-				if f != nil {
-					check("the failure message of "+where, []byte(fc.FailureToError(f).Error()), all)
-				}
-			}
-		}
-		scanned++
-	}
-	const flows = 14
+	scheduled, swept := runScheduledAndSwept(ctx, t, c, awsc, api.URL, urlSecret)
+	scan.schedule(ctx, c, ts.GetDefaultNamespace(), scheduled)
+	scanned, queried := scan.executions(ctx, c, ts.GetDefaultNamespace())
+	const flows = 16
 	if scanned < flows || queried < flows {
 		t.Errorf("scanned %d histories and queried %d statuses, want at least the %d flows run, each queried", scanned, queried, flows)
 	}
+	msgs := cloud.Slack.Messages()
+	if len(msgs) < 2 {
+		t.Errorf("%d Slack messages, want the failing job's and the dead-lettering pipeline's", len(msgs))
+	}
+	scan.slack(msgs)
+	mu.Lock()
+	if processed != 1+swept {
+		t.Errorf("the processor saw %d requests, want 1 and the %d of the sweep", processed, swept)
+	}
+	mu.Unlock()
 	stop()
 	out := logs.Bytes()
 	if len(out) == 0 {

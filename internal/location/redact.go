@@ -151,29 +151,78 @@ const digestLen = 12
 // IDPart is a location's form for a workflow ID: s3://bucket/key and
 // gs://bucket/key as bucket/key (neither is a secret), a file or dir
 // location as its scheme, host and a digest of its path, and any other
-// location (http, https) as scheme://host/ plus a digest of the full URL,
-// so the ID keeps what is readable and not secret.
+// location (http, https) as scheme://host/ plus a digest of the URL, so
+// the ID keeps what is readable and not secret. Every digest covers the
+// redacted URL (Redact, and path parameters such as ;token=V or /sig=V/
+// redacted too), never a credential: a short digest of a low-entropy
+// token could be reversed by trying candidates. An s3 or gs key holding a
+// query, a fragment or such a parameter keeps only its readable part,
+// before them, plus a digest.
 func IDPart(raw string) string {
 	l, err := Parse(raw)
 	if err != nil {
-		return "x-" + Digest(raw)
+		return "x-" + Digest(idForm(raw))
 	}
 	switch l.Scheme {
 	case S3, GS:
+		if cut := keyCut(l.Key); cut >= 0 {
+			return l.Bucket + "/" + l.Key[:cut] + "-" + Digest(idForm(raw))
+		}
 		return l.Bucket + "/" + l.Key
 	case File, Dir:
 		host := l.Host
 		if host == "" {
 			host = "any"
 		}
-		return l.Scheme + ":" + host + ":" + path2base(l.Path) + "-" + Digest(raw)
+		return l.Scheme + ":" + host + ":" + path2base(l.Path) + "-" + Digest(idForm(raw))
 	default:
 		host := ""
 		if u, err := url.Parse(l.URL); err == nil {
 			host = u.Hostname()
 		}
-		return l.Scheme + ":" + host + "-" + Digest(raw)
+		return l.Scheme + ":" + host + "-" + Digest(idForm(raw))
 	}
+}
+
+// pathParam is a name=value pair in a URL's path (a matrix parameter
+// ;name=value, or a segment name=value).
+var pathParam = regexp.MustCompile(`([^/;&?#=]+)=([^/;&?#]*)`)
+
+// idForm is what IDPart digests: raw redacted (Redact), with the values
+// of path parameters SensitiveParam names redacted too.
+func idForm(raw string) string {
+	r := Redact(raw)
+	head, tail := r, ""
+	if i := strings.IndexAny(r, "?#"); i >= 0 {
+		head, tail = r[:i], r[i:]
+	}
+	head = pathParam.ReplaceAllStringFunc(head, func(kv string) string {
+		name, _, _ := strings.Cut(kv, "=")
+		if SensitiveParam(name) {
+			return name + "=" + Redacted
+		}
+		return kv
+	})
+	return head + tail
+}
+
+// keyCut is where the readable part of an s3 or gs key ends for an ID:
+// at a query or fragment, or at the first path parameter SensitiveParam
+// names; -1 when the whole key is readable.
+func keyCut(key string) int {
+	end := len(key)
+	if i := strings.IndexAny(key, "?#"); i >= 0 {
+		end = i
+	}
+	for _, m := range pathParam.FindAllStringSubmatchIndex(key[:end], -1) {
+		if SensitiveParam(key[m[2]:m[3]]) {
+			return m[0]
+		}
+	}
+	if end < len(key) {
+		return end
+	}
+	return -1
 }
 
 // path2base is the last element of an absolute path ("" for /).

@@ -78,11 +78,32 @@ func TestIDPart(t *testing.T) {
 	if IDPart(secretURL) != got {
 		t.Error("IDPart is not stable")
 	}
-	if IDPart("https://cache.example/snapshot?token=other") == got {
+	if IDPart("https://cache.example/other?token=t0k") == got {
 		t.Error("two URLs share an ID part")
+	}
+	// The digest covers the redacted URL: a token cannot be found again
+	// from an ID by trying candidates offline.
+	if other := IDPart("https://cache.example/snapshot?token=other"); other != got {
+		t.Errorf("IDPart differs with the secret alone (%q, %q): its digest covers the secret", got, other)
+	}
+	if IDPart("https://cache.example/snapshot?v=2&token=t0k") == got {
+		t.Error("IDPart ignores a query parameter that is no credential")
 	}
 	if g := IDPart("s3://demo-backups/cache/"); g != "demo-backups/cache/" {
 		t.Errorf("IDPart(s3) = %q, want bucket/key", g)
+	}
+	for _, raw := range []string{"s3://b-1/k?X-Amz-Signature=s3cr3t", "gs://b-1/k?token=s3cr3t", "s3://b-1/k/sig=s3cr3t/x",
+		"s3://b-1/k#s3cr3t", "gs://b-1/a;token=s3cr3t"} {
+		g := IDPart(raw)
+		if strings.Contains(g, "s3cr3t") || !strings.HasPrefix(g, "b-1/k") && !strings.HasPrefix(g, "b-1/a") {
+			t.Errorf("IDPart(%q) = %q, want bucket/key's readable part and a digest", raw, g)
+		}
+		if again := IDPart(strings.ReplaceAll(raw, "s3cr3t", "other")); again != g {
+			t.Errorf("IDPart(%q) = %q, with another secret %q: the digest covers the secret", raw, g, again)
+		}
+	}
+	if IDPart("s3://b-1/k?versionId=1") == IDPart("s3://b-1/k?versionId=2") {
+		t.Error("IDPart: two versions share an ID part")
 	}
 	if g := IDPart("file:///srv/cache.bin"); !strings.HasPrefix(g, "file:any:cache.bin-") || len(g) != len("file:any:cache.bin-")+digestLen {
 		t.Errorf("IDPart(file) = %q", g)
