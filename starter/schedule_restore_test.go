@@ -82,3 +82,17 @@ func TestScheduleRestoreDrill(t *testing.T) {
 		t.Errorf("verify full to s3://: exit %d, stderr %q; want 2 and one line", r.code, r.stderr)
 	}
 }
+
+// TestGlacierVerifyFullNeedsFileDestination: glacier retrieve refuses
+// --verify full with an s3:// destination (nothing there is re-read from
+// a worker's disk), as s3 restore does and as a glacier schedule input
+// does, with one line before anything is contacted.
+func TestGlacierVerifyFullNeedsFileDestination(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1") // would fail loudly if contacted
+	t.Setenv("AWS_REGION", "us-east-1")
+	r := runOffline(t, "glacier", "retrieve", "--vault", "v", "--inventory", "--to", "s3://bkt/inv.json", "--verify", "full")
+	want := "--verify full applies to --to file:// destinations"
+	if r.code != 2 || !strings.Contains(r.stderr, want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("exit %d, stderr %q; want 2 and one line with %q", r.code, r.stderr, want)
+	}
+}
