@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/bits"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,12 +16,11 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
+	"github.com/vigilops/vigil/internal/catalog"
 	"github.com/vigilops/vigil/internal/cli"
 	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/internal/setup"
-	"github.com/vigilops/vigil/internal/treehash"
 	"github.com/vigilops/vigil/workflows"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -155,55 +152,13 @@ Ctrl-C detaches without cancelling.`,
 	return cmd
 }
 
+// validate checks the flags with catalog.PrepareGlacierRetrieve, as a
+// schedule's glacier input is checked, and fills the input from them.
 func (o *retrieveOptions) validate() error {
-	in := &o.in
-	if err := checkVaultName(in.Vault); err != nil {
-		return err
+	o.in.Deadline, o.in.PollInterval = flowdata.Duration(o.deadline), flowdata.Duration(o.pollEvery)
+	if err := catalog.PrepareGlacierRetrieve(&o.in, o.chunkMiB, catalog.Flag); err != nil {
+		return cli.Usagef("%v", err)
 	}
-	switch {
-	case in.ArchiveID != "" && in.Inventory:
-		return cli.Usagef("give --archive-id or --inventory, not both")
-	case in.ArchiveID == "" && !in.Inventory:
-		return cli.Usagef("give --archive-id ID or --inventory")
-	case !slices.Contains(flowdata.Tiers, in.Tier):
-		return cli.Usagef("--tier %q: want one of %s", in.Tier, strings.Join(flowdata.Tiers, ", "))
-	case in.Inventory && in.ByteRange != "":
-		return cli.Usagef("--byte-range applies to archives, not inventories")
-	case o.chunkMiB < 0 || o.chunkMiB > 0 && bits.OnesCount64(uint64(o.chunkMiB)) != 1:
-		return cli.Usagef("--chunk-size %d: want a power of two (MiB), like 64", o.chunkMiB)
-	case in.Parallel < 1 || in.Parallel > 64:
-		return cli.Usagef("--parallel %d: want 1 to 64", in.Parallel)
-	case o.deadline <= 0:
-		return cli.Usagef("--deadline must be positive")
-	}
-	if err := checkWaitFlags(o.deadline, o.pollEvery); err != nil {
-		return err
-	}
-	if err := flowdata.CheckVerify(in.Verify); err != nil {
-		return cli.Usagef("--%v", err)
-	}
-	if in.ByteRange != "" {
-		r, err := activities.ParseByteRange(in.ByteRange)
-		if err != nil {
-			return cli.Usagef("--byte-range: %v", err)
-		}
-		if r.Start%treehash.ChunkSize != 0 || (r.End+1)%treehash.ChunkSize != 0 {
-			return cli.Usagef("--byte-range %s: Glacier needs megabyte-aligned ranges (start and end+1 multiples of 1048576)", in.ByteRange)
-		}
-	}
-	if err := checkDestination(in.Destination); err != nil {
-		return err
-	}
-	in.ChunkSize = o.chunkMiB << 20
-	var size int64 // known before the job only for a byte range
-	if r, err := activities.ParseByteRange(in.ByteRange); err == nil {
-		size = r.Len()
-	}
-	if _, err := workflows.ChunkSizeFor(in.Destination, size, in.ChunkSize); err != nil {
-		return cli.Usagef("--chunk-size: %v", err)
-	}
-	in.Deadline = flowdata.Duration(o.deadline)
-	in.PollInterval = flowdata.Duration(o.pollEvery)
 	return nil
 }
 
@@ -275,16 +230,10 @@ func diffGlacier(in workflows.GlacierRetrieveInput, running *commonpb.Payloads) 
 	return differs([3]string{"--to", have[0], want[0]}, [3]string{"--tier", have[1], want[1]}, [3]string{"--byte-range", have[2], want[2]})
 }
 
-// checkVaultName checks a vault name the way Glacier does: 1 to 255
-// letters, digits, '_', '-' or '.'.
+// checkVaultName checks --vault (catalog.CheckVaultName).
 func checkVaultName(v string) error {
-	if v == "" {
-		return cli.Usagef("--vault is required")
-	}
-	if len(v) > 255 || strings.IndexFunc(v, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.')
-	}) >= 0 {
-		return cli.Usagef("--vault %q: want 1 to 255 letters, digits, '_', '-' or '.'", v)
+	if err := catalog.CheckVaultName(v, catalog.Flag); err != nil {
+		return cli.Usagef("%v", err)
 	}
 	return nil
 }

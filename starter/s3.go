@@ -2,14 +2,13 @@ package main
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/vigilops/vigil/internal/catalog"
 	"github.com/vigilops/vigil/internal/cli"
 	"github.com/vigilops/vigil/internal/location"
 	"github.com/vigilops/vigil/internal/setup"
@@ -84,30 +83,10 @@ touch the worker's disk: S3 checks them, and a multipart copy's completion is ch
   starter s3 restore --bucket my-archive --key db/2026-11-01.dump --tier Bulk --to s3://scratch/db.dump`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch {
-			case location.ValidateBucket(in.Bucket) != nil:
-				return cli.Usagef("--bucket: %v", location.ValidateBucket(in.Bucket))
-			case in.Key == "":
-				return cli.Usagef("--key is required")
-			case in.Days < 1:
-				return cli.Usagef("--days %d: want at least 1", in.Days)
-			case !slices.Contains(flowdata.Tiers, in.Tier):
-				return cli.Usagef("--tier %q: want one of %s", in.Tier, strings.Join(flowdata.Tiers, ", "))
-			case deadline <= 0:
-				return cli.Usagef("--deadline must be positive")
-			}
-			if err := checkWaitFlags(deadline, poll); err != nil {
-				return err
-			}
-			if in.Destination != "" {
-				if err := checkDestination(in.Destination); err != nil {
-					return err
-				}
-			}
-			if err := checkRestoreVerify(in); err != nil {
-				return err
-			}
 			in.Deadline, in.PollInterval = flowdata.Duration(deadline), flowdata.Duration(poll)
+			if err := catalog.ValidateS3Restore(in, catalog.Flag); err != nil {
+				return cli.Usagef("%v", err)
+			}
 			var err error
 			if in.HostWait, err = hf.hostWait(); err != nil {
 				return err
@@ -144,22 +123,6 @@ touch the worker's disk: S3 checks them, and a multipart copy's completion is ch
 		"(default cheap: size and identity); s3:// copies are checked by S3 and the completion check")
 	hf.add(cmd, true)
 	return cmd
-}
-
-// checkRestoreVerify validates --verify: a level, and full only for a
-// file:// destination (an s3:// copy never passes through the worker's
-// disk: S3 checks it, and a multipart copy's completion is checked).
-func checkRestoreVerify(in workflows.S3RestoreInput) error {
-	if err := flowdata.CheckVerify(in.Verify); err != nil {
-		return cli.Usagef("--%v", err)
-	}
-	if in.Verify != flowdata.VerifyFull {
-		return nil
-	}
-	if loc, err := location.Parse(in.Destination); err != nil || loc.Scheme != location.File {
-		return cli.Usagef("--verify full applies to --to file:// destinations (s3:// copies are checked by S3)")
-	}
-	return nil
 }
 
 // diffRestore names what differs between the running restore's input and

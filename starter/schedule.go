@@ -106,7 +106,10 @@ func (a *app) scheduleCreateCommand(update bool) *cobra.Command {
 		Short: short,
 		Long: short + `. --input is the workflow's input file: a job file for batch ('starter batch run
 --help'), a backup input for backup (examples/backup-cache.yaml, schemas/backup.schema.json), the
-sweep input below for s3-sweep; it is validated before anything is contacted (exit 2). Several
+sweep input below for s3-sweep, a restore input for restore (a restore drill:
+examples/restore-scratch.yaml), a retrieval for glacier (examples/glacier-retrieve.yaml) or an S3
+restore for s3restore (examples/s3-restore.yaml), whose keys are their verbs' flags, verify: full
+and hostWait included; it is validated before anything is contacted (exit 2). Several
 schedules from one file: 'starter schedule apply --help'.` +
 			fileFormatHelp("Sweep input (--workflow s3-sweep)", "sweep.yaml", "sweep.schema.json"),
 		Example: "  starter schedule " + strings.Fields(use)[0] + ` nightly --cron "20 * * * *" --tz Asia/Tokyo --workflow batch --input examples/jobs/nightly.yaml --overlap skip
@@ -179,7 +182,8 @@ contacted (exit 2).` + fileFormatHelp("Schedules file", "schedules.yaml", "sched
 
 input is a file path (relative to the schedules file) or the document inline: a job file for
 batch ('starter batch run --help'), the sweep input for s3-sweep ('starter schedule create
---help'), a backup input for backup (examples/backup-cache.yaml, schemas/backup.schema.json).`,
+--help'), a backup input for backup (examples/backup-cache.yaml, schemas/backup.schema.json),
+a restore, glacier or s3restore input (examples/restore-drill.yaml, 'starter schedule create --help').`,
 		Example: `  starter schedule apply -f examples/schedules.yaml --dry-run
   starter schedule apply -f examples/schedules.yaml --prune`,
 		Args: cobra.NoArgs,

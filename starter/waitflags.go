@@ -3,8 +3,8 @@ package main
 import (
 	"time"
 
+	"github.com/vigilops/vigil/internal/catalog"
 	"github.com/vigilops/vigil/internal/cli"
-	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // checkWaitFlags checks a waiting verb's --deadline (at most
@@ -12,11 +12,8 @@ import (
 // flowdata.MinPollInterval; 0 for verbs without the flag) before anything
 // starts: a usage error, exit 2.
 func checkWaitFlags(deadline, poll time.Duration) error {
-	switch {
-	case deadline > flowdata.MaxWaitDeadline:
-		return cli.Usagef("--deadline %s: want at most %s (30 days)", deadline, flowdata.MaxWaitDeadline)
-	case poll < 0 || (poll > 0 && poll < flowdata.MinPollInterval):
-		return cli.Usagef("--poll-interval %s: want 0 (adapted) or at least %s", poll, flowdata.MinPollInterval)
+	if err := catalog.CheckWait(deadline, poll, catalog.Flag); err != nil {
+		return cli.Usagef("%v", err)
 	}
 	return nil
 }

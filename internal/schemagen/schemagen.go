@@ -45,6 +45,9 @@ var Docs = []Doc{
 	{"pipeline.schema.json", "vigil S3 pipeline file (starter s3 setup-events|process|sweep --pipeline)", flowdata.Pipeline{}},
 	{"sweep.schema.json", "vigil S3 sweep input (schedule input of --workflow s3-sweep)", catalog.S3SweepDoc{}},
 	{"backup.schema.json", "vigil backup input (schedule input of --workflow backup)", flowdata.BackupInput{}},
+	{"restore.schema.json", "vigil backup restore input (schedule input of --workflow restore: a restore drill)", flowdata.RestoreInput{}},
+	{"glacier-retrieve.schema.json", "vigil Glacier retrieval input (schedule input of --workflow glacier)", catalog.GlacierRetrieveDoc{}},
+	{"s3-restore.schema.json", "vigil S3 restore input (schedule input of --workflow s3restore)", catalog.S3RestoreDoc{}},
 	{"schedules.schema.json", "vigil schedules file (starter schedule apply -f)", schedules.File{}},
 }
 
@@ -52,9 +55,12 @@ var Docs = []Doc{
 // type of their input document; a schedule of one of them has its inline
 // input checked against that type's schema.
 var ScheduleInputs = map[string]any{
-	workflows.BatchFlow:   flowdata.BatchJob{},
-	workflows.BackupFlow:  flowdata.BackupInput{},
-	workflows.S3SweepFlow: catalog.S3SweepDoc{},
+	workflows.BatchFlow:     flowdata.BatchJob{},
+	workflows.BackupFlow:    flowdata.BackupInput{},
+	workflows.S3SweepFlow:   catalog.S3SweepDoc{},
+	workflows.RestoreFlow:   flowdata.RestoreInput{},
+	workflows.GlacierFlow:   catalog.GlacierRetrieveDoc{},
+	workflows.S3RestoreFlow: catalog.S3RestoreDoc{},
 }
 
 // UntypedScheduleInputs are the kinds whose inputs the schedules schema
@@ -198,7 +204,15 @@ var enums = []struct {
 }{
 	{"BatchJob", "kind", func() []string { return flowdata.JobKinds }},
 	{"Spec", "overlap", schedules.OverlapNames},
+	{"RestoreInput", "verify", verifyLevels},
+	{"GlacierRetrieveDoc", "verify", verifyLevels},
+	{"GlacierRetrieveDoc", "tier", func() []string { return flowdata.Tiers }},
+	{"S3RestoreDoc", "verify", verifyLevels},
+	{"S3RestoreDoc", "tier", func() []string { return flowdata.Tiers }},
 }
+
+// verifyLevels are the values of a delivery's verify field.
+func verifyLevels() []string { return []string{flowdata.VerifyCheap, flowdata.VerifyFull} }
 
 // addEnums sets the enums of the definitions s holds.
 func addEnums(s *jsonschema.Schema) error {

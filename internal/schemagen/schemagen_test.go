@@ -159,8 +159,10 @@ func readWithStarter(schema, path string) error {
 		_, err = pipeline.ReadFile(path)
 	case "schedules.schema.json":
 		_, err = schedules.ReadFile(path, workflows.TaskQueue)
-	case "sweep.schema.json", "backup.schema.json":
-		kind := map[string]string{"sweep.schema.json": workflows.S3SweepFlow, "backup.schema.json": workflows.BackupFlow}[schema]
+	case "sweep.schema.json", "backup.schema.json", "restore.schema.json", "glacier-retrieve.schema.json", "s3-restore.schema.json":
+		kind := map[string]string{"sweep.schema.json": workflows.S3SweepFlow, "backup.schema.json": workflows.BackupFlow,
+			"restore.schema.json": workflows.RestoreFlow, "glacier-retrieve.schema.json": workflows.GlacierFlow,
+			"s3-restore.schema.json": workflows.S3RestoreFlow}[schema]
 		k, lerr := catalog.Lookup(kind)
 		if lerr != nil {
 			return lerr
@@ -183,6 +185,12 @@ func TestSchemasRefuseMistakes(t *testing.T) {
 		{"sweep.schema.json", "bucket: b\nprefix: p/\npipeline: {name: p}\n"},
 		{"schedules.schema.json", "schedules:\n  - {id: a, every: 1m, workflow: nosuch, input: x.yaml}\n"},
 		{"schedules.schema.json", "schedules:\n  - {id: a, every: 1m, workflow: batch, input: {name: j, kind: http, htp: {}}}\n"},
+		{"restore.schema.json", "from: s3://b/n/\nto: file:///x\nverify: ful\n"},
+		{"restore.schema.json", "from: s3://b/n/\nverify: full\n"},
+		{"glacier-retrieve.schema.json", "vault: v\ninventory: true\nto: file:///x\ntier: Fast\n"},
+		{"glacier-retrieve.schema.json", "vault: v\ninventory: true\ndestination: file:///x\n"},
+		{"s3-restore.schema.json", "bucket: b\nkey: k\nverify: yes\n"},
+		{"schedules.schema.json", "schedules:\n  - {id: a, every: 1m, workflow: restore, input: {from: s3://b/n/, to: file:///x, verfy: full}}\n"},
 	} {
 		if err := schemas[tc.schema].Validate(yamlDoc(t, []byte(tc.doc))); err == nil {
 			t.Errorf("%s accepts %q", tc.schema, tc.doc)
