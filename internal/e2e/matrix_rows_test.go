@@ -21,6 +21,7 @@ import (
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud"
+	"github.com/vigilops/vigil/internal/localcloud/dsemu"
 	"github.com/vigilops/vigil/workflows"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -297,4 +298,20 @@ func (m *matrixStack) queued(t *testing.T, queue string) int {
 	n, err := strconv.Atoi(a.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
 	must(t, err)
 	return n
+}
+
+func datastoreFailed(t *testing.T, m *matrixStack) (string, error) {
+	id := fmt.Sprintf("matrix-ds-failed-%d", time.Now().UnixNano())
+	return id, m.execute(t, id, workflows.DatastoreExportName, flowdata.DatastoreExportInput{Project: "matrix-project", Bucket: "matrix-backups",
+		Labels: map[string]string{dsemu.LabelOutcome: dsemu.OutcomeFail}, Poll: fastPoll}, nil)
+}
+
+func datastoreInvalid(t *testing.T, m *matrixStack) (string, error) {
+	id := fmt.Sprintf("matrix-ds-invalid-%d", time.Now().UnixNano())
+	err := m.execute(t, id, workflows.DatastoreImportName, flowdata.DatastoreImportInput{Project: "matrix-project",
+		InputURL: "gs://matrix-backups/not-an-export", Poll: fastPoll}, nil)
+	if err != nil && !strings.Contains(err.Error(), "overall_export_metadata") {
+		t.Errorf("the failure does not say what is wrong with the input URL: %v", err)
+	}
+	return id, err
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud"
+	"github.com/vigilops/vigil/internal/localcloud/dsemu"
 	"github.com/vigilops/vigil/internal/setup"
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/internal/testenv"
@@ -61,6 +62,8 @@ var failureMatrix = []failureCase{
 	{Flow: "S3 object", Failure: "cloud permanent", Inject: "the processor answers 422", Outcome: "fails at the first attempt: `DeadLettered`; dead-letter copy with the error, source removed", Type: workflows.ErrTypeDeadLettered, Alerts: 1, run: s3ObjectPermanent},
 	{Flow: "S3 sweep", Failure: "cloud permanent", Inject: "bucket that does not exist (404)", Outcome: "fails at the first attempt: `NotFound`", Type: activities.ErrTypeNotFound, Alerts: 1, run: s3SweepPermanent},
 	{Flow: "S3 sweep", Failure: "worker killed", Inject: "SIGKILL mid-page", Outcome: "every object processed once, counts exact", provedBy: "TestS3SweepWorkerProcessKilled"},
+	{Flow: "Datastore export", Failure: "cloud permanent", Inject: "the emulator ends the export FAILED", Outcome: "fails at the first attempt: `DatastoreOperationFailed`; one red report", Type: workflows.ErrTypeDatastoreFailed, Alerts: 1, run: datastoreFailed},
+	{Flow: "Datastore import", Failure: "cloud permanent", Inject: "input URL that is not an export's metadata file (refused as `BadInput` before the API call)", Outcome: "fails at the first attempt: `DatastoreOperationFailed`; one red report", Type: workflows.ErrTypeDatastoreFailed, Alerts: 1, run: datastoreInvalid},
 	{Flow: "Datastore export", Failure: "worker killed", Inject: "SIGKILL mid-poll", Outcome: "one operation, one report", provedBy: "TestDatastoreWorkerProcessKilledMidPoll"},
 }
 
@@ -109,13 +112,11 @@ func TestFailureMatrix(t *testing.T) {
 
 	ts := testenv.NewTemporal(t)
 	cloud, awsc := stacktest.Cloud(t, localcloud.Options{TierDelays: fastTiers})
-	hook := cloud.URL() + "/_slack/matrix"
-	stacktest.StartWorker(t, ts, awsc, func(k string) string {
-		if k == activities.DefaultSlackWebhookEnv {
-			return hook
-		}
-		return ""
-	})
+	emu, err := dsemu.Listen("127.0.0.1:0", dsEmulatorOptions)
+	must(t, err)
+	t.Cleanup(func() { _ = emu.Close() })
+	env := map[string]string{activities.DefaultSlackWebhookEnv: cloud.URL() + "/_slack/matrix", activities.DatastoreEndpointEnv: emu.Addr()}
+	stacktest.StartWorker(t, ts, awsc, func(k string) string { return env[k] })
 	m := &matrixStack{cloud: cloud, aws: awsc, c: testenv.NewClient(t, ts), ns: ts.GetDefaultNamespace()}
 	ctx := context.Background()
 	must(t, cloud.Glacier.CreateVault(matrixVault))
