@@ -3,26 +3,22 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/detdata"
 	"github.com/vigilops/vigil/internal/localcloud"
+	"github.com/vigilops/vigil/internal/localcloud/dsemu"
 	"github.com/vigilops/vigil/internal/setup"
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/internal/testenv"
@@ -39,20 +35,35 @@ import (
 var failureMatrix = []failureCase{
 	{Flow: "Glacier retrieval", Failure: "cloud transient", Inject: "30 % of Glacier calls answer 503", Outcome: "completes, tree hash of the file on disk checked", run: glacierTransient},
 	{Flow: "Glacier retrieval", Failure: "cloud permanent", Inject: "archive id that does not exist (404)", Outcome: "fails at the first attempt: `NotFound`", Type: activities.ErrTypeNotFound, Alerts: 1, run: glacierPermanent},
+	{Flow: "Glacier retrieval", Failure: "local permanent", Inject: "destination on a read-only file system (EROFS)", Outcome: "fails at the first attempt: `BadInput` (destination unusable)", Type: activities.ErrTypeBadInput, Alerts: 1, run: glacierLocalPermanent},
+	{Flow: "Glacier retrieval", Failure: "local transient", Inject: "destination file system full (ENOSPC), then grown", Outcome: "retries, status shows the error and attempt; completes once there is room, tree hash checked", run: glacierDiskFull},
+	{Flow: "Glacier retrieval", Failure: "host gone", Inject: "`file://gone-host/…` with no worker on that host, host-wait 4s", Outcome: "status shows the wait and its limit, then fails: `HostUnavailable`", Type: activities.ErrTypeHostUnavailable, Alerts: 1, run: glacierHostGone},
 	{Flow: "Glacier retrieval", Failure: "worker killed", Inject: "SIGKILL mid-range", Outcome: "completes on a new worker, ranges resumed", provedBy: "TestGlacierWorkerProcessKilled"},
-	{Flow: "Glacier retrieval", Failure: "disk replaced", Inject: "worker killed, replaced on the same host with an empty disk", Outcome: "correct file (lost ranges downloaded again) or a failed run, never a wrong file", provedBy: "TestGlacierReplacedDisk"},
+	{Flow: "Glacier retrieval", Failure: "disk replaced", Inject: "worker process SIGKILLed with a range in flight, a new process on the same host with an empty disk", Outcome: "correct file (lost ranges downloaded again) or a failed run, never a wrong file", provedBy: "TestGlacierReplacedDiskProcesses"},
+	{Flow: "S3 restore", Failure: "cloud transient", Inject: "20 % of S3 calls answer 503 SlowDown", Outcome: "completes, file on disk checked", run: s3RestoreTransient},
 	{Flow: "S3 restore", Failure: "cloud permanent", Inject: "key that does not exist (404)", Outcome: "fails at the first attempt: `NotFound`", Type: activities.ErrTypeNotFound, Alerts: 1, run: s3RestorePermanent},
+	{Flow: "S3 restore", Failure: "local permanent", Inject: "destination on a read-only file system (EROFS)", Outcome: "fails at the first attempt: `BadInput` (destination unusable)", Type: activities.ErrTypeBadInput, Alerts: 1, run: s3RestoreLocalPermanent},
+	{Flow: "S3 restore", Failure: "host gone", Inject: "`file://gone-host/…` with no worker on that host, host-wait 4s", Outcome: "status shows the wait and its limit, then fails: `HostUnavailable`", Type: activities.ErrTypeHostUnavailable, Alerts: 1, run: s3RestoreHostGone},
 	{Flow: "Backup", Failure: "cloud transient", Inject: "20 % of S3 calls answer 503 SlowDown", Outcome: "completes, object verified", run: backupTransient},
 	{Flow: "Backup", Failure: "cloud permanent", Inject: "target bucket that does not exist (404)", Outcome: "fails at the first attempt: `NotFound`", Type: activities.ErrTypeNotFound, Alerts: 1, run: backupPermanent},
+	{Flow: "Backup", Failure: "local permanent", Inject: "source path under a regular file (ENOTDIR)", Outcome: "fails at the first attempt: `LocalPermanent`; nothing stored", Type: activities.ErrTypeLocalPermanent, Alerts: 1, run: backupLocalPermanent},
+	{Flow: "Backup", Failure: "host gone", Inject: "`file://gone-host/…` source with no worker on that host, host-wait 4s", Outcome: "status shows the wait and its limit, then fails: `HostUnavailable`", Type: activities.ErrTypeHostUnavailable, Alerts: 1, run: backupHostGone},
 	{Flow: "Backup", Failure: "worker killed", Inject: "SIGKILL mid-multipart", Outcome: "completes on a new worker, one upload", provedBy: "TestBackupWorkerProcessKilledMidMultipart"},
+	{Flow: "Restore", Failure: "cloud transient", Inject: "20 % of S3 calls answer 503 SlowDown", Outcome: "completes, file size checked", run: restoreTransient},
+	{Flow: "Restore", Failure: "cloud permanent", Inject: "backup bucket that does not exist (404)", Outcome: "fails at the first attempt: `NoBackup` (no latest.json there)", Type: activities.ErrTypeNoBackup, Alerts: 1, run: restoreCloudPermanent},
 	{Flow: "Restore", Failure: "local permanent", Inject: "destination on a read-only file system (EROFS)", Outcome: "fails at the first attempt: `LocalPermanent`", Type: activities.ErrTypeLocalPermanent, Alerts: 1, run: restoreReadOnly},
-	{Flow: "Restore", Failure: "local transient", Inject: "destination file system full (ENOSPC), then grown", Outcome: "retries, status shows the error and attempt; completes once there is room", run: restoreDiskFull},
+	{Flow: "Restore", Failure: "local transient", Inject: "destination file system full (ENOSPC) until the 5th attempt failed, then grown", Outcome: "retries, status shows the error and attempt, one \"keeps failing\" warning; completes once there is room", Warnings: 1, run: restoreDiskFull},
 	{Flow: "Restore", Failure: "host gone", Inject: "`file://gone-host/…` with no worker on that host, host-wait 4s", Outcome: "status shows the wait and its limit, then fails: `HostUnavailable`", Type: activities.ErrTypeHostUnavailable, Alerts: 1, run: restoreHostGone},
 	{Flow: "Batch job", Failure: "cloud transient", Inject: "the job's endpoint answers 503 twice", Outcome: "completes at its third attempt", run: batchTransient},
+	{Flow: "Batch job", Failure: "cloud throttling", Inject: "SQS answers 400 RequestThrottled to an sqs-send job until an attempt failed", Outcome: "retries, completes; one message sent", run: batchThrottled},
 	{Flow: "Batch job", Failure: "cloud permanent", Inject: "the job's endpoint answers 404", Outcome: "fails at the first attempt: `JobFailed`", Type: workflows.ErrTypeJobFailed, Alerts: 1, run: batchPermanent},
-	{Flow: "S3 object", Failure: "cloud permanent", Inject: "the processor answers 422", Outcome: "fails at the first attempt: `DeadLettered`; dead-letter copy with the error, source removed", Type: workflows.ErrTypeDeadLettered, Alerts: 1, run: s3ObjectPermanent},
-	{Flow: "S3 sweep", Failure: "worker killed", Inject: "SIGKILL mid-page", Outcome: "every object processed once, counts exact", provedBy: "TestS3SweepWorkerProcessKilled"},
 	{Flow: "Batch job", Failure: "worker killed", Inject: "SIGKILL while its command runs", Outcome: "re-run on a new worker, one result", provedBy: "TestBatchExecWorkerProcessKilled"},
+	{Flow: "S3 object", Failure: "cloud transient", Inject: "the processor answers 503 twice", Outcome: "completes at its third attempt; archive copy, source removed", run: s3ObjectTransient},
+	{Flow: "S3 object", Failure: "cloud permanent", Inject: "the processor answers 422", Outcome: "fails at the first attempt: `DeadLettered`; dead-letter copy with the error, source removed", Type: workflows.ErrTypeDeadLettered, Alerts: 1, run: s3ObjectPermanent},
+	{Flow: "S3 sweep", Failure: "cloud permanent", Inject: "bucket that does not exist (404)", Outcome: "fails at the first attempt: `NotFound`", Type: activities.ErrTypeNotFound, Alerts: 1, run: s3SweepPermanent},
+	{Flow: "S3 sweep", Failure: "worker killed", Inject: "SIGKILL mid-page", Outcome: "every object processed once, counts exact", provedBy: "TestS3SweepWorkerProcessKilled"},
+	{Flow: "Datastore export", Failure: "cloud permanent", Inject: "the emulator ends the export FAILED", Outcome: "fails at the first attempt: `DatastoreOperationFailed`; one red report", Type: workflows.ErrTypeDatastoreFailed, Alerts: 1, run: datastoreFailed},
+	{Flow: "Datastore import", Failure: "cloud permanent", Inject: "input URL that is not an export's metadata file (refused as `BadInput` before the API call)", Outcome: "fails at the first attempt: `DatastoreOperationFailed`; one red report", Type: workflows.ErrTypeDatastoreFailed, Alerts: 1, run: datastoreInvalid},
 	{Flow: "Datastore export", Failure: "worker killed", Inject: "SIGKILL mid-poll", Outcome: "one operation, one report", provedBy: "TestDatastoreWorkerProcessKilledMidPoll"},
 }
 
@@ -62,8 +73,11 @@ type failureCase struct {
 	// Type is the failure's application error type; "" for a run that
 	// must complete.
 	Type string
-	// Alerts is how many danger-coloured Slack alerts the run posts.
-	Alerts int
+	// Alerts is how many danger-coloured Slack alerts the run posts,
+	// Warnings how many warning-coloured ones ("keeps failing"). Both are
+	// counted for rows run here; rows proved by another test run without
+	// a webhook, and README says their alerts are not counted.
+	Alerts, Warnings int
 	// run drives the case and returns the run's workflow ID and outcome.
 	run func(t *testing.T, m *matrixStack) (string, error)
 	// provedBy names the test that proves a row not run here.
@@ -80,6 +94,7 @@ type matrixStack struct {
 	cloud *localcloud.Cloud
 	aws   *awsconf.Clients
 	c     client.Client
+	ns    string
 	// backupFrom is the backup the restore cases restore (set by
 	// backupTransient).
 	backupFrom string
@@ -97,14 +112,12 @@ func TestFailureMatrix(t *testing.T) {
 
 	ts := testenv.NewTemporal(t)
 	cloud, awsc := stacktest.Cloud(t, localcloud.Options{TierDelays: fastTiers})
-	hook := cloud.URL() + "/_slack/matrix"
-	stacktest.StartWorker(t, ts, awsc, func(k string) string {
-		if k == activities.DefaultSlackWebhookEnv {
-			return hook
-		}
-		return ""
-	})
-	m := &matrixStack{cloud: cloud, aws: awsc, c: testenv.NewClient(t, ts)}
+	emu, err := dsemu.Listen("127.0.0.1:0", dsEmulatorOptions)
+	must(t, err)
+	t.Cleanup(func() { _ = emu.Close() })
+	env := map[string]string{activities.DefaultSlackWebhookEnv: cloud.URL() + "/_slack/matrix", activities.DatastoreEndpointEnv: emu.Addr()}
+	stacktest.StartWorker(t, ts, awsc, func(k string) string { return env[k] })
+	m := &matrixStack{cloud: cloud, aws: awsc, c: testenv.NewClient(t, ts), ns: ts.GetDefaultNamespace()}
 	ctx := context.Background()
 	must(t, cloud.Glacier.CreateVault(matrixVault))
 	must(t, cloud.S3.CreateBucket(matrixBucket))
@@ -132,23 +145,14 @@ func TestFailureMatrix(t *testing.T) {
 					t.Errorf("%s: the failing activity ran %d attempts, want 1 (permanent errors fail fast)", id, n)
 				}
 			}
-			if n := dangerAlerts(t, cloud); n != fc.Alerts {
+			if n := alertsColored(t, cloud, activities.SlackDanger); n != fc.Alerts {
 				t.Errorf("%s: %d failure alerts, want %d", id, n, fc.Alerts)
+			}
+			if n := alertsColored(t, cloud, activities.SlackWarning); n != fc.Warnings {
+				t.Errorf("%s: %d warnings, want %d", id, n, fc.Warnings)
 			}
 		})
 	}
-}
-
-// execute starts a workflow and waits for its outcome.
-func (m *matrixStack) execute(t *testing.T, id, name string, in any, out any) error {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	r, err := m.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, name, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.Get(ctx, out)
 }
 
 func glacierTransient(t *testing.T, m *matrixStack) (string, error) {
@@ -242,6 +246,15 @@ func restoreDiskFull(t *testing.T, m *matrixStack) (string, error) {
 		return s.Attempt >= 2 && strings.Contains(strings.ToLower(s.LastError), "no space")
 	})
 	t.Logf("while the disk is full: attempt %d, last error %q", st.Attempt, st.LastError)
+	// Still full until the "keeps failing" warning: the restore's retries
+	// are made quick (its backoff would take 30 s to the 5th attempt).
+	quickenRetries(t, m.c, m.ns, id)
+	testenv.Eventually(t, 2*time.Minute, 100*time.Millisecond, "the keeps-failing warning", func() bool {
+		return alertsColored(t, m.cloud, activities.SlackWarning) > 0
+	})
+	if st := waitStatus(t, m.c, id, func(workflows.Status) bool { return true }); st.Attempt < workflows.FailingAlertAttempts {
+		t.Errorf("warned at attempt %d, want not before %d", st.Attempt, workflows.FailingAlertAttempts)
+	}
 	// Room again: the next attempt completes.
 	must(t, syscall.Mount("", dir, "", syscall.MS_REMOUNT, "size=64m"))
 	err = r.Get(ctx, nil)
@@ -268,157 +281,4 @@ func restoreHostGone(t *testing.T, m *matrixStack) (string, error) {
 		t.Errorf("status while waiting for the host does not show the limit: %q", st.Message)
 	}
 	return id, r.Get(ctx, nil)
-}
-
-// waitStatus queries a run's status until ok holds (deadline 2 min).
-func waitStatus(t *testing.T, c client.Client, id string, ok func(workflows.Status) bool) workflows.Status {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var last workflows.Status
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if v, err := c.QueryWorkflow(ctx, id, "", workflows.StatusQuery); err == nil {
-			var s workflows.Status
-			if v.Get(&s) == nil {
-				last = s
-				if ok(s) {
-					return s
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: status never showed what was expected; last: %+v", id, last)
-		case <-tick.C:
-		}
-	}
-}
-
-// lastAttempt is the highest attempt any activity of the run started.
-func lastAttempt(t *testing.T, c client.Client, id string) int32 {
-	t.Helper()
-	var n int32
-	it := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		ev, err := it.Next()
-		must(t, err)
-		if a := ev.GetActivityTaskStartedEventAttributes(); a != nil && a.GetAttempt() > n {
-			n = a.GetAttempt()
-		}
-	}
-	return n
-}
-
-// dangerAlerts counts the danger-coloured Slack messages the sink got.
-func dangerAlerts(t *testing.T, cloud *localcloud.Cloud) int {
-	t.Helper()
-	n := 0
-	for _, msg := range cloud.Slack.Messages() {
-		p, err := msg.Decode()
-		must(t, err)
-		for _, a := range p.Attachments {
-			if a.Color == "danger" {
-				n++
-				break
-			}
-		}
-	}
-	return n
-}
-
-// mountOrSkip mounts a small file system for a local-failure case: "ro" a
-// read-only bind mount of an empty directory (EROFS), "tmpfs-1m" a 1 MiB
-// tmpfs (ENOSPC). It needs root and mount permission; without them the
-// case is skipped with the reason.
-func mountOrSkip(t *testing.T, kind string) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), kind)
-	must(t, os.Mkdir(dir, 0o755))
-	var err error
-	switch kind {
-	case "ro":
-		if err = syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err == nil {
-			if err = syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, ""); err != nil {
-				_ = syscall.Unmount(dir, 0)
-			}
-		}
-	case "tmpfs-1m":
-		err = syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m,mode=0700")
-	}
-	if err != nil {
-		t.Skipf("cannot mount the %s file system this case needs (root and mount permission): %v", kind, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmounting %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-// statusServer answers each request with the next of codes (then 200) and
-// counts the requests.
-func statusServer(t *testing.T, codes ...int) (*httptest.Server, *atomic.Int32) {
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		i := int(n.Add(1)) - 1
-		if i < len(codes) {
-			w.WriteHeader(codes[i])
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &n
-}
-
-// quickRetry retries a job every 200 ms, at most 5 times.
-var quickRetry = &flowdata.JobRetry{InitialInterval: flowdata.Duration(200 * time.Millisecond), BackoffCoefficient: 1, MaximumAttempts: 5}
-
-func batchTransient(t *testing.T, m *matrixStack) (string, error) {
-	srv, n := statusServer(t, 503, 503)
-	id := fmt.Sprintf("matrix-batch-%d", time.Now().UnixNano())
-	var res workflows.BatchJobResult
-	err := m.execute(t, id, workflows.BatchJobName, workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "m", Kind: "http",
-		HTTP: &flowdata.HTTPJob{URL: srv.URL + "/run"}, Retry: quickRetry}}, &res)
-	if err == nil && (res.Attempts != 3 || n.Load() != 3) {
-		t.Errorf("completed after %d attempts and %d requests, want 3 and 3", res.Attempts, n.Load())
-	}
-	return id, err
-}
-
-func batchPermanent(t *testing.T, m *matrixStack) (string, error) {
-	srv, n := statusServer(t, 404, 404, 404, 404, 404)
-	id := fmt.Sprintf("matrix-batch-404-%d", time.Now().UnixNano())
-	err := m.execute(t, id, workflows.BatchJobName, workflows.BatchJobInput{Job: flowdata.BatchJob{Name: "m", Kind: "http",
-		HTTP: &flowdata.HTTPJob{URL: srv.URL + "/run"}, Retry: quickRetry}}, nil)
-	if got := n.Load(); got != 1 {
-		t.Errorf("the endpoint got %d requests, want 1 (a 404 is not retried)", got)
-	}
-	return id, err
-}
-
-func s3ObjectPermanent(t *testing.T, m *matrixStack) (string, error) {
-	srv, _ := statusServer(t, 422, 422, 422, 422, 422)
-	const key = "incoming/bad.csv"
-	put, err := m.aws.S3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(matrixBucket), Key: aws.String(key), Body: strings.NewReader("a,b\n")})
-	must(t, err)
-	obj := flowdata.S3ObjectRef{Bucket: matrixBucket, Key: key, ETag: strings.Trim(aws.ToString(put.ETag), `"`), Size: 4}
-	id := flowdata.S3ObjectWorkflowID(obj.Bucket, obj.Key, obj.ETag)
-	err = m.execute(t, id, workflows.S3ObjectName, flowdata.S3ObjectInput{Object: obj, Source: flowdata.SourceManual, Pipeline: flowdata.Pipeline{
-		Name: "m", Processor: flowdata.Processor{Kind: "http", HTTP: &flowdata.HTTPProcessor{URL: srv.URL + "/process"}},
-		Archive: &flowdata.S3Location{Prefix: "bak/"}, DeadLetter: &flowdata.S3Location{Prefix: "failed/"}, Retry: quickRetry}}, nil)
-	if _, herr := m.aws.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(matrixBucket), Key: aws.String(key)}); herr == nil {
-		t.Errorf("the source %s is still there after the run failed", key)
-	}
-	dl, derr := m.aws.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(matrixBucket), Key: aws.String("failed/" + key)})
-	if derr != nil {
-		t.Errorf("no dead-letter copy: %v", derr)
-	} else if dl.Metadata["vigil-error"] == "" {
-		t.Errorf("the dead-letter copy carries no error: metadata %v", dl.Metadata)
-	}
-	return id, err
 }
