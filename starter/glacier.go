@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -158,24 +157,6 @@ func (o *retrieveOptions) validate() error {
 	o.in.Deadline, o.in.PollInterval = flowdata.Duration(o.deadline), flowdata.Duration(o.pollEvery)
 	if err := catalog.PrepareGlacierRetrieve(&o.in, o.chunkMiB, catalog.Flag); err != nil {
 		return cli.Usagef("%v", err)
-	}
-	return nil
-}
-
-// checkDestination validates a --to URL for downloads.
-func checkDestination(dest string) error {
-	if dest == "" {
-		return cli.Usagef("--to is required (file:///abs/path or s3://bucket/key)")
-	}
-	loc, err := location.Parse(dest)
-	if err != nil {
-		return cli.Usagef("--to: %v", err)
-	}
-	if loc.Scheme != location.File && loc.Scheme != location.S3 {
-		return cli.Usagef("--to %s: want file:///abs/path or s3://bucket/key", loc.Redacted())
-	}
-	if loc.Scheme == location.S3 && (loc.Key == "" || strings.HasSuffix(loc.Key, "/")) {
-		return cli.Usagef("--to %s: name the object (s3://bucket/key)", loc.Redacted())
 	}
 	return nil
 }
