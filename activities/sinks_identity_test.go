@@ -152,3 +152,60 @@ func TestFinishVerifyFull(t *testing.T) {
 		t.Errorf("identity token left after the publish: %v", err)
 	}
 }
+
+// TestFinishVerifyFullFromDisk: --verify full syncs the partial file and
+// drops its cached pages before it re-reads it. The drop's test hook
+// changes one byte on disk behind the writes; only a check that re-reads
+// after the drop sees it, so full reports the range lost, while the cheap
+// finish (ranges of this boot trusted, nothing re-read) never drops.
+func TestFinishVerifyFullFromDisk(t *testing.T) {
+	const chunk = 1 << 20
+	data := pattern(3*chunk, 5)
+	sinks := &activities.Sinks{}
+	ctx := context.Background()
+	var drops []string
+	activities.SetAfterDrop(t, func(f *os.File) {
+		drops = append(drops, f.Name())
+		w, err := os.OpenFile(f.Name(), os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if _, err := w.WriteAt([]byte{data[2*chunk+3] ^ 0x80}, 2*chunk+3); err != nil {
+			t.Fatal(err)
+		}
+	})
+	finish := func(verify string) (activities.Prepared, error) {
+		dest, _ := fileDest(t)
+		prep, err := sinks.PrepareDestination(ctx, activities.PrepareInput{Dest: "file://" + dest, Size: int64(len(data)), Owner: "glacier/v/b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(prep.PartialPath(), os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt(data, 0); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		in := activities.FinishInput{Prepared: prep, TreeHash: treehash.Of(data), Verify: verify}
+		for i := range 3 {
+			in.Parts = append(in.Parts, activities.RangePart{Index: i, Bytes: chunk, TreeHash: treehash.Of(data[i*chunk : (i+1)*chunk]), Boot: activities.BootID()})
+		}
+		_, err = sinks.FinishDestination(ctx, in)
+		return prep, err
+	}
+	if _, err := finish(flowdata.VerifyCheap); err != nil || len(drops) != 0 {
+		t.Fatalf("cheap finish: %v, cache drops %v; want success and none", err, drops)
+	}
+	prep, err := finish(flowdata.VerifyFull)
+	var appErr *temporal.ApplicationError
+	var lost []int
+	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeRangesLost || appErr.Details(&lost) != nil || !slices.Equal(lost, []int{2}) {
+		t.Fatalf("verify full after the bytes changed behind the cache drop: %v (lost %v), want RangesLost [2]", err, lost)
+	}
+	if !slices.Equal(drops, []string{prep.PartialPath()}) {
+		t.Fatalf("cache drops %v, want one of %s", drops, prep.PartialPath())
+	}
+}
