@@ -28,3 +28,6 @@ func SetAfterDrop(t testing.TB, fn func(f *os.File)) {
 	afterDrop = fn
 	t.Cleanup(func() { afterDrop = old })
 }
+
+// OpenPartialForWrite exposes openPartialForWrite.
+var OpenPartialForWrite = openPartialForWrite

@@ -209,3 +209,40 @@ func TestFinishVerifyFullFromDisk(t *testing.T) {
 		t.Fatalf("cache drops %v, want one of %s", drops, prep.PartialPath())
 	}
 }
+
+// TestPartialReopenedIs0600: a partial file left 0644 by an older worker
+// is made 0600 when it is prepared again (O_CREATE keeps an existing
+// file's mode) and when a range write or a resumed delivery reopens it.
+func TestPartialReopenedIs0600(t *testing.T) {
+	dest, _ := fileDest(t)
+	sinks := &activities.Sinks{}
+	in := activities.PrepareInput{Dest: "file://" + dest, Size: 1 << 20, Owner: "glacier/v/b"}
+	prep, err := sinks.PrepareDestination(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode := func() os.FileMode {
+		st, err := os.Stat(prep.PartialPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Mode().Perm()
+	}
+	if err := os.Chmod(prep.PartialPath(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if prep, err = sinks.PrepareDestination(context.Background(), in); err != nil || mode() != 0o600 {
+		t.Fatalf("prepared again over a 0644 partial file: %v, mode %o; want 0600", err, mode())
+	}
+	if err := os.Chmod(prep.PartialPath(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := activities.OpenPartialForWrite(prep.PartialPath(), prep.Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if mode() != 0o600 {
+		t.Fatalf("reopened for writes: mode %o, want 0600", mode())
+	}
+}
