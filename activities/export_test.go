@@ -31,3 +31,11 @@ func SetAfterDrop(t testing.TB, fn func(f *os.File)) {
 
 // OpenPartialForWrite exposes openPartialForWrite.
 var OpenPartialForWrite = openPartialForWrite
+
+// SetRestoreSynced sets, for one test, what a directory restore calls with
+// each path it has fsynced.
+func SetRestoreSynced(t testing.TB, fn func(path string)) {
+	old := restoreSynced
+	restoreSynced = fn
+	t.Cleanup(func() { restoreSynced = old })
+}
