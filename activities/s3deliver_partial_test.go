@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/internal/location"
 )
 
 // TestDeliverObjectPartialPerWorkflow: an S3 restore delivery to a file
@@ -55,6 +56,35 @@ func TestDeliverObjectPartialPerWorkflow(t *testing.T) {
 	for p, b := range others {
 		if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, b) {
 			t.Errorf("another restore's partial file %s: %q, %v; want it untouched", filepath.Base(p), got, err)
+		}
+	}
+}
+
+// TestAbortDestinationRemovesWorkflowPartial: the clean-up of a failed or
+// cancelled S3 restore delivery passes only the destination; it removes
+// the partial file (and its token) the delivery named for its workflow.
+func TestAbortDestinationRemovesWorkflowPartial(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dump.bin")
+	partial := activities.PartialFor(path, activities.TestWorkflowID)
+	for _, p := range []string{partial, partial + activities.IdentitySuffix} {
+		if err := os.WriteFile(p, []byte("left"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dest, err := location.Parse("file://" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	sinks := &activities.Sinks{}
+	sinks.Register(env)
+	if _, err := env.ExecuteActivity(sinks.AbortDestination, activities.Prepared{Dest: dest}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{partial, partial + activities.IdentitySuffix} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left after the clean-up: %v", filepath.Base(p), err)
 		}
 	}
 }
