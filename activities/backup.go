@@ -115,8 +115,10 @@ const maxSelfCopySize = MaxCopyObjectSize
 // Upload streams the source into s3://Bucket/Key through the SDK's upload
 // manager: parts of PartSize, Concurrency at once, so memory stays
 // bounded whatever the size; the SHA-256 is computed as the bytes go by.
-// Once the upload is complete, the object's metadata gets the SHA-256 and
-// size (a CopyObject onto itself with MetadataDirective REPLACE: S3 fixes
+// The object the upload made is checked (size, part count, ETag, the
+// checksums S3 returns: checkUploaded; a damaged one is deleted and the
+// activity fails with ChecksumMismatch). Then the object's metadata gets
+// the SHA-256 and size (a CopyObject onto itself with MetadataDirective REPLACE: S3 fixes
 // metadata when an upload starts, before the digest is known).
 //
 // A retry (after a crash of the worker, say) starts over: it first aborts
@@ -154,12 +156,17 @@ func (a *Backup) Upload(ctx context.Context, in BackupUploadInput) (BackupUpload
 		u.PartSize, u.Concurrency = partSize, concurrency
 		u.LeavePartsOnError = false
 	})
-	if _, err := u.Upload(ctx, put); err != nil {
+	up, err := u.Upload(ctx, put)
+	if err != nil {
 		a.cleanup(ctx, in)
 		if body.err != nil {
 			return BackupUploadResult{}, body.err
 		}
 		return BackupUploadResult{}, Classify("S3 upload s3://"+in.Bucket+"/"+in.Key, err)
+	}
+	if err := checkUploaded(ctx, a.S3, in.Bucket, in.Key, up, body.n); err != nil {
+		a.deleteQuietly(ctx, in.Bucket, in.Key)
+		return BackupUploadResult{}, err
 	}
 	sum := body.Sum()
 	if err := a.setChecksum(ctx, in, put, sum, body.n); err != nil {

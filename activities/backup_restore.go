@@ -127,7 +127,50 @@ func restoreDir(body *hashingReader, obj ObjectRef, dest string) error {
 	if exErr != nil {
 		return nonRetryable(ErrTypeBadInput, "extracting s3://%s/%s: %v", obj.Bucket, obj.Key, exErr)
 	}
-	return swapDir(tmp, dest)
+	// The extracted files were synced as they were written; their
+	// directories are synced before the swap, and the parent after it, so
+	// a crash never leaves a published tree with files missing.
+	if err := syncDirs(tmp); err != nil {
+		return fileError("destination", dest, err)
+	}
+	if err := swapDir(tmp, dest); err != nil {
+		return err
+	}
+	if err := syncPath(parent); err != nil {
+		return fileError("destination", dest, err)
+	}
+	return nil
+}
+
+// restoreSynced, when set (tests), is called with each path a directory
+// restore has fsynced.
+var restoreSynced func(path string)
+
+// syncDirs fsyncs every directory under dir (dir too), children before
+// their parents. A directory its own mode keeps the worker from opening
+// is skipped.
+func syncDirs(dir string) error {
+	var dirs []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := syncPath(dirs[i]); errors.Is(err, fs.ErrPermission) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if restoreSynced != nil {
+			restoreSynced(dirs[i])
+		}
+	}
+	return nil
 }
 
 // swapDir moves the extracted tree into place, the old one aside first.
@@ -204,11 +247,17 @@ func extractTar(r io.Reader, dir string) error {
 				return err
 			}
 			_, err = io.Copy(f, tr)
+			if err == nil {
+				err = f.Sync()
+			}
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
 			if err != nil {
 				return err
+			}
+			if restoreSynced != nil {
+				restoreSynced(filepath.Join(dir, name))
 			}
 		default:
 			continue // devices, fifos, hard links: not restored

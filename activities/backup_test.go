@@ -23,8 +23,6 @@ import (
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/awsconf"
 	"github.com/vigilops/vigil/internal/detdata"
-	"github.com/vigilops/vigil/internal/localcloud"
-	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/internal/stacktest"
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -41,15 +39,7 @@ type backupEnv struct {
 }
 
 func newBackupEnv(t *testing.T, getenv func(string) string) *backupEnv {
-	dir := t.TempDir()
-	_, c := stacktest.Cloud(t, localcloud.Options{DataDir: dir})
-	if _, err := c.S3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(backupBucket)}); err != nil {
-		t.Fatal(err)
-	}
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	(&activities.Backup{S3: c.S3, Env: secretenv.New(getenv, secretenv.Policy{Names: []string{"CACHE_PASSWORD"}})}).Register(env)
-	return &backupEnv{t: t, c: c, dataDir: dir, env: env}
+	return newBackupEnvWith(t, getenv, nil)
 }
 
 func (b *backupEnv) upload(in activities.BackupUploadInput) (activities.BackupUploadResult, error) {

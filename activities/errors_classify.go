@@ -56,10 +56,14 @@ var (
 	}
 	// transientCodes are 4xx answers that a later attempt can succeed
 	// past: a conflicting operation still running, credentials or a
-	// signature that the SDK refreshes.
+	// signature that the SDK refreshes, a body damaged or cut short in
+	// flight (its digest, checksum or payload hash differs from what the
+	// request declared, or fewer bytes came; a resend carries it whole).
+	// S3's 400 RequestTimeout is retryable by the SDK's own list.
 	transientCodes = map[string]bool{
 		"OperationAborted": true, "ExpiredToken": true, "ExpiredTokenException": true,
 		"RequestExpired": true, "RequestTimeTooSkewed": true, "IDPCommunicationError": true,
+		"BadDigest": true, "IncompleteBody": true, "XAmzContentSHA256Mismatch": true,
 	}
 	grpcTypes = map[codes.Code]string{
 		codes.NotFound:           ErrTypeNotFound,

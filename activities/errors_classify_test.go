@@ -68,6 +68,11 @@ func TestClassifyMatrix(t *testing.T) {
 		{"SQS throttling is a 400", awsAnswer(400, "RequestThrottled", "Request is throttled."), ""},
 		{"SNS throttling is a 400", awsAnswer(400, "Throttling", "Rate exceeded"), ""},
 		{"S3 409 OperationAborted", awsAnswer(409, "OperationAborted", "try again"), ""},
+		// 400s that say the request was damaged or cut short in flight.
+		{"S3 400 BadDigest", awsAnswer(400, "BadDigest", "The Content-MD5 you specified did not match what we received."), ""},
+		{"S3 400 IncompleteBody", awsAnswer(400, "IncompleteBody", "You did not provide the number of bytes specified"), ""},
+		{"S3 400 XAmzContentSHA256Mismatch", awsAnswer(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match"), ""},
+		{"S3 400 RequestTimeout", awsAnswer(400, "RequestTimeout", "Your socket connection to the server was not read from or written to"), ""},
 		{"S3 503 SlowDown", awsAnswer(503, "SlowDown", "reduce"), ""},
 		{"500", awsAnswer(500, "InternalError", "oops"), ""},
 		{"gRPC NotFound", status.Error(codes.NotFound, "no such operation"), activities.ErrTypeNotFound},

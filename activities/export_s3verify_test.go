@@ -10,3 +10,10 @@ func SetAfterDownload(t testing.TB, fn func(partial string)) {
 	afterDownload = fn
 	t.Cleanup(func() { afterDownload = old })
 }
+
+// TestWorkflowID is the workflow ID the SDK's test activity environment
+// runs activities under.
+const TestWorkflowID = "default-test-workflow-id"
+
+// PartialFor exposes partialFor: the partial file of dest for an owner.
+var PartialFor = partialFor

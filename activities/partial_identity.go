@@ -108,7 +108,8 @@ func checkIdentity(partial, want string) error {
 
 // openPartialForWrite opens an existing partial file for range writes and
 // checks its identity. It never creates the file: a missing one means the
-// destination was lost, and so were the ranges recorded in it.
+// destination was lost, and so were the ranges recorded in it. The file is
+// made 0600 (partialMode), whatever mode an older worker left it with.
 func openPartialForWrite(partial, identity string) (*os.File, error) {
 	f, err := os.OpenFile(partial, os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -120,6 +121,10 @@ func openPartialForWrite(partial, identity string) (*os.File, error) {
 	if err := checkIdentity(partial, identity); err != nil {
 		f.Close()
 		return nil, err
+	}
+	if err := f.Chmod(partialMode); err != nil { // a file left 0644 by an older worker
+		f.Close()
+		return nil, fmt.Errorf("destination: %w", err)
 	}
 	return f, nil
 }

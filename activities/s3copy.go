@@ -143,7 +143,7 @@ func partCopy(ctx context.Context, c CopyAPI, p PartCopy) (int64, error) {
 		abortUpload(ctx, c, p.DestBucket, p.DestKey, aws.ToString(up.UploadId))
 		return 0, Classify("S3 CompleteMultipartUpload "+p.dest(), err)
 	}
-	if err := checkCompleted(ctx, c, p.DestBucket, p.DestKey, done, len(parts), size); err != nil {
+	if err := checkCompleted(ctx, c, p.DestBucket, p.DestKey, done, parts, size); err != nil {
 		return 0, err
 	}
 	return size, nil

@@ -51,8 +51,7 @@ func streamCopy(ctx context.Context, c CopyAPI, p PartCopy) (int64, error) {
 		}
 		return 0, Classify("S3 multipart copy "+p.src()+" → "+p.dest(), err)
 	}
-	if err := checkCompleted(ctx, c, p.DestBucket, p.DestKey, &s3.CompleteMultipartUploadOutput{ETag: up.ETag, VersionId: up.VersionID},
-		len(up.CompletedParts), body.n); err != nil {
+	if err := checkUploaded(ctx, c, p.DestBucket, p.DestKey, up, body.n); err != nil {
 		return 0, err
 	}
 	return body.n, nil

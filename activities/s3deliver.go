@@ -143,7 +143,10 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 	if err := os.MkdirAll(filepath.Dir(dest.Path), 0o755); err != nil {
 		return FinishResult{}, BadInput("destination: %v", err)
 	}
-	partial := dest.Path + PartialSuffix
+	// A partial file of this workflow's own (the name is the same for
+	// every attempt, so a retry resumes in it): two restores to one path
+	// never write into one file.
+	partial := partialFor(dest.Path, activity.GetInfo(ctx).WorkflowExecution.ID)
 	f, err := resumePartial(partial, &prog)
 	if err != nil {
 		return FinishResult{}, err

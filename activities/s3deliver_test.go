@@ -369,10 +369,10 @@ func TestDeliverObjectToFileResumes(t *testing.T) {
 		t.Helper()
 		path := filepath.Join(dir, dest)
 		if partial != nil {
-			if err := os.WriteFile(path+activities.PartialSuffix, partial, 0o644); err != nil {
+			if err := os.WriteFile(activities.PartialFor(path, activities.TestWorkflowID), partial, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(path+activities.PartialSuffix+activities.IdentitySuffix, []byte(token), 0o600); err != nil {
+			if err := os.WriteFile(activities.PartialFor(path, activities.TestWorkflowID)+activities.IdentitySuffix, []byte(token), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -77,10 +77,10 @@ func TestDeliverObjectVerifyFull(t *testing.T) {
 		t.Helper()
 		path := filepath.Join(dir, dest)
 		if partial != nil {
-			if err := os.WriteFile(path+activities.PartialSuffix, partial, 0o600); err != nil {
+			if err := os.WriteFile(activities.PartialFor(path, activities.TestWorkflowID), partial, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(path+activities.PartialSuffix+activities.IdentitySuffix, []byte(token), 0o600); err != nil {
+			if err := os.WriteFile(activities.PartialFor(path, activities.TestWorkflowID)+activities.IdentitySuffix, []byte(token), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -114,7 +114,7 @@ func TestDeliverObjectVerifyFull(t *testing.T) {
 			t.Errorf("%s: error %v, want non-retryable %s", name, err, activities.ErrTypeChecksumMismatch)
 		}
 		path := filepath.Join(dir, dest)
-		for _, p := range []string{path, path + activities.PartialSuffix, path + activities.PartialSuffix + activities.IdentitySuffix} {
+		for _, p := range []string{path, activities.PartialFor(path, activities.TestWorkflowID), activities.PartialFor(path, activities.TestWorkflowID) + activities.IdentitySuffix} {
 			if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("%s: %s left behind (%v)", name, filepath.Base(p), err)
 			}

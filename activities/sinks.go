@@ -206,7 +206,7 @@ func (a *Sinks) FinishDestination(ctx context.Context, in FinishInput) (FinishRe
 		}
 		if !aligned {
 			var err error
-			if sum, err = fileTreeHash(ctx, partial); err != nil {
+			if sum, err = fileTreeHash(ctx, partial, in.Verify == flowdata.VerifyFull); err != nil {
 				return FinishResult{}, fmt.Errorf("finish: %w", err)
 			}
 		}

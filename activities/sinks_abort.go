@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/vigilops/vigil/internal/location"
+	"go.temporal.io/sdk/activity"
 )
 
 // Clean-up of a destination that will not be finished: partial files and
@@ -38,15 +39,23 @@ func (a *Sinks) AbortDestination(ctx context.Context, p Prepared) (AbortResult, 
 	var res AbortResult
 	switch p.Dest.Scheme {
 	case location.File:
-		err := os.Remove(p.PartialPath())
-		switch {
-		case err == nil:
-			res.Removed = append(res.Removed, "partial file "+p.PartialPath())
-		case !errors.Is(err, os.ErrNotExist):
-			return res, err
+		partials := []string{p.PartialPath()}
+		if p.Partial == "" && activity.IsActivity(ctx) {
+			// A delivery that names its partial file for its workflow
+			// (S3 restore) passes only the destination.
+			partials = append(partials, partialFor(p.Dest.Path, activity.GetInfo(ctx).WorkflowExecution.ID))
 		}
-		if err := removeIdentity(p.PartialPath()); err != nil {
-			return res, err
+		for _, partial := range partials {
+			err := os.Remove(partial)
+			switch {
+			case err == nil:
+				res.Removed = append(res.Removed, "partial file "+partial)
+			case !errors.Is(err, os.ErrNotExist):
+				return res, err
+			}
+			if err := removeIdentity(partial); err != nil {
+				return res, err
+			}
 		}
 	case location.S3:
 		ids := []string{p.UploadID}

@@ -152,3 +152,97 @@ func TestFinishVerifyFull(t *testing.T) {
 		t.Errorf("identity token left after the publish: %v", err)
 	}
 }
+
+// TestFinishVerifyFullFromDisk: --verify full syncs the partial file and
+// drops its cached pages before it re-reads it. The drop's test hook
+// changes one byte on disk behind the writes; only a check that re-reads
+// after the drop sees it, so full reports the range lost, while the cheap
+// finish (ranges of this boot trusted, nothing re-read) never drops.
+func TestFinishVerifyFullFromDisk(t *testing.T) {
+	const chunk = 1 << 20
+	data := pattern(3*chunk, 5)
+	sinks := &activities.Sinks{}
+	ctx := context.Background()
+	var drops []string
+	activities.SetAfterDrop(t, func(f *os.File) {
+		drops = append(drops, f.Name())
+		w, err := os.OpenFile(f.Name(), os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if _, err := w.WriteAt([]byte{data[2*chunk+3] ^ 0x80}, 2*chunk+3); err != nil {
+			t.Fatal(err)
+		}
+	})
+	finish := func(verify string) (activities.Prepared, error) {
+		dest, _ := fileDest(t)
+		prep, err := sinks.PrepareDestination(ctx, activities.PrepareInput{Dest: "file://" + dest, Size: int64(len(data)), Owner: "glacier/v/b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(prep.PartialPath(), os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt(data, 0); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		in := activities.FinishInput{Prepared: prep, TreeHash: treehash.Of(data), Verify: verify}
+		for i := range 3 {
+			in.Parts = append(in.Parts, activities.RangePart{Index: i, Bytes: chunk, TreeHash: treehash.Of(data[i*chunk : (i+1)*chunk]), Boot: activities.BootID()})
+		}
+		_, err = sinks.FinishDestination(ctx, in)
+		return prep, err
+	}
+	if _, err := finish(flowdata.VerifyCheap); err != nil || len(drops) != 0 {
+		t.Fatalf("cheap finish: %v, cache drops %v; want success and none", err, drops)
+	}
+	prep, err := finish(flowdata.VerifyFull)
+	var appErr *temporal.ApplicationError
+	var lost []int
+	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeRangesLost || appErr.Details(&lost) != nil || !slices.Equal(lost, []int{2}) {
+		t.Fatalf("verify full after the bytes changed behind the cache drop: %v (lost %v), want RangesLost [2]", err, lost)
+	}
+	if !slices.Equal(drops, []string{prep.PartialPath()}) {
+		t.Fatalf("cache drops %v, want one of %s", drops, prep.PartialPath())
+	}
+}
+
+// TestPartialReopenedIs0600: a partial file left 0644 by an older worker
+// is made 0600 when it is prepared again (O_CREATE keeps an existing
+// file's mode) and when a range write or a resumed delivery reopens it.
+func TestPartialReopenedIs0600(t *testing.T) {
+	dest, _ := fileDest(t)
+	sinks := &activities.Sinks{}
+	in := activities.PrepareInput{Dest: "file://" + dest, Size: 1 << 20, Owner: "glacier/v/b"}
+	prep, err := sinks.PrepareDestination(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode := func() os.FileMode {
+		st, err := os.Stat(prep.PartialPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Mode().Perm()
+	}
+	if err := os.Chmod(prep.PartialPath(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if prep, err = sinks.PrepareDestination(context.Background(), in); err != nil || mode() != 0o600 {
+		t.Fatalf("prepared again over a 0644 partial file: %v, mode %o; want 0600", err, mode())
+	}
+	if err := os.Chmod(prep.PartialPath(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := activities.OpenPartialForWrite(prep.PartialPath(), prep.Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if mode() != 0o600 {
+		t.Fatalf("reopened for writes: mode %o, want 0600", mode())
+	}
+}

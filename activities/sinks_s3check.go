@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -41,36 +43,79 @@ func completeUpload(ctx context.Context, c S3TransferAPI, p Prepared, parts []s3
 	if err != nil {
 		return Classify("S3 CompleteMultipartUpload "+p.Dest.String(), err)
 	}
-	return checkCompleted(ctx, c, p.Dest.Bucket, p.Dest.Key, out, len(parts), size)
+	return checkCompleted(ctx, c, p.Dest.Bucket, p.Dest.Key, out, parts, size)
 }
 
-// checkCompleted checks the object a CompleteMultipartUpload made before
-// the delivery reports success: its size (HeadObject of the version the
-// upload made) and its part count (the "-N" suffix of a multipart ETag,
-// from the completion's answer or the object's). A difference is a
-// non-retryable ChecksumMismatch: what S3 holds is not what was sent.
-func checkCompleted(ctx context.Context, c headAPI, bucket, key string, done *s3.CompleteMultipartUploadOutput, parts int, size int64) error {
+// checkCompleted checks the object a CompleteMultipartUpload of parts
+// made before the delivery reports success (checkStored).
+func checkCompleted(ctx context.Context, c headAPI, bucket, key string, done *s3.CompleteMultipartUploadOutput, parts []s3types.CompletedPart, size int64) error {
+	return checkStored(ctx, c, bucket, key, aws.ToString(done.VersionId), aws.ToString(done.ETag), parts, true, size)
+}
+
+// checkUploaded checks the object an upload manager's Upload made: a
+// multipart upload as checkCompleted does, a single PutObject (no
+// completed parts) by its size, ETag and checksums.
+func checkUploaded(ctx context.Context, c headAPI, bucket, key string, up *manager.UploadOutput, size int64) error {
+	if len(up.CompletedParts) > 0 {
+		return checkStored(ctx, c, bucket, key, aws.ToString(up.VersionID), aws.ToString(up.ETag), up.CompletedParts, true, size)
+	}
+	whole := s3types.CompletedPart{ETag: up.ETag, ChecksumCRC32: up.ChecksumCRC32, ChecksumCRC32C: up.ChecksumCRC32C,
+		ChecksumCRC64NVME: up.ChecksumCRC64NVME, ChecksumSHA1: up.ChecksumSHA1, ChecksumSHA256: up.ChecksumSHA256}
+	return checkStored(ctx, c, bucket, key, aws.ToString(up.VersionID), aws.ToString(up.ETag), []s3types.CompletedPart{whole}, false, size)
+}
+
+// checkStored checks the object an upload made (HeadObject of the version
+// it made, checksums asked for) against what was sent: its size; for a
+// multipart upload its part count (the "-N" suffix of the ETags and the
+// object's PartsCount) and its ETag, which S3 derives from the parts'
+// ETags (multipartETag; not compared for SSE-KMS and SSE-C objects, whose
+// ETags follow no published rule); and any checksum S3 returns that the
+// parts carried too (matchChecksums). A difference is a non-retryable
+// ChecksumMismatch: what S3 holds is not what was sent.
+func checkStored(ctx context.Context, c headAPI, bucket, key, version, etag string, parts []s3types.CompletedPart, multipart bool, size int64) error {
 	dest := fmt.Sprintf("s3://%s/%s", bucket, key)
-	in := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
-	if v := aws.ToString(done.VersionId); v != "" {
-		in.VersionId = aws.String(v)
+	mismatch := func(format string, args ...any) error {
+		return temporal.NewNonRetryableApplicationError(dest+": "+fmt.Sprintf(format, args...), ErrTypeChecksumMismatch, nil)
+	}
+	in := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), ChecksumMode: s3types.ChecksumModeEnabled}
+	if version != "" {
+		in.VersionId = aws.String(version)
 	}
 	h, err := c.HeadObject(ctx, in)
 	if err != nil {
-		return Classify("S3 HeadObject "+dest+" (after CompleteMultipartUpload)", err)
+		return Classify("S3 HeadObject "+dest+" (after the upload)", err)
 	}
 	if got := aws.ToInt64(h.ContentLength); h.ContentLength != nil && got != size {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: the completed upload has %d bytes, %d were sent", dest, got, size), ErrTypeChecksumMismatch, nil)
+		return mismatch("the completed upload has %d bytes, %d were sent", got, size)
 	}
-	for _, etag := range []string{aws.ToString(done.ETag), aws.ToString(h.ETag)} {
-		if n, ok := etagParts(etag); ok && n != parts {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: the completed upload has %d parts (ETag %s), %d were sent", dest, n, etag, parts), ErrTypeChecksumMismatch, nil)
+	parts = slices.Clone(parts)
+	slices.SortFunc(parts, func(a, b s3types.CompletedPart) int {
+		return int(aws.ToInt32(a.PartNumber) - aws.ToInt32(b.PartNumber))
+	})
+	if multipart {
+		for _, e := range []string{etag, aws.ToString(h.ETag)} {
+			if n, ok := etagParts(e); ok && n != len(parts) {
+				return mismatch("the completed upload has %d parts (ETag %s), %d were sent", n, e, len(parts))
+			}
+		}
+		if n := aws.ToInt32(h.PartsCount); h.PartsCount != nil && int(n) != len(parts) {
+			return mismatch("the completed upload has %d parts, %d were sent", n, len(parts))
+		}
+		if want := multipartETag(parts); want != "" && !opaqueETag(h) {
+			for _, e := range []string{etag, aws.ToString(h.ETag)} {
+				if _, ok := etagParts(e); ok && strings.Trim(e, `"`) != want {
+					return mismatch("the completed upload has ETag %s, the parts sent make %s", e, want)
+				}
+			}
 		}
 	}
-	if n := aws.ToInt32(h.PartsCount); h.PartsCount != nil && int(n) != parts {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: the completed upload has %d parts, %d were sent", dest, n, parts), ErrTypeChecksumMismatch, nil)
-	}
-	return nil
+	return matchChecksums(h, parts, mismatch)
+}
+
+// opaqueETag reports whether an object's ETag is not derived from MD5s
+// (SSE-KMS, SSE-C).
+func opaqueETag(h *s3.HeadObjectOutput) bool {
+	return h.SSECustomerAlgorithm != nil || strings.HasPrefix(string(h.ServerSideEncryption), "aws:kms")
 }
 
 // etagParts reads the part count of a multipart ETag ("md5-N").

@@ -87,7 +87,9 @@ func lostSpans(ctx context.Context, f *os.File, size int64, spans []span, full b
 // must be the file prepared (present, same identity, not longer than the
 // output), and its spans must have their recorded hashes (lostSpans). Lost
 // spans are reported in a RangesLost error whose details list their
-// numbers; the workflow downloads them again.
+// numbers; the workflow downloads them again. With full, the file is
+// synced and its cached pages dropped before the re-reading (fromDisk), so
+// the hashes are of the bytes on disk, not of the pages the writes cached.
 func checkSpans(ctx context.Context, p Prepared, spans []span, full bool, what string) error {
 	partial := p.PartialPath()
 	f, size, err := openPartial(partial)
@@ -106,6 +108,11 @@ func checkSpans(ctx context.Context, p Prepared, spans []span, full bool, what s
 	if p.Identity != "" && p.Size > 0 && size > p.Size {
 		return destinationReplaced(partial, fmt.Sprintf("it has %d bytes, the output %d", size, p.Size))
 	}
+	if full && f != nil {
+		if err := fromDisk(f); err != nil {
+			return err
+		}
+	}
 	lost, err := lostSpans(ctx, f, size, spans, full)
 	if err != nil {
 		return err
@@ -117,13 +124,19 @@ func checkSpans(ctx context.Context, p Prepared, spans []span, full bool, what s
 		len(lost), what, partial, lost), ErrTypeRangesLost, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{lost}})
 }
 
-// fileTreeHash is the tree hash of a whole file, read with heartbeats.
-func fileTreeHash(ctx context.Context, path string) (string, error) {
+// fileTreeHash is the tree hash of a whole file, read with heartbeats;
+// with full, from the disk (fromDisk) rather than the page cache.
+func fileTreeHash(ctx context.Context, path string, full bool) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	if full {
+		if err := fromDisk(f); err != nil {
+			return "", err
+		}
+	}
 	h := treehash.New()
 	var r io.Reader = f
 	if activity.IsActivity(ctx) {

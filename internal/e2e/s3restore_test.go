@@ -256,8 +256,8 @@ func TestS3RestoreEndToEnd(t *testing.T) {
 		t.Errorf("download result %+v, want file://%s%s", resB, host, dest)
 	}
 	checkExpiry(t, "download", resB.Expiry, before, after, 7)
-	if _, err := os.Stat(dest + ".vigil-partial"); !os.IsNotExist(err) {
-		t.Errorf("partial file left behind: %v", err)
+	if left, err := filepath.Glob(dest + "*.vigil-partial*"); err != nil || len(left) > 0 {
+		t.Errorf("partial file left behind: %v, %v", left, err)
 	}
 
 	// (c) restore only: an expiry, no delivery, and S3 agrees.
