@@ -33,8 +33,8 @@ const (
 // from the cache first, where the kernel allows) and its SHA-256 checked
 // once more before the rename.
 func (a *Backup) restoreFileRanged(ctx context.Context, obj ObjectRef, dest string, progress *progressBeat, full bool) error {
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return fileError("destination", dest, err)
+	if err := localDestination(dest); err != nil {
+		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".vigil-restore-*")
 	if err != nil {

@@ -82,7 +82,7 @@ func fileError(what, path string, err error) error {
 	case errors.Is(err, fs.ErrPermission):
 		return nonRetryable(ErrTypeAccessDenied, "%s %s: permission denied", what, path)
 	}
-	return fmt.Errorf("%s %s: %w", what, path, err)
+	return Classify(what+" "+path, err)
 }
 
 func (a *Backup) openHTTP(ctx context.Context, loc location.Location, auth *flowdata.HTTPAuth) (*source, error) {

@@ -254,7 +254,8 @@ func (a *Backup) Resolve(ctx context.Context, in ResolveInput) (ObjectRef, error
 	case isDir:
 		if latest, err = readLatest(ctx, a.S3, loc.Bucket, loc.Key); err != nil {
 			var ae *temporal.ApplicationError
-			if errors.As(err, &ae) && ae.Type() == ErrTypeNotFound {
+			// A missing bucket is not "no backup yet": it stays NotFound.
+			if errors.As(err, &ae) && ae.Type() == ErrTypeNotFound && !isAPICode(err, "NoSuchBucket") {
 				return ref, nonRetryable(ErrTypeNoBackup, "no backup yet under %s (no %s)", in.From, flowdata.BackupLatestFile)
 			}
 			return ref, err

@@ -312,6 +312,11 @@ func TestRetentionAndResolve(t *testing.T) {
 	if _, err := b.env.ExecuteActivity(activities.BackupResolveName, activities.ResolveInput{From: "s3://" + backupBucket + "/" + dir}); errType(err) != activities.ErrTypeNoBackup || !strings.Contains(err.Error(), "no backup yet") {
 		t.Errorf("resolve with no backup: %v", err)
 	}
+	// A bucket that does not exist is not "no backup yet" (which
+	// cache-server --restore-from treats as an empty start).
+	if _, err := b.env.ExecuteActivity(activities.BackupResolveName, activities.ResolveInput{From: "s3://no-such-bucket/" + dir}); errType(err) != activities.ErrTypeNotFound || !strings.Contains(err.Error(), "no-such-bucket") {
+		t.Errorf("resolve in a missing bucket: %v, want %s naming the bucket", err, activities.ErrTypeNotFound)
+	}
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	var keys []string
 	for h := 9; h >= 0; h-- {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -177,4 +178,10 @@ func classifyLocal(err error) (classified, bool) {
 // all sort statuses with it.
 func PermanentHTTPStatus(c int) bool {
 	return c >= 400 && c < 500 && c != http.StatusRequestTimeout && c != http.StatusTooManyRequests
+}
+
+// isAPICode tells whether err carries an AWS API error with one of codes.
+func isAPICode(err error, codes ...string) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && slices.Contains(codes, api.ErrorCode())
 }

@@ -132,10 +132,8 @@ func openPartialForWrite(partial, identity string) (*os.File, error) {
 // removeIdentity removes a partial file's token file (after its publish
 // or abort); a missing one is no error.
 func removeIdentity(partial string) error {
-	if err := os.Remove(identityPath(partial)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
+	_, err := removePresent(identityPath(partial))
+	return err
 }
 
 // destinationReplaced is the non-retryable DestinationReplaced error for a

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
@@ -159,8 +158,7 @@ func partCopyError(op string, err error) error {
 }
 
 func isPreconditionFailed(err error) bool {
-	var api smithy.APIError
-	return httpStatus(err) == http.StatusPreconditionFailed || errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed"
+	return httpStatus(err) == http.StatusPreconditionFailed || isAPICode(err, "PreconditionFailed")
 }
 
 // abortUpload aborts a multipart upload in a context of its own: the
@@ -171,8 +169,7 @@ func abortUpload(ctx context.Context, c CopyAPI, bucket, key, uploadID string) {
 	defer cancel()
 	_, err := c.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
 		UploadId: aws.String(uploadID)})
-	var api smithy.APIError
-	if err != nil && !(errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload") {
+	if err != nil && !isAPICode(err, "NoSuchUpload") {
 		activity.GetLogger(ctx).Warn("could not abort a failed copy's multipart upload", "bucket", bucket, "key", key,
 			"uploadId", uploadID, "error", err)
 	}
@@ -181,8 +178,7 @@ func abortUpload(ctx context.Context, c CopyAPI, bucket, key, uploadID string) {
 // partCopyUnsupported tells a server that has no UploadPartCopy (501 Not
 // Implemented, or an UploadPart that wants a body: 411) from a refusal.
 func partCopyUnsupported(err error) bool {
-	var api smithy.APIError
-	if errors.As(err, &api) && (api.ErrorCode() == "NotImplemented" || api.ErrorCode() == "MissingContentLength") {
+	if isAPICode(err, "NotImplemented", "MissingContentLength") {
 		return true
 	}
 	s := httpStatus(err)

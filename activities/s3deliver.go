@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -140,8 +139,8 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 			prog = DownloadProgress{}
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(dest.Path), 0o755); err != nil {
-		return FinishResult{}, BadInput("destination: %v", err)
+	if err := localDestination(dest.Path); err != nil {
+		return FinishResult{}, err
 	}
 	// A partial file of this workflow's own (the name is the same for
 	// every attempt, so a retry resumes in it): two restores to one path
@@ -235,11 +234,11 @@ func resumePartial(partial string, prog *DownloadProgress) (*os.File, error) {
 	}
 	*prog = DownloadProgress{}
 	if err := os.Remove(partial); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, BadInput("destination: %v", err)
+		return nil, fileError("destination", partial, err)
 	}
 	f, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE|os.O_EXCL, partialMode)
 	if err != nil {
-		return nil, BadInput("destination: %v", err)
+		return nil, fileError("destination", partial, err)
 	}
 	if prog.ID, err = newIdentity(partial); err != nil {
 		f.Close()

@@ -92,15 +92,15 @@ func (a *Sinks) PrepareDestination(ctx context.Context, in PrepareInput) (Prepar
 	p := Prepared{Dest: dest, Size: in.Size}
 	switch dest.Scheme {
 	case location.File:
-		if err := os.MkdirAll(filepath.Dir(dest.Path), 0o755); err != nil {
-			return p, temporal.NewNonRetryableApplicationError("destination: "+err.Error(), ErrTypeBadInput, err)
+		if err := localDestination(dest.Path); err != nil {
+			return p, err
 		}
 		if in.Owner != "" {
 			p.Partial = partialFor(dest.Path, in.Owner)
 		}
 		f, err := os.OpenFile(p.PartialPath(), os.O_RDWR|os.O_CREATE, partialMode)
 		if err != nil {
-			return p, temporal.NewNonRetryableApplicationError("destination: "+err.Error(), ErrTypeBadInput, err)
+			return p, fileError("destination", p.PartialPath(), err)
 		}
 		defer f.Close()
 		if err := f.Chmod(partialMode); err != nil { // a file left by an older worker

@@ -46,12 +46,12 @@ func (a *Sinks) AbortDestination(ctx context.Context, p Prepared) (AbortResult, 
 			partials = append(partials, partialFor(p.Dest.Path, activity.GetInfo(ctx).WorkflowExecution.ID))
 		}
 		for _, partial := range partials {
-			err := os.Remove(partial)
-			switch {
-			case err == nil:
-				res.Removed = append(res.Removed, "partial file "+partial)
-			case !errors.Is(err, os.ErrNotExist):
+			removed, err := removePresent(partial)
+			if err != nil {
 				return res, err
+			}
+			if removed {
+				res.Removed = append(res.Removed, "partial file "+partial)
 			}
 			if err := removeIdentity(partial); err != nil {
 				return res, err
@@ -100,4 +100,18 @@ func (a *Sinks) openUploads(ctx context.Context, dest location.Location) ([]stri
 		}
 		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
 	}
+}
+
+// removePresent removes path if it is there. A path that is not there is
+// looked up first: on a read-only file system, unlink answers EROFS even
+// for a name that does not exist, and a clean-up with nothing to remove
+// must not report a failure.
+func removePresent(path string) (bool, error) {
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, err
+	}
+	return true, nil
 }
