@@ -1,0 +1,45 @@
+package workflows
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/vigilops/vigil/activities"
+)
+
+// Replay histories of the alert and history-bound fixes: a schedule
+// watcher that leaves a self-alerting flow's failed run alone.
+func init() {
+	reg := func(w worker.Registry, name string, f any) {
+		w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name})
+	}
+	replayCases = append(replayCases,
+		// vigil-schedwatch-self-alert version 1: a watcher started with
+		// AlertFailures sees a failed sweep (which alerted itself: no
+		// alert) and a terminated one (alerted).
+		replayCase{file: "schedwatch-v2-self-alert.json", name: ScheduleWatchName, workflow: ScheduleWatchWorkflow,
+			register: func(w worker.Worker) {
+				later := time.Now().Add(time.Hour)
+				calls := 0
+				reg(w, activities.CheckScheduleName, func(context.Context, activities.ScheduleCheckInput) (activities.ScheduleCheck, error) {
+					calls++
+					c := activities.ScheduleCheck{Exists: calls < 3}
+					if calls == 2 {
+						c.RecentRuns = []activities.ScheduledRun{
+							{WorkflowID: "sweep/a", WorkflowType: S3SweepName, Status: "Failed", Failure: "AccessDenied", ActualTime: later},
+							{WorkflowID: "sweep/b", WorkflowType: S3SweepName, Status: "Terminated", ActualTime: later},
+						}
+					}
+					return c, nil
+				})
+				reg(w, activities.SlackNotifyName, func(context.Context, activities.SlackMessage) error { return nil })
+			},
+			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+				return c.ExecuteWorkflow(ctx, o, ScheduleWatchName, ScheduleWatchInput{ScheduleID: "s", AlertFailures: true, Interval: 100 * time.Millisecond})
+			}},
+	)
+}
