@@ -9,10 +9,12 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // Replay histories of the alert and history-bound fixes: a schedule
-// watcher that leaves a self-alerting flow's failed run alone.
+// watcher that leaves a self-alerting flow's failed run alone, a Datastore
+// export without a report that alerts its failure.
 func init() {
 	reg := func(w worker.Registry, name string, f any) {
 		w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name})
@@ -40,6 +42,17 @@ func init() {
 			},
 			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
 				return c.ExecuteWorkflow(ctx, o, ScheduleWatchName, ScheduleWatchInput{ScheduleID: "s", AlertFailures: true, Interval: 100 * time.Millisecond})
+			}},
+		// vigil-datastore-disabled-alert version 1: the export fails, its
+		// report is disabled, it posts one alert.
+		replayCase{file: "datastore-v1-disabled-alert.json", name: DatastoreExportName, workflow: DatastoreExportWorkflow,
+			register: func(w worker.Worker) {
+				datastoreReplayStubs(w, 0, flowdata.DatastoreProcessing, flowdata.DatastoreFailed)
+				reg(w, activities.SlackNotifyName, func(context.Context, activities.SlackMessage) error { return nil })
+			},
+			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+				return c.ExecuteWorkflow(ctx, o, DatastoreExportName, flowdata.DatastoreExportInput{Project: "demo-project",
+					OutputURLPrefix: "gs://b/p", Poll: fastDatastorePoll, Report: flowdata.DatastoreReport{Disabled: true}})
 			}},
 	)
 }
