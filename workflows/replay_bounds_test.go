@@ -14,7 +14,8 @@ import (
 
 // Replay histories of the alert and history-bound fixes: a schedule
 // watcher that leaves a self-alerting flow's failed run alone, a Datastore
-// export without a report that alerts its failure.
+// export without a report that alerts its failure, a host wait under
+// MaxHostWait.
 func init() {
 	reg := func(w worker.Registry, name string, f any) {
 		w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name})
@@ -53,6 +54,19 @@ func init() {
 			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
 				return c.ExecuteWorkflow(ctx, o, DatastoreExportName, flowdata.DatastoreExportInput{Project: "demo-project",
 					OutputURLPrefix: "gs://b/p", Poll: fastDatastorePoll, Report: flowdata.DatastoreReport{Disabled: true}})
+			}},
+		// host-wait-max version 1: no worker serves "gone"; the first
+		// attempt's schedule-to-start timeout ends past the 1 s limit.
+		replayCase{file: "restore-v3-host-wait-max.json", name: RestoreName, workflow: RestoreWorkflow,
+			register: func(w worker.Worker) {
+				reg(w, activities.BackupResolveName, func(context.Context, activities.ResolveInput) (activities.ObjectRef, error) {
+					return activities.ObjectRef{Bucket: "backups", Key: "prod/cache/20261201T030000Z.bin", SHA256: "5e1f", Size: 64 << 20}, nil
+				})
+				reg(w, activities.SlackNotifyName, func(context.Context, activities.SlackMessage) error { return nil })
+			},
+			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+				return c.ExecuteWorkflow(ctx, o, RestoreName, flowdata.RestoreInput{From: "s3://backups/prod/cache/", To: "file://gone/srv/r.bin",
+					HostWait: flowdata.Duration(time.Second)})
 			}},
 	)
 }

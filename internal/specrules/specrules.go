@@ -107,6 +107,9 @@ func Exec(prefix string, e flowdata.ExecJob) error {
 			return fmt.Errorf("%s.env: %q is not a variable name", prefix, k)
 		}
 	}
+	if err := flowdata.CheckHostWait(e.HostWait); err != nil {
+		return fmt.Errorf("%s.hostWait: %v", prefix, err)
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package specrules
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -24,6 +25,9 @@ func TestHTTPAndExec(t *testing.T) {
 		{"exec empty", Exec("processor.exec", flowdata.ExecJob{Command: "  "}), "processor.exec.command is empty"},
 		{"exec dir", Exec("exec", flowdata.ExecJob{Command: "true", Dir: "rel"}), "exec.dir \"rel\" must be an absolute path"},
 		{"exec env", Exec("exec", flowdata.ExecJob{Command: "true", Env: map[string]string{"A=B": "x"}}), "exec.env: \"A=B\" is not a variable name"},
+		{"exec host wait", Exec("exec", flowdata.ExecJob{Command: "true", Host: "h", HostWait: flowdata.Duration(flowdata.MaxHostWait)}), ""},
+		{"exec host wait max", Exec("processor.exec", flowdata.ExecJob{Command: "true", Host: "h", HostWait: flowdata.Duration(2000 * time.Hour)}),
+			"processor.exec.hostWait: host wait 2000h0m0s: want 0 (24h) or up to 168h0m0s"},
 		{"notify", NotifyOnFailure("bad name"), "notifyOnFailure"},
 		{"name", Name("-x"), "name \"-x\""},
 		{"retry", Retry(flowdata.JobRetry{BackoffCoefficient: 0.5}), "backoffCoefficient"},
