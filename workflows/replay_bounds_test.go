@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/vigilops/vigil/activities"
@@ -15,7 +16,7 @@ import (
 // Replay histories of the alert and history-bound fixes: a schedule
 // watcher that leaves a self-alerting flow's failed run alone, a Datastore
 // export without a report that alerts its failure, a host wait under
-// MaxHostWait.
+// MaxHostWait, a job whose retry policy is clamped to the bounds.
 func init() {
 	reg := func(w worker.Registry, name string, f any) {
 		w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name})
@@ -67,6 +68,24 @@ func init() {
 			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
 				return c.ExecuteWorkflow(ctx, o, RestoreName, flowdata.RestoreInput{From: "s3://backups/prod/cache/", To: "file://gone/srv/r.bin",
 					HostWait: flowdata.Duration(time.Second)})
+			}},
+		// batch-retry-bounds version 1: a 100 ms initial interval is
+		// raised to 1 s; the second attempt succeeds.
+		replayCase{file: "batch-v1-retry-bounds.json", name: BatchJobName, workflow: BatchJobWorkflow,
+			register: func(w worker.Worker) {
+				calls := 0
+				reg(w, activities.HTTPCallName, func(context.Context, activities.HTTPCallInput) (activities.JobOutput, error) {
+					calls++
+					if calls == 1 {
+						return activities.JobOutput{}, temporal.NewApplicationError("HTTP 503", activities.ErrTypeUnexpectedStatus)
+					}
+					return activities.JobOutput{StatusCode: 200, Summary: "HTTP 200"}, nil
+				})
+			},
+			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+				return c.ExecuteWorkflow(ctx, o, BatchJobName, BatchJobInput{Job: flowdata.BatchJob{Name: "r", Kind: flowdata.JobKindHTTP,
+					HTTP:  &flowdata.HTTPJob{URL: "http://127.0.0.1:1/x"},
+					Retry: &flowdata.JobRetry{InitialInterval: flowdata.Duration(100 * time.Millisecond), MaximumAttempts: 3}}})
 			}},
 	)
 }

@@ -31,6 +31,10 @@ func TestHTTPAndExec(t *testing.T) {
 		{"notify", NotifyOnFailure("bad name"), "notifyOnFailure"},
 		{"name", Name("-x"), "name \"-x\""},
 		{"retry", Retry(flowdata.JobRetry{BackoffCoefficient: 0.5}), "backoffCoefficient"},
+		{"retry bounds ok", Retry(flowdata.JobRetry{MaximumAttempts: flowdata.MaxJobAttempts, InitialInterval: flowdata.Duration(time.Second)}), ""},
+		{"retry attempts", Retry(flowdata.JobRetry{MaximumAttempts: flowdata.MaxJobAttempts + 1}), "retry.maximumAttempts 101: want 0 (the default, 5) to 100"},
+		{"retry initial", Retry(flowdata.JobRetry{InitialInterval: flowdata.Duration(time.Millisecond)}), "retry.initialInterval 1ms: want 0 (the default, 10s) or at least 1s"},
+		{"retry maximum", Retry(flowdata.JobRetry{MaximumInterval: flowdata.Duration(-time.Second)}), "retry.maximumInterval"},
 	} {
 		got := ""
 		if tc.err != nil {
