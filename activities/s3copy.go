@@ -193,20 +193,5 @@ func partCopyUnsupported(err error) bool {
 // called: a single CopyObject of up to 5 GiB can outlast the heartbeat
 // timeout while S3 copies.
 func heartbeatWhile(ctx context.Context, size int64) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(heartbeatEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx, fmt.Sprintf("copying %d bytes server-side", size))
-			}
-		}
-	}()
-	return func() { close(done) }
+	return heartbeatUntil(ctx, heartbeatEvery, fmt.Sprintf("copying %d bytes server-side", size))
 }

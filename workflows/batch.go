@@ -154,6 +154,11 @@ func runJobAttempt(ctx workflow.Context, st *Tracker, job flowdata.BatchJob, jc 
 	switch job.Kind {
 	case flowdata.JobKindHTTP:
 		opts.StartToCloseTimeout = min(remaining, orDefault(job.HTTP.Timeout.D(), 30*time.Second)+10*time.Second)
+		if job.HTTP.Timeout.D() > time.Minute && workflow.GetVersion(ctx, httpJobHeartbeatChange, workflow.DefaultVersion, 1) >= 1 {
+			// The call heartbeats while it waits: a worker that died
+			// mid-call is noticed in a minute, not at the timeout.
+			opts.HeartbeatTimeout = activities.HTTPHeartbeatTimeout
+		}
 		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.HTTPCallName, activities.HTTPCallInput{
 			Job: *job.HTTP, Ctx: jc, NonRetryableStatus: nonRetryableStatus(job.Retry)})
 	case flowdata.JobKindExec:
@@ -229,6 +234,10 @@ func effectiveRetry(r *flowdata.JobRetry) flowdata.JobRetry {
 	out.NonRetryableStatus = r.NonRetryableStatus
 	return out
 }
+
+// httpJobHeartbeatChange gates the heartbeat timeout of HTTP job calls
+// whose timeout is over a minute (version 1).
+const httpJobHeartbeatChange = "http-job-heartbeat"
 
 // batchBoundsChange gates the clamping of a job's retry policy and
 // timeout to flowdata's bounds (version 1), for jobs stored before the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/activities"
@@ -79,5 +80,32 @@ func TestBatchAttemptEventsMeasured(t *testing.T) {
 	}
 	if n := scheduled[1] - scheduled[0]; n > eventsPerJobAttempt {
 		t.Errorf("an attempt costs %d events, eventsPerJobAttempt says %d", n, eventsPerJobAttempt)
+	}
+}
+
+// An HTTP job call of more than a minute gets a heartbeat timeout (the
+// call heartbeats while it waits), so a worker that died mid-call is
+// noticed in a minute rather than at the job's timeout; short calls keep
+// none. Seen failing: no heartbeat timeout.
+func TestBatchLongHTTPCallHasHeartbeatTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		timeout, want time.Duration
+	}{{10 * time.Minute, activities.HTTPHeartbeatTimeout}, {30 * time.Second, 0}} {
+		env := newBatchEnv(t)
+		var a *activities.HTTPJob
+		var got time.Duration
+		env.OnActivity(a.Call, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ activities.HTTPCallInput) (activities.JobOutput, error) {
+			got = activity.GetInfo(ctx).HeartbeatTimeout
+			return activities.JobOutput{StatusCode: 200, Summary: "HTTP 200"}, nil
+		})
+		job := httpJob(nil)
+		job.HTTP.Timeout = flowdata.Duration(tc.timeout)
+		env.ExecuteWorkflow(BatchJobWorkflow, BatchJobInput{Job: job})
+		if err := env.GetWorkflowError(); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("http timeout %s: heartbeat timeout %s, want %s", tc.timeout, got, tc.want)
+		}
 	}
 }

@@ -16,7 +16,8 @@ import (
 // Replay histories of the alert and history-bound fixes: a schedule
 // watcher that leaves a self-alerting flow's failed run alone, a Datastore
 // export without a report that alerts its failure, a host wait under
-// MaxHostWait, a job whose retry policy is clamped to the bounds.
+// MaxHostWait, a job whose retry policy is clamped to the bounds, a long
+// HTTP job call with a heartbeat timeout.
 func init() {
 	reg := func(w worker.Registry, name string, f any) {
 		w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name})
@@ -86,6 +87,18 @@ func init() {
 				return c.ExecuteWorkflow(ctx, o, BatchJobName, BatchJobInput{Job: flowdata.BatchJob{Name: "r", Kind: flowdata.JobKindHTTP,
 					HTTP:  &flowdata.HTTPJob{URL: "http://127.0.0.1:1/x"},
 					Retry: &flowdata.JobRetry{InitialInterval: flowdata.Duration(100 * time.Millisecond), MaximumAttempts: 3}}})
+			}},
+		// http-job-heartbeat version 1: a call with a 2 m timeout gets a
+		// heartbeat timeout.
+		replayCase{file: "batch-v1-http-heartbeat.json", name: BatchJobName, workflow: BatchJobWorkflow,
+			register: func(w worker.Worker) {
+				reg(w, activities.HTTPCallName, func(context.Context, activities.HTTPCallInput) (activities.JobOutput, error) {
+					return activities.JobOutput{StatusCode: 200, Summary: "HTTP 200"}, nil
+				})
+			},
+			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+				return c.ExecuteWorkflow(ctx, o, BatchJobName, BatchJobInput{Job: flowdata.BatchJob{Name: "h", Kind: flowdata.JobKindHTTP,
+					HTTP: &flowdata.HTTPJob{URL: "http://127.0.0.1:1/x", Timeout: flowdata.Duration(2 * time.Minute)}}})
 			}},
 	)
 }
