@@ -17,7 +17,8 @@ import (
 // watcher that leaves a self-alerting flow's failed run alone, a Datastore
 // export without a report that alerts its failure, a host wait under
 // MaxHostWait, a job whose retry policy is clamped to the bounds, a long
-// HTTP job call with a heartbeat timeout.
+// HTTP job call with a heartbeat timeout, a processor whose retry
+// recovers (the recovered signal that clears the shown failure).
 func init() {
 	reg := func(w worker.Registry, name string, f any) {
 		w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name})
@@ -99,6 +100,14 @@ func init() {
 			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
 				return c.ExecuteWorkflow(ctx, o, BatchJobName, BatchJobInput{Job: flowdata.BatchJob{Name: "h", Kind: flowdata.JobKindHTTP,
 					HTTP: &flowdata.HTTPJob{URL: "http://127.0.0.1:1/x", Timeout: flowdata.Duration(2 * time.Minute)}}})
+			}},
+		// ActivityRecoveredSignal: the processor fails once, the retry
+		// succeeds and ClassifyInterceptor signals the recovery.
+		replayCase{file: "s3object-v2-recovered.json", name: S3ObjectName, workflow: S3ObjectWorkflow,
+			register: func(w worker.Worker) { regS3Object(w, false) },
+			start: func(ctx context.Context, c client.Client, o client.StartWorkflowOptions) (client.WorkflowRun, error) {
+				return c.ExecuteWorkflow(ctx, o, S3ObjectName, flowdata.S3ObjectInput{Object: flowdata.S3ObjectRef{Bucket: "b", Key: "in/k", ETag: "e1"},
+					Pipeline: replayPipeline, Source: flowdata.SourceEvent})
 			}},
 	)
 }
