@@ -17,6 +17,12 @@ import (
 // when the same activity keeps failing.
 const ActivityFailingSignal = "vigil-activity-failing"
 
+// ActivityRecoveredSignal is the signal ClassifyInterceptor sends when a
+// retried attempt succeeds (its ActivityFailure names the attempt), so the
+// run stops showing the failure before it. A signal of its own: workflow
+// code that predates it leaves it unread.
+const ActivityRecoveredSignal = "vigil-activity-recovered"
+
 // reportTimeout bounds the signal of one failed attempt.
 const reportTimeout = 5 * time.Second
 
@@ -29,6 +35,9 @@ type ActivityFailure struct {
 	Attempt int32 `json:"attempt"`
 	// Error is its error message.
 	Error string `json:"error"`
+	// ActivityID tells apart concurrent activities of one type (empty in
+	// signals of older workers).
+	ActivityID string `json:"activityId,omitempty"`
 }
 
 // ClassifyInterceptor is the worker interceptor that makes every
@@ -60,11 +69,14 @@ type classifyInbound struct {
 func (i *classifyInbound) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
 	res, err := i.Next.ExecuteActivity(ctx, in)
 	if err == nil {
+		if info := activity.GetInfo(ctx); info.Attempt > 1 && info.WorkflowExecution.ID != "" && info.ActivityType.Name != SlackNotifyName {
+			report(ctx, info, ActivityRecoveredSignal, ActivityFailure{Activity: info.ActivityType.Name, Attempt: info.Attempt, ActivityID: info.ActivityID})
+		}
 		return res, nil
 	}
 	err = ClassifyReturned(err)
 	if info := activity.GetInfo(ctx); willRetry(info, err) && info.ActivityType.Name != SlackNotifyName && ctx.Err() == nil {
-		reportFailure(ctx, info, err)
+		report(ctx, info, ActivityFailingSignal, ActivityFailure{Activity: info.ActivityType.Name, Attempt: info.Attempt, Error: err.Error(), ActivityID: info.ActivityID})
 	}
 	return res, err
 }
@@ -82,17 +94,16 @@ func willRetry(info activity.Info, err error) bool {
 	return info.WorkflowExecution.ID != ""
 }
 
-// reportFailure signals the failed attempt to the activity's run; a run
-// that has ended or a server that does not answer is only logged.
-func reportFailure(ctx context.Context, info activity.Info, err error) {
+// report signals a failed (or recovered) attempt to the activity's run; a
+// run that has ended or a server that does not answer is only logged.
+func report(ctx context.Context, info activity.Info, signal string, f ActivityFailure) {
 	c := activity.GetClient(ctx)
 	if c == nil {
 		return
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reportTimeout)
 	defer cancel()
-	f := ActivityFailure{Activity: info.ActivityType.Name, Attempt: info.Attempt, Error: err.Error()}
-	if serr := c.SignalWorkflow(sctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, ActivityFailingSignal, f); serr != nil {
-		activity.GetLogger(ctx).Debug("cannot report the failed attempt to its run", "error", serr)
+	if serr := c.SignalWorkflow(sctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, signal, f); serr != nil {
+		activity.GetLogger(ctx).Debug("cannot report the attempt to its run", "signal", signal, "error", serr)
 	}
 }

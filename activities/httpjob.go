@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/vigilops/vigil/internal/location"
@@ -71,6 +72,8 @@ func (a *HTTPJob) Call(ctx context.Context, in HTTPCallInput) (JobOutput, error)
 	if err := a.authorize(req, j); err != nil {
 		return JobOutput{}, err
 	}
+	stop := heartbeatUntil(ctx, HTTPHeartbeatInterval, "waiting for the answer")
+	defer stop()
 	resp, err := httpClient(a.Client).Do(req)
 	if err != nil {
 		// Connection refused, timeouts, resets: retry.
@@ -93,6 +96,42 @@ func (a *HTTPJob) Call(ctx context.Context, in HTTPCallInput) (JobOutput, error)
 	default:
 		return out, temporal.NewApplicationError(out.Summary, ErrTypeUnexpectedStatus, out)
 	}
+}
+
+// HTTPHeartbeatInterval is how often Call heartbeats while it waits for
+// the answer and reads it: a job's timeout may be long (up to its
+// MaxJobTimeout), and the workflow gives calls of more than a minute a
+// heartbeat timeout (HTTPHeartbeatTimeout) so a worker that died
+// mid-call is noticed in that time, not at the end of the timeout. A
+// variable for tests.
+var HTTPHeartbeatInterval = 10 * time.Second
+
+// HTTPHeartbeatTimeout is the heartbeat timeout of long HTTP job calls.
+const HTTPHeartbeatTimeout = time.Minute
+
+// heartbeatUntil records details as a heartbeat every interval until the
+// returned stop is called or ctx ends; outside an activity (a direct call)
+// it does nothing.
+func heartbeatUntil(ctx context.Context, interval time.Duration, details ...any) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, details...)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 func (a *HTTPJob) authorize(req *http.Request, j flowdata.HTTPJob) error {

@@ -195,20 +195,5 @@ func heartbeatWhile(ctx context.Context, size int64) (stop func()) {
 // heartbeatDetailWhile heartbeats detail every heartbeatEvery until the
 // returned stop is called.
 func heartbeatDetailWhile(ctx context.Context, detail string) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(heartbeatEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx, detail)
-			}
-		}
-	}()
-	return func() { close(done) }
+	return heartbeatUntil(ctx, heartbeatEvery, detail)
 }

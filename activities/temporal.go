@@ -24,8 +24,11 @@ type ScheduleCheckInput struct {
 
 // ScheduledRun is a recent run of a schedule.
 type ScheduledRun struct {
-	WorkflowID    string    `json:"workflowId"`
-	RunID         string    `json:"runId"`
+	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId"`
+	// WorkflowType is the run's workflow type name (empty in results
+	// recorded before it was added).
+	WorkflowType  string    `json:"workflowType,omitempty"`
 	ScheduledTime time.Time `json:"scheduledTime"`
 	ActualTime    time.Time `json:"actualTime"`
 	// Status is the run's status name (Running, Completed, Failed, ...).
@@ -75,6 +78,7 @@ func (a *Temporal) CheckSchedule(ctx context.Context, in ScheduleCheckInput) (Sc
 			return ScheduleCheck{}, err
 		}
 		run.Status = wd.WorkflowExecutionInfo.GetStatus().String()
+		run.WorkflowType = wd.WorkflowExecutionInfo.GetType().GetName()
 		if run.Status != "Running" && run.Status != "Completed" && run.Status != "ContinuedAsNew" {
 			if werr := a.Client.GetWorkflow(ctx, run.WorkflowID, run.RunID).Get(ctx, nil); werr != nil {
 				run.Failure = innermost(werr)

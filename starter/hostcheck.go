@@ -41,14 +41,15 @@ func (f *hostFlags) add(cmd *cobra.Command, withWait bool) {
 		"start even if no worker serves (or recently served) the host a file://HOST/ or dir://HOST/ location or --host names (its worker comes later)")
 	if withWait {
 		cmd.Flags().DurationVar(&f.wait, "host-wait", 0,
-			"how long the run waits for that host's worker before it fails with HostUnavailable (default 24h)")
+			"how long the run waits for that host's worker before it fails with HostUnavailable (default 24h, at most 168h)")
 	}
 }
 
-// hostWait is --host-wait as a workflow input field; it must not be negative.
+// hostWait is --host-wait as a workflow input field: not negative, at most
+// flowdata.MaxHostWait.
 func (f *hostFlags) hostWait() (flowdata.Duration, error) {
-	if f.wait < 0 {
-		return 0, cli.Usagef("--host-wait %s: must not be negative", f.wait)
+	if err := flowdata.CheckHostWait(flowdata.Duration(f.wait)); err != nil {
+		return 0, cli.Usagef("--host-wait: %v", err)
 	}
 	return flowdata.Duration(f.wait), nil
 }

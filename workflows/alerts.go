@@ -29,6 +29,11 @@ var alertedFlows = map[string]bool{
 	S3ObjectName: true, S3SweepName: true, BackupName: true, RestoreName: true,
 }
 
+// PostsFailureAlert tells whether a failed run of the workflow type posts
+// its own Slack alert (FailureAlerts' or the flow's), so that a schedule
+// watcher must not post another.
+func PostsFailureAlert(workflowType string) bool { return alertedFlows[workflowType] }
+
 // webhookFields are the input fields, at the top or one level down (a
 // pipeline's, a batch job's), that name a run's Slack webhook variable.
 var webhookFields = []string{"alertWebhookEnv", "notifyOnFailure", "webhookEnv"}

@@ -80,6 +80,7 @@ func BatchJobWorkflow(ctx workflow.Context, in BatchJobInput) (BatchJobResult, e
 	if timeout <= 0 {
 		timeout = DefaultJobTimeout
 	}
+	boundJob(ctx, &retry, &timeout)
 	deadline := start.Add(timeout)
 	interval := retry.InitialInterval.D()
 	res := BatchJobResult{Job: job.Name, ScheduledTime: jc.ScheduledTime}
@@ -153,6 +154,11 @@ func runJobAttempt(ctx workflow.Context, st *Tracker, job flowdata.BatchJob, jc 
 	switch job.Kind {
 	case flowdata.JobKindHTTP:
 		opts.StartToCloseTimeout = min(remaining, orDefault(job.HTTP.Timeout.D(), 30*time.Second)+10*time.Second)
+		if job.HTTP.Timeout.D() > time.Minute && workflow.GetVersion(ctx, httpJobHeartbeatChange, workflow.DefaultVersion, 1) >= 1 {
+			// The call heartbeats while it waits: a worker that died
+			// mid-call is noticed in a minute, not at the timeout.
+			opts.HeartbeatTimeout = activities.HTTPHeartbeatTimeout
+		}
 		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activities.HTTPCallName, activities.HTTPCallInput{
 			Job: *job.HTTP, Ctx: jc, NonRetryableStatus: nonRetryableStatus(job.Retry)})
 	case flowdata.JobKindExec:
@@ -227,6 +233,40 @@ func effectiveRetry(r *flowdata.JobRetry) flowdata.JobRetry {
 	}
 	out.NonRetryableStatus = r.NonRetryableStatus
 	return out
+}
+
+// httpJobHeartbeatChange gates the heartbeat timeout of HTTP job calls
+// whose timeout is over a minute (version 1).
+const httpJobHeartbeatChange = "http-job-heartbeat"
+
+// batchBoundsChange gates the clamping of a job's retry policy and
+// timeout to flowdata's bounds (version 1), for jobs stored before the
+// readers checked them: runs begun before go on unclamped.
+const batchBoundsChange = "batch-retry-bounds"
+
+// eventsPerJobAttempt is the history cost of one failed attempt and its
+// retry timer: the activity's three events, its timer's two, two workflow
+// tasks' six (TestBatchAttemptEventsMeasured checks it against a recorded
+// history) and two status upserts.
+const eventsPerJobAttempt = 13
+
+// boundJob clamps retry and timeout to flowdata.MaxJobAttempts,
+// MinRetryInterval and MaxJobTimeout, so a job's history stays below
+// about MaxJobAttempts*eventsPerJobAttempt events. It asks GetVersion only
+// when a value is out of bounds, so runs within them record no marker.
+func boundJob(ctx workflow.Context, retry *flowdata.JobRetry, timeout *time.Duration) {
+	floor := flowdata.Duration(flowdata.MinRetryInterval)
+	if retry.MaximumAttempts <= flowdata.MaxJobAttempts && retry.InitialInterval >= floor &&
+		retry.MaximumInterval >= floor && *timeout <= flowdata.MaxJobTimeout {
+		return
+	}
+	if workflow.GetVersion(ctx, batchBoundsChange, workflow.DefaultVersion, 1) < 1 {
+		return
+	}
+	retry.MaximumAttempts = min(retry.MaximumAttempts, flowdata.MaxJobAttempts)
+	retry.InitialInterval = max(retry.InitialInterval, floor)
+	retry.MaximumInterval = max(retry.MaximumInterval, floor)
+	*timeout = min(*timeout, flowdata.MaxJobTimeout)
 }
 
 func nonRetryableStatus(r *flowdata.JobRetry) []int {

@@ -234,6 +234,7 @@ func (r *datastoreRun) finish(ctx workflow.Context, err error) (flowdata.Datasto
 		}
 	})
 	res.Reported = r.sendReport(ctx, res, msg)
+	r.alertUnreported(ctx, res, msg)
 	if out != nil {
 		// The result rides in the error's details; the result value is
 		// returned too for callers in the same process (tests).
@@ -283,6 +284,32 @@ func (r *datastoreRun) sendReport(ctx workflow.Context, res flowdata.DatastoreRe
 	}
 	r.st.Update(func(s *Status) { s.Details["report"] = "posted" })
 	return true
+}
+
+// datastoreDisabledAlertChange is the workflow.GetVersion change ID of
+// the failure alert a run whose report is disabled posts (version 1):
+// such a run failed without a word before, as Datastore is not one of
+// FailureAlerts' alertedFlows (its report is its alert).
+const datastoreDisabledAlertChange = "vigil-datastore-disabled-alert"
+
+// alertUnreported posts one danger alert for a failed or timed-out run
+// whose report is disabled.
+func (r *datastoreRun) alertUnreported(ctx workflow.Context, res flowdata.DatastoreResult, msg string) {
+	if !r.report.Disabled || (res.Outcome != flowdata.OutcomeFailed && res.Outcome != flowdata.OutcomeDeadline) {
+		return
+	}
+	if workflow.GetVersion(ctx, datastoreDisabledAlertChange, workflow.DefaultVersion, 1) < 1 {
+		return
+	}
+	id := workflow.GetInfo(ctx).WorkflowExecution.ID
+	notify(ctx, activities.SlackMessage{
+		WebhookEnv: r.report.WebhookEnv,
+		Text:       fmt.Sprintf("vigil: datastore %s %s ended %s", r.action, id, res.Outcome),
+		Color:      activities.SlackDanger,
+		Title:      fmt.Sprintf("Datastore %s of %s: %s", r.action, r.project, res.Outcome),
+		Fields:     []activities.SlackField{{Title: "Error", Value: msg}},
+		Footer:     "starter status " + id,
+	})
 }
 
 // datastoreStartSummary names the start of an export or import.

@@ -50,6 +50,7 @@ func newDatastoreEnv(t *testing.T, states ...string) *dsFake {
 	env := newTestEnv(t)
 	env.SetWorkerOptions(summaryChecked(t, tolerantWorker))
 	(&activities.Datastore{}).Register(env)
+	(&activities.Slack{}).Register(env)
 	f := &dsFake{t: t, env: env, states: states, begin: env.Now()}
 	snap := func(state string) flowdata.DatastoreOp {
 		op := flowdata.DatastoreOp{Name: dsOpName, Type: "EXPORT_ENTITIES", State: state, EntitiesEstimated: 1000, BytesEstimated: 758000,

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigilops/vigil/activities"
+	"github.com/vigilops/vigil/workflows/flowdata"
 )
 
 // DefaultHostWait is how long a run waits for the host it is pinned to
@@ -15,10 +16,26 @@ const DefaultHostWait = 24 * time.Hour
 
 // hostRecheckMax caps the schedule-to-start timeout of one attempt while a
 // run waits for its host: the wait re-schedules the activity with doubling
-// timeouts up to this, so a day's wait costs a few hundred history events,
-// not thousands. A host that comes back takes the queued activity at once
-// whatever the timeout.
-const hostRecheckMax = 10 * time.Minute
+// timeouts up to this, so a wait of flowdata.MaxHostWait costs about 175
+// attempts of eventsPerHostRecheck events, not the ~1,000 attempts (and
+// 5,000 events) of hostRecheckMaxV1's 10 minutes, and an unbounded wait
+// can no longer reach Temporal's limits. A host that comes back takes the
+// queued activity at once whatever the timeout.
+const hostRecheckMax = time.Hour
+
+// hostRecheckMaxV1 is the cap of waits that began before hostWaitMaxChange.
+const hostRecheckMaxV1 = 10 * time.Minute
+
+// eventsPerHostRecheck is the history cost of one attempt that no worker
+// of the host took: activity scheduled and timed out, a workflow task's
+// three events (TestHostRecheckEventsMeasured checks it against a
+// recorded history), and a status update's search-attribute upsert.
+const eventsPerHostRecheck = 6
+
+// hostWaitMaxChange gates flowdata.MaxHostWait (a longer limit is
+// clamped to it) and hostRecheckMax: waits begun before it go on with
+// their limit and hostRecheckMaxV1.
+const hostWaitMaxChange = "host-wait-max"
 
 // hostWaitChange gates the host-wait limit: runs that waited for a host
 // before it existed have no marker and go on waiting without a limit.
@@ -54,6 +71,9 @@ type hostWait struct {
 	toStart time.Duration
 	version workflow.Version
 	checked bool
+	// recheckMax caps toStart (hostRecheckMax, or hostRecheckMaxV1 for
+	// waits begun before hostWaitMaxChange).
+	recheckMax time.Duration
 }
 
 // newHostWait starts a wait for host at the current workflow time.
@@ -68,6 +88,10 @@ func (w *hostWait) absent(ctx workflow.Context, st *Tracker) error {
 	if !w.checked {
 		w.version = workflow.GetVersion(ctx, hostWaitChange, workflow.DefaultVersion, 1)
 		w.checked = true
+		w.recheckMax = hostRecheckMaxV1
+		if w.version != workflow.DefaultVersion && workflow.GetVersion(ctx, hostWaitMaxChange, workflow.DefaultVersion, 1) >= 1 {
+			w.limit, w.recheckMax = min(w.limit, flowdata.MaxHostWait), hostRecheckMax
+		}
 	}
 	if w.version == workflow.DefaultVersion {
 		setHostMessage(st, waitingForHost(w.host))
@@ -81,7 +105,7 @@ func (w *hostWait) absent(ctx workflow.Context, st *Tracker) error {
 		return err
 	}
 	setHostMessage(st, w.message(giveUp))
-	w.toStart = min(max(2*w.toStart, HostWaitTimeout), max(hostRecheckMax, HostWaitTimeout), giveUp.Sub(now))
+	w.toStart = min(max(2*w.toStart, HostWaitTimeout), max(w.recheckMax, HostWaitTimeout), giveUp.Sub(now))
 	return nil
 }
 

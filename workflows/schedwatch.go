@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -14,6 +15,13 @@ const ScheduleWatchFlow = "schedule-watch"
 
 // ScheduleWatchID is the workflow ID of the watcher of a schedule.
 func ScheduleWatchID(scheduleID string) string { return "schedwatch/" + scheduleID }
+
+// watchSelfAlertChange is the workflow.GetVersion change ID under which a
+// watcher with AlertFailures skips the Failed runs of flows that post
+// their own failure alert (alertedFlows, through FailureAlerts), which
+// were alerted twice before (version 1). Terminated and timed-out runs
+// are still alerted: no workflow code of theirs ran to say so.
+const watchSelfAlertChange = "vigil-schedwatch-self-alert"
 
 // watchTurnsPerRun bounds a watcher run's history; it then continues as new.
 const watchTurnsPerRun = 500
@@ -72,7 +80,15 @@ func ScheduleWatchWorkflow(ctx workflow.Context, in ScheduleWatchInput) error {
 			// First look: report only what happens from now on.
 			seen = &WatchState{SkippedOverlap: check.SkippedOverlap, MissedCatchup: check.MissedCatchup, Since: since}
 		}
-		alerts := watchAlerts(in, seen, check)
+		skipSelf := false
+		if in.AlertFailures && slices.ContainsFunc(check.RecentRuns, func(r activities.ScheduledRun) bool {
+			return alertsItself(r) && r.ActualTime.After(seen.Since)
+		}) {
+			// Asked only when such a run shows up, so runs recorded
+			// before the change (whose checks never name a type) replay.
+			skipSelf = workflow.GetVersion(ctx, watchSelfAlertChange, workflow.DefaultVersion, 1) >= 1
+		}
+		alerts := watchAlerts(in, seen, check, skipSelf)
 		for _, m := range alerts {
 			m.WebhookEnv = in.WebhookEnv
 			notify(ctx, m)
@@ -100,8 +116,14 @@ func ScheduleWatchWorkflow(ctx workflow.Context, in ScheduleWatchInput) error {
 	return workflow.NewContinueAsNewError(ctx, ScheduleWatchName, in)
 }
 
-// watchAlerts compares a check with what was already reported.
-func watchAlerts(in ScheduleWatchInput, seen *WatchState, c activities.ScheduleCheck) []activities.SlackMessage {
+// alertsItself tells a failed run whose flow posted its own alert.
+func alertsItself(r activities.ScheduledRun) bool {
+	return r.Status == "Failed" && PostsFailureAlert(r.WorkflowType)
+}
+
+// watchAlerts compares a check with what was already reported; skipSelf
+// leaves out the failed runs that alerted themselves.
+func watchAlerts(in ScheduleWatchInput, seen *WatchState, c activities.ScheduleCheck, skipSelf bool) []activities.SlackMessage {
 	var out []activities.SlackMessage
 	hint := "starter schedule describe " + in.ScheduleID
 	if n := c.SkippedOverlap - seen.SkippedOverlap; n > 0 {
@@ -124,7 +146,7 @@ func watchAlerts(in ScheduleWatchInput, seen *WatchState, c activities.ScheduleC
 	}
 	if in.AlertFailures {
 		for _, r := range c.RecentRuns {
-			if r.Status == "Running" || r.Status == "Completed" || !r.ActualTime.After(seen.Since) {
+			if r.Status == "Running" || r.Status == "Completed" || !r.ActualTime.After(seen.Since) || (skipSelf && alertsItself(r)) {
 				continue
 			}
 			out = append(out, activities.SlackMessage{

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/vigilops/vigil/activities"
 )
 
 // Tracker holds a run's Status and answers the StatusQuery with it. Every
@@ -14,6 +16,8 @@ type Tracker struct {
 	// failureShown: Attempt and LastError show a failed attempt that an
 	// activity reported (tracker_failures.go), cleared on a phase change.
 	failureShown bool
+	// shownFailure is the failed attempt shown (its activity and ID).
+	shownFailure activities.ActivityFailure
 }
 
 // NewTracker registers the status query, stamps the start time, sets the

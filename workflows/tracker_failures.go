@@ -26,8 +26,14 @@ const failingAlertChange = "vigil-failing-alert"
 // and the FailingAlertAttempts-th failure of an activity posts one
 // warning. A history without the signal (recorded before it existed)
 // replays unchanged: the goroutine only waits.
+//
+// An ActivityRecoveredSignal (a retried attempt that succeeded) clears the
+// shown failure when it names the same activity, so a recovered retry does
+// not show "attempt N" for the rest of a long phase. Both signals only
+// change the status (no commands).
 func (t *Tracker) watchFailures() {
 	ch := workflow.GetSignalChannel(t.ctx, activities.ActivityFailingSignal)
+	recovered := workflow.GetSignalChannel(t.ctx, activities.ActivityRecoveredSignal)
 	workflow.Go(t.ctx, func(ctx workflow.Context) {
 		for {
 			var f activities.ActivityFailure
@@ -40,17 +46,30 @@ func (t *Tracker) watchFailures() {
 			}
 		}
 	})
+	workflow.Go(t.ctx, func(ctx workflow.Context) {
+		for {
+			var f activities.ActivityFailure
+			if !recovered.Receive(ctx, &f) {
+				return
+			}
+			if t.failureShown && t.shownFailure.Activity == f.Activity && t.shownFailure.ActivityID == f.ActivityID {
+				t.clearFailure()
+				t.publish()
+			}
+		}
+	})
 }
 
 // showFailure puts a failed attempt into the status.
 func (t *Tracker) showFailure(f activities.ActivityFailure) {
 	t.st.Attempt = int(f.Attempt) + 1
 	t.st.LastError = fmt.Sprintf("%s attempt %d: %s", f.Activity, f.Attempt, f.Error)
-	t.failureShown = true
+	t.failureShown, t.shownFailure = true, f
 	t.publish()
 }
 
-// clearFailure drops a shown failed attempt (the run moved on).
+// clearFailure drops a shown failed attempt (the run moved on, or the
+// activity recovered).
 func (t *Tracker) clearFailure() {
 	if t.failureShown {
 		t.st.Attempt, t.st.LastError, t.failureShown = 0, "", false

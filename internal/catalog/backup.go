@@ -83,6 +83,9 @@ func ValidateBackup(in flowdata.BackupInput, getenv func(string) string) error {
 	case in.KMSKeyID != "" && in.SSE != "aws:kms":
 		return fmt.Errorf("a KMS key id needs sse aws:kms")
 	}
+	if err := flowdata.CheckHostWait(in.HostWait); err != nil {
+		return err
+	}
 	if in.Auth != nil && src.Scheme != location.HTTP && src.Scheme != location.HTTPS {
 		return fmt.Errorf("auth applies to http(s) sources only")
 	}
@@ -120,6 +123,9 @@ func ValidateRestore(in flowdata.RestoreInput, getenv func(string) string) error
 	}
 	if in.Auth != nil && to.Scheme != location.HTTP && to.Scheme != location.HTTPS {
 		return fmt.Errorf("auth applies to http(s) destinations only")
+	}
+	if err := flowdata.CheckHostWait(in.HostWait); err != nil {
+		return err
 	}
 	if err := flowdata.CheckVerify(in.Verify); err != nil {
 		return err

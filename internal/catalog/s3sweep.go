@@ -36,7 +36,7 @@ func init() {
 		Name:            workflows.S3SweepFlow,
 		WorkflowType:    workflows.S3SweepName,
 		Summary:         "sweep an S3 prefix for objects no event announced, and process them with a pipeline",
-		AlertsOnFailure: false,
+		AlertsOnFailure: true,
 		Read: func(n *yaml.Node) (Input, error) {
 			d, err := strictyaml.FromNode(n, func(S3SweepDoc) error { return nil })
 			if err != nil {

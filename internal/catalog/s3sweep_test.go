@@ -41,3 +41,16 @@ func TestS3SweepInput(t *testing.T) {
 		}
 	}
 }
+
+// A kind whose failed runs alert themselves says so, so its schedule's
+// watcher is started without AlertFailures: a failed scheduled sweep
+// posted two alerts, its own and the watcher's (seen failing with
+// s3-sweep's AlertsOnFailure false).
+func TestKindsThatAlertSayAlertsOnFailure(t *testing.T) {
+	for _, name := range Names() {
+		k, _ := Lookup(name)
+		if workflows.PostsFailureAlert(k.WorkflowType) && !k.AlertsOnFailure {
+			t.Errorf("kind %s: its failed runs alert themselves, but AlertsOnFailure is false", name)
+		}
+	}
+}

@@ -70,6 +70,9 @@ func Validate(j flowdata.BatchJob) error {
 	if err != nil {
 		return err
 	}
+	if j.Timeout < 0 || j.Timeout.D() > flowdata.MaxJobTimeout {
+		return fmt.Errorf("timeout %s: want 0 (the default, 1h) or up to %s (7 days)", j.Timeout, flowdata.MaxJobTimeout)
+	}
 	if j.Retry != nil {
 		if err := validateRetry(*j.Retry); err != nil {
 			return err

@@ -68,7 +68,11 @@ func TestParseErrors(t *testing.T) {
 		"name: x\nkind: exec\nexec: {command: ls}\nretry: {backoffCoefficient: 0.5}\n":          "backoffCoefficient",
 		"name: 'a b'\nkind: exec\nexec: {command: ls}\n":                                        "name",
 		"[1, 2": "did not find expected",
-		"name: x\nkind: exec\nexec: {command: ls}\ntaskQueue: vigil@host\n": "taskQueue",
+		"name: x\nkind: exec\nexec: {command: ls}\ntaskQueue: vigil@host\n":          "taskQueue",
+		"name: x\nkind: exec\nexec: {command: ls}\ntimeout: 200h\n":                  "timeout 200h0m0s: want 0 (the default, 1h) or up to 168h0m0s",
+		"name: x\nkind: exec\nexec: {command: ls}\nretry: {maximumAttempts: 1000}\n": "retry.maximumAttempts 1000",
+		"name: x\nkind: exec\nexec: {command: ls}\nretry: {initialInterval: 10ms}\n": "retry.initialInterval 10ms",
+		"name: x\nkind: exec\nexec: {command: ls, host: h, hostWait: 2000h}\n":       "exec.hostWait",
 	}
 	for in, want := range cases {
 		_, err := Parse([]byte(in))

@@ -107,16 +107,24 @@ func Exec(prefix string, e flowdata.ExecJob) error {
 			return fmt.Errorf("%s.env: %q is not a variable name", prefix, k)
 		}
 	}
+	if err := flowdata.CheckHostWait(e.HostWait); err != nil {
+		return fmt.Errorf("%s.hostWait: %v", prefix, err)
+	}
 	return nil
 }
 
-// Retry checks what jobs' and pipelines' retry policies share.
+// Retry checks what jobs' and pipelines' retry policies share, with
+// flowdata's bounds (MaxJobAttempts, MinRetryInterval).
 func Retry(r flowdata.JobRetry) error {
 	switch {
 	case r.BackoffCoefficient != 0 && r.BackoffCoefficient < 1:
 		return fmt.Errorf("retry.backoffCoefficient %v: must be at least 1", r.BackoffCoefficient)
-	case r.MaximumAttempts < 0:
-		return fmt.Errorf("retry.maximumAttempts %d: must not be negative", r.MaximumAttempts)
+	case r.MaximumAttempts < 0 || r.MaximumAttempts > flowdata.MaxJobAttempts:
+		return fmt.Errorf("retry.maximumAttempts %d: want 0 (the default, 5) to %d", r.MaximumAttempts, flowdata.MaxJobAttempts)
+	case r.InitialInterval != 0 && r.InitialInterval.D() < flowdata.MinRetryInterval:
+		return fmt.Errorf("retry.initialInterval %s: want 0 (the default, 10s) or at least %s", r.InitialInterval, flowdata.MinRetryInterval)
+	case r.MaximumInterval != 0 && r.MaximumInterval.D() < flowdata.MinRetryInterval:
+		return fmt.Errorf("retry.maximumInterval %s: want 0 (the default, 10m) or at least %s", r.MaximumInterval, flowdata.MinRetryInterval)
 	case r.MaximumInterval > 0 && r.MaximumInterval < r.InitialInterval:
 		return fmt.Errorf("retry.maximumInterval %s is shorter than initialInterval %s", r.MaximumInterval, r.InitialInterval)
 	}

@@ -29,7 +29,8 @@ type BatchJob struct {
 	SQSSend *SQSSendJob `json:"sqsSend,omitempty" yaml:"sqsSend,omitempty"`
 	// Retry is the job's retry policy; nil uses DefaultJobRetry.
 	Retry *JobRetry `json:"retry,omitempty" yaml:"retry,omitempty"`
-	// Timeout bounds the whole run, all attempts included; 0 means 1h.
+	// Timeout bounds the whole run, all attempts included; 0 means 1h, at
+	// most 7 days (MaxJobTimeout).
 	Timeout Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
 	// NotifyOnFailure names the worker environment variable holding a
 	// Slack webhook URL for failure alerts; empty uses VIGIL_SLACK_WEBHOOK_URL.
@@ -85,8 +86,9 @@ type ExecJob struct {
 	// empty runs it on any one worker (a processor: the one that holds
 	// its download), named in the run's status.
 	Host string `json:"host,omitempty" yaml:"host,omitempty"`
-	// HostWait bounds how long a run waits for Host's worker (0: 24h, and
-	// never past a batch job's timeout); then it fails with HostUnavailable.
+	// HostWait bounds how long a run waits for Host's worker (0: 24h, at
+	// most 7 days (MaxHostWait), and never past a batch job's timeout);
+	// then it fails with HostUnavailable.
 	HostWait Duration `json:"hostWait,omitempty" yaml:"hostWait,omitempty"`
 }
 
@@ -114,13 +116,15 @@ type SQSSendJob struct {
 
 // JobRetry is a job's retry policy.
 type JobRetry struct {
-	// InitialInterval before the second attempt; 0 means 10s.
+	// InitialInterval before the second attempt; 0 means 10s, else at
+	// least 1s (MinRetryInterval).
 	InitialInterval Duration `json:"initialInterval,omitempty" yaml:"initialInterval,omitempty"`
 	// BackoffCoefficient multiplies the interval each time; 0 means 2.
 	BackoffCoefficient float64 `json:"backoffCoefficient,omitempty" yaml:"backoffCoefficient,omitempty"`
-	// MaximumInterval caps the interval; 0 means 10m.
+	// MaximumInterval caps the interval; 0 means 10m, else at least 1s.
 	MaximumInterval Duration `json:"maximumInterval,omitempty" yaml:"maximumInterval,omitempty"`
-	// MaximumAttempts; 0 means 5, 1 means no retry.
+	// MaximumAttempts; 0 means 5, 1 means no retry, at most 100
+	// (MaxJobAttempts).
 	MaximumAttempts int `json:"maximumAttempts,omitempty" yaml:"maximumAttempts,omitempty"`
 	// NonRetryableStatus lists HTTP status codes that end the job at once.
 	NonRetryableStatus []int `json:"nonRetryableStatus,omitempty" yaml:"nonRetryableStatus,omitempty"`
