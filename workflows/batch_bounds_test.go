@@ -2,15 +2,12 @@ package workflows
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/workflows/flowdata"
@@ -60,15 +57,7 @@ func TestBatchRetryWorstCaseBounded(t *testing.T) {
 // TestBatchAttemptEventsMeasured checks eventsPerJobAttempt against a
 // recorded history: a failed attempt's events up to the next attempt.
 func TestBatchAttemptEventsMeasured(t *testing.T) {
-	f, err := os.Open(filepath.Join(replayDir, "batch-retry.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	hist := recordedHistory(t, "batch-retry.json")
 	var scheduled []int
 	for i, e := range hist.GetEvents() {
 		if e.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED {

@@ -2,14 +2,11 @@ package workflows
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -93,15 +90,7 @@ func TestHostWaitMaxBounded(t *testing.T) {
 // recorded history: the events from an attempt no worker took to the
 // next command.
 func TestHostRecheckEventsMeasured(t *testing.T) {
-	f, err := os.Open(filepath.Join(replayDir, "restore-v1-host-wait-limit.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	hist := recordedHistory(t, "restore-v1-host-wait-limit.json")
 	events := hist.GetEvents()
 	first, last := -1, -1
 	for i, e := range events {

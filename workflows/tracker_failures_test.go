@@ -2,13 +2,10 @@ package workflows
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 
@@ -68,15 +65,7 @@ func TestTrackerClearsRecoveredFailure(t *testing.T) {
 // the production interceptors): the failure signal of attempt 1, then the
 // recovery of attempt 2, each with the activity's ID.
 func TestRecoveredSignalRecorded(t *testing.T) {
-	f, err := os.Open(filepath.Join(replayDir, "s3object-v2-recovered.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	hist := recordedHistory(t, "s3object-v2-recovered.json")
 	var signals []string
 	for _, e := range hist.GetEvents() {
 		if a := e.GetWorkflowExecutionSignaledEventAttributes(); a != nil {
