@@ -165,7 +165,11 @@ func (a *Backup) Upload(ctx context.Context, in BackupUploadInput) (BackupUpload
 		return BackupUploadResult{}, Classify("S3 upload s3://"+in.Bucket+"/"+in.Key, err)
 	}
 	if err := checkUploaded(ctx, a.S3, in.Bucket, in.Key, up, body.n); err != nil {
-		a.deleteQuietly(ctx, in.Bucket, in.Key)
+		// Only an object shown to differ from what was sent is removed; a
+		// check that could not be made leaves the backup as it is.
+		if ae := (*temporal.ApplicationError)(nil); errors.As(err, &ae) && ae.Type() == ErrTypeChecksumMismatch {
+			a.deleteQuietly(ctx, in.Bucket, in.Key)
+		}
 		return BackupUploadResult{}, err
 	}
 	sum := body.Sum()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/vigilops/vigil/activities"
@@ -69,5 +70,31 @@ func TestBackupUploadChecksObject(t *testing.T) {
 		if res, err := b.upload(activities.BackupUploadInput{Source: "file://" + src, Key: key, PartSize: partSize}); err != nil || res.Bytes != 12<<20+5 {
 			t.Errorf("upload %s: %+v, %v", key, res, err)
 		}
+	}
+}
+
+// headDenier answers HeadObject with 403, as S3 does for a role without
+// s3:GetObject on the key.
+type headDenier struct{ activities.BackupS3API }
+
+func (d headDenier) HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}
+}
+
+// TestBackupUploadKeepsObjectWhenCheckCannotRun: a check that could not
+// be made (HeadObject refused) fails the upload, but only an object shown
+// to differ is deleted: the backup S3 accepted stays.
+func TestBackupUploadKeepsObjectWhenCheckCannotRun(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "db.dump")
+	if err := os.WriteFile(src, detBytes(4, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := newBackupEnvWith(t, nil, func(c activities.BackupS3API) activities.BackupS3API { return headDenier{c} })
+	_, err := b.upload(activities.BackupUploadInput{Source: "file://" + src, Key: "denied/head.bin"})
+	if err == nil || errType(err) == activities.ErrTypeChecksumMismatch {
+		t.Fatalf("upload whose check was refused: %v, want a failure that is not %s", err, activities.ErrTypeChecksumMismatch)
+	}
+	if _, err := b.c.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(backupBucket), Key: aws.String("denied/head.bin")}); err != nil {
+		t.Errorf("the uploaded object was deleted although nothing showed it differs: %v", err)
 	}
 }
