@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/vigilops/vigil/activities"
 	"github.com/vigilops/vigil/internal/cli"
@@ -90,15 +92,20 @@ seconds, without a restart. Running it again changes nothing, or replaces the pi
 			if err != nil {
 				return err
 			}
+			// Bound before the notification is enabled: a record that
+			// arrives in between would match no binding, and the router
+			// acknowledges those. A failed set-up puts the bindings back
+			// as they were.
+			if err := s3bind.Bind(ctx, c, a.flags.taskQueue, binding); err != nil {
+				return fmt.Errorf("binding s3://%s/%s: %w", bucket, prefix, err)
+			}
 			rep, err := setup.S3Events(ctx, aw, setup.ObjectCreatedEvents(bucket, prefix, queue))
 			if err != nil {
+				a.restoreBinding(ctx, c, have, bucket, prefix)
 				return setupFailed(err)
 			}
 			if err := a.printSetup(ctx, rep); err != nil {
 				return err
-			}
-			if err := s3bind.Bind(ctx, c, a.flags.taskQueue, binding); err != nil {
-				return fmt.Errorf("binding s3://%s/%s: %w", bucket, prefix, err)
 			}
 			if a.format != cli.FormatJSON {
 				fmt.Fprintf(a.stdout, "bound    s3://%s/%s to pipeline %s\n", bucket, prefix, p.Name)
@@ -201,4 +208,19 @@ func unquoteETag(s string) string {
 		return s[1 : len(s)-1]
 	}
 	return s
+}
+
+// restoreBinding puts the binding of bucket and prefix back as it was in
+// have (removed if it was not there) after a failed set-up; a failure to do
+// so is logged, the set-up's error is the one reported.
+func (a *app) restoreBinding(ctx context.Context, c client.Client, have []flowdata.S3Binding, bucket, prefix string) {
+	var err error
+	if prev, ok := s3bind.Find(have, bucket, prefix); ok {
+		err = s3bind.Bind(ctx, c, a.flags.taskQueue, prev)
+	} else {
+		err = s3bind.Unbind(ctx, c, bucket, prefix)
+	}
+	if err != nil {
+		a.logger().Warn("could not put the S3 bindings back after the failed set-up", "bucket", bucket, "prefix", prefix, "error", err)
+	}
 }

@@ -75,6 +75,14 @@ func TestS3ProcessCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rows); r.code != 0 || err != nil || len(rows) != 1 || rows[0].Archive != "s3://inbox/bak/" {
 		t.Fatalf("bindings: %d %q %v", r.code, r.stdout, err)
 	}
+	// A set-up that fails (no such bucket) leaves the bindings as they were.
+	if r := h.runWithin(30*time.Second, "s3", "setup-events", "--bucket", "no-such-inbox", "--prefix", "incoming/", "--pipeline", p); r.code != 3 {
+		t.Fatalf("setup-events on a missing bucket: exit %d, stdout %q, stderr %q; want 3", r.code, r.stdout, r.stderr)
+	}
+	r = h.runWithin(30*time.Second, "-o", "json", "s3", "bindings")
+	if err := json.Unmarshal([]byte(r.stdout), &rows); r.code != 0 || err != nil || len(rows) != 1 || rows[0].Bucket != "inbox" {
+		t.Fatalf("bindings after a failed set-up: %d %q %v; want only s3://inbox/incoming/", r.code, r.stdout, err)
+	}
 	// A prefix under that binding's archive would never start a run (its
 	// records are taken for vigil's own output): refused before the
 	// bucket's notification is touched.
