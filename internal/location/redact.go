@@ -58,6 +58,29 @@ var sensitiveExact = map[string]bool{
 var sensitiveParts = []string{"token", "secret", "passw", "signature", "credential", "apikey", "api_key", "api-key",
 	"access_key", "accesskey", "auth", "session", "private", "x-amz-", "x-goog-"}
 
+// sensitivePathParts are the name parts that make a path parameter
+// (;name=V, or a name=V segment) a credential. Narrower than a query's:
+// hive-style partitions (author=…, session_id=…, partition_key=…) are data
+// that must keep IDs apart.
+var sensitivePathParts = []string{"token", "secret", "passw", "signature", "credential", "apikey", "api_key", "api-key",
+	"access_key", "accesskey", "x-amz-", "x-goog-"}
+
+// sensitivePathParam reports whether a path parameter name may carry a
+// credential: the exact names SensitiveParam knows but code and session,
+// and names holding one of sensitivePathParts.
+func sensitivePathParam(name string) bool {
+	n := strings.ToLower(name)
+	if sensitiveExact[n] && n != "code" && n != "session" {
+		return true
+	}
+	for _, p := range sensitivePathParts {
+		if strings.Contains(n, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // SensitiveParam reports whether a query parameter name may carry a
 // credential: token, key, sig, signature, X-Amz-*, X-Goog-*, and any name
 // holding token, secret, password, auth, credential, api key or session.
@@ -189,7 +212,8 @@ func IDPart(raw string) string {
 var pathParam = regexp.MustCompile(`([^/;&?#=]+)=([^/;&?#]*)`)
 
 // idForm is what IDPart digests: raw redacted (Redact), with the values
-// of path parameters SensitiveParam names redacted too.
+// of path parameters that may be credentials (sensitivePathParam)
+// redacted too.
 func idForm(raw string) string {
 	r := Redact(raw)
 	head, tail := r, ""
@@ -198,7 +222,7 @@ func idForm(raw string) string {
 	}
 	head = pathParam.ReplaceAllStringFunc(head, func(kv string) string {
 		name, _, _ := strings.Cut(kv, "=")
-		if SensitiveParam(name) {
+		if sensitivePathParam(name) {
 			return name + "=" + Redacted
 		}
 		return kv
@@ -207,15 +231,15 @@ func idForm(raw string) string {
 }
 
 // keyCut is where the readable part of an s3 or gs key ends for an ID:
-// at a query or fragment, or at the first path parameter SensitiveParam
-// names; -1 when the whole key is readable.
+// at a query or fragment, or at the first path parameter that may be a
+// credential (sensitivePathParam); -1 when the whole key is readable.
 func keyCut(key string) int {
 	end := len(key)
 	if i := strings.IndexAny(key, "?#"); i >= 0 {
 		end = i
 	}
 	for _, m := range pathParam.FindAllStringSubmatchIndex(key[:end], -1) {
-		if SensitiveParam(key[m[2]:m[3]]) {
+		if sensitivePathParam(key[m[2]:m[3]]) {
 			return m[0]
 		}
 	}

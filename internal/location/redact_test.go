@@ -102,6 +102,21 @@ func TestIDPart(t *testing.T) {
 			t.Errorf("IDPart(%q) = %q, with another secret %q: the digest covers the secret", raw, g, again)
 		}
 	}
+	// Hive-style partitions are data, not credentials: they stay readable
+	// and keep IDs apart.
+	for _, pair := range [][2]string{
+		{"s3://b-1/x/author=alice/f.parquet", "s3://b-1/x/author=bob/f.parquet"},
+		{"s3://b-1/x/session_id=1/f", "s3://b-1/x/session_id=2/f"},
+		{"file:///data/partition_key=a/f", "file:///data/partition_key=b/f"},
+	} {
+		a, b := IDPart(pair[0]), IDPart(pair[1])
+		if a == b {
+			t.Errorf("IDPart(%q) = IDPart(%q) = %q: a partition value is taken for a credential", pair[0], pair[1], a)
+		}
+	}
+	if g := IDPart("s3://b-1/x/author=alice/f"); g != "b-1/x/author=alice/f" {
+		t.Errorf("IDPart(hive key) = %q, want it whole", g)
+	}
 	if IDPart("s3://b-1/k?versionId=1") == IDPart("s3://b-1/k?versionId=2") {
 		t.Error("IDPart: two versions share an ID part")
 	}
