@@ -146,6 +146,7 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 	// every attempt, so a retry resumes in it): two restores to one path
 	// never write into one file.
 	partial := partialFor(dest.Path, activity.GetInfo(ctx).WorkflowExecution.ID)
+	adoptPartial(dest.Path+PartialSuffix, partial, prog)
 	f, err := resumePartial(partial, &prog)
 	if err != nil {
 		return FinishResult{}, err
@@ -214,6 +215,29 @@ func (a *S3) download(ctx context.Context, in DeliverObjectInput, dest location.
 		return FinishResult{}, err
 	}
 	return FinishResult{Location: dest.String(), Bytes: done}, nil
+}
+
+// adoptPartial renames the partial file a delivery started by an earlier
+// version left under the shared name (legacy, "<path>.vigil-partial") to
+// this workflow's own name, when it is the heartbeat's file (its identity
+// token), so a restore in flight across the upgrade resumes instead of
+// starting over and leaving the old file behind. Anything else is left
+// alone: resumePartial decides.
+func adoptPartial(legacy, partial string, prog DownloadProgress) {
+	if prog.Done == 0 || prog.ID == "" || legacy == partial {
+		return
+	}
+	if _, err := os.Lstat(partial); !errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	if checkIdentity(legacy, prog.ID) != nil {
+		return
+	}
+	if os.Rename(identityPath(legacy), identityPath(partial)) == nil {
+		if os.Rename(legacy, partial) != nil {
+			_ = os.Rename(identityPath(partial), identityPath(legacy))
+		}
+	}
 }
 
 // resumePartial opens the partial file of a download for the heartbeat
