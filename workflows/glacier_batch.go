@@ -86,12 +86,16 @@ const batchFailuresChange = "glacier-batch-failures"
 func GlacierBatchWorkflow(ctx workflow.Context, in GlacierBatchInput) (activities.BatchSummary, error) {
 	st := &Tracker{ctx: ctx, st: Status{Flow: GlacierFlow, Phase: PhaseDownloading, Started: workflow.Now(ctx)}}
 	_ = workflow.SetQueryHandler(ctx, StatusQuery, func() (Status, error) { return st.st, nil })
+	var fw *forwarder
 	if workflow.GetVersion(ctx, batchFailuresChange, workflow.DefaultVersion, 1) >= 1 {
-		forwardFailures(ctx, st)
+		fw = forwardFailures(ctx, st)
 	}
 	parts := make([]activities.RangePart, in.Count)
 	if err := in.Fetch.run(ctx, st, parts, in.First); err != nil {
 		return activities.BatchSummary{}, err
+	}
+	if fw != nil {
+		fw.drain(ctx)
 	}
 	return activities.SummarizeBatch(int64(in.First)*in.Fetch.Chunk, parts), nil
 }
@@ -115,41 +119,77 @@ func GlacierBatchWorkflow(ctx workflow.Context, in GlacierBatchInput) (activitie
 // forwarded, once. Bound: at most 2 failures and 2 recoveries, 4 signals,
 // per activity type per batch; a batch runs one (DownloadRange), so at
 // most 4 signals (about 16 retrieval events) per batch.
-func forwardFailures(ctx workflow.Context, st *Tracker) {
-	failing := workflow.GetSignalChannel(ctx, activities.ActivityFailingSignal)
-	recovered := workflow.GetSignalChannel(ctx, activities.ActivityRecoveredSignal)
-	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
-	var fw forwardRule
-	send := func(ctx workflow.Context, signal string, f activities.ActivityFailure) {
-		if parent == nil {
-			return
-		}
-		if err := workflow.SignalExternalWorkflow(ctx, parent.ID, parent.RunID, signal, f).Get(ctx, nil); err != nil {
-			workflow.GetLogger(ctx).Warn("cannot pass an activity's attempt on to the retrieval", "signal", signal, "error", err)
-		}
-	}
+//
+// The last range's recovery arrives with its completion: drain forwards
+// what is left before the batch returns, or it would be lost.
+func forwardFailures(ctx workflow.Context, st *Tracker) *forwarder {
+	fw := &forwarder{st: st, parent: workflow.GetInfo(ctx).ParentWorkflowExecution,
+		failing:   workflow.GetSignalChannel(ctx, activities.ActivityFailingSignal),
+		recovered: workflow.GetSignalChannel(ctx, activities.ActivityRecoveredSignal)}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var f activities.ActivityFailure
 			var signal string
 			sel := workflow.NewSelector(ctx)
-			sel.AddReceive(failing, func(c workflow.ReceiveChannel, _ bool) {
-				c.Receive(ctx, &f)
-				signal = activities.ActivityFailingSignal
-				st.showFailure(f)
-			})
-			sel.AddReceive(recovered, func(c workflow.ReceiveChannel, _ bool) {
+			sel.AddReceive(fw.failing, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &f); signal = activities.ActivityFailingSignal })
+			sel.AddReceive(fw.recovered, func(c workflow.ReceiveChannel, _ bool) {
 				c.Receive(ctx, &f)
 				signal = activities.ActivityRecoveredSignal
-				st.recoverFailure(f)
 			})
 			sel.Select(ctx)
-			if (signal == activities.ActivityFailingSignal && fw.failure(f)) ||
-				(signal == activities.ActivityRecoveredSignal && fw.recovery(f)) {
-				send(ctx, signal, f)
-			}
+			fw.handle(ctx, signal, f)
 		}
 	})
+	return fw
+}
+
+// forwarder is a batch's forwarding of attempt signals (forwardFailures).
+type forwarder struct {
+	st                 *Tracker
+	parent             *workflow.Execution
+	failing, recovered workflow.ReceiveChannel
+	rule               forwardRule
+	sending            int // signals to the retrieval not yet delivered
+}
+
+// handle shows one received signal in the batch's status and forwards it
+// when the rule says so.
+func (fw *forwarder) handle(ctx workflow.Context, signal string, f activities.ActivityFailure) {
+	var fwd bool
+	if signal == activities.ActivityFailingSignal {
+		fw.st.showFailure(f)
+		fwd = fw.rule.failure(f)
+	} else {
+		fw.st.recoverFailure(f)
+		fwd = fw.rule.recovery(f)
+	}
+	if !fwd || fw.parent == nil {
+		return
+	}
+	fw.sending++
+	defer func() { fw.sending-- }()
+	if err := workflow.SignalExternalWorkflow(ctx, fw.parent.ID, fw.parent.RunID, signal, f).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("cannot pass an activity's attempt on to the retrieval", "signal", signal, "error", err)
+	}
+}
+
+// drain forwards the signals received and not handled yet and waits for
+// the ones being delivered.
+func (fw *forwarder) drain(ctx workflow.Context) {
+	for {
+		if workflow.Await(ctx, func() bool { return fw.sending == 0 }) != nil {
+			return
+		}
+		var f activities.ActivityFailure
+		switch {
+		case fw.failing.ReceiveAsync(&f):
+			fw.handle(ctx, activities.ActivityFailingSignal, f)
+		case fw.recovered.ReceiveAsync(&f):
+			fw.handle(ctx, activities.ActivityRecoveredSignal, f)
+		default:
+			return
+		}
+	}
 }
 
 // forwardRule decides which of a batch's activity attempts reach its
