@@ -149,8 +149,6 @@ type glacierStubs struct {
 	// failRange fails once with a transient error (0: none): the retry
 	// succeeds.
 	failRange int
-	// prepared is closed when PrepareDestination has run (nil: not).
-	prepared chan struct{}
 }
 
 var stubOnce sync.Map
@@ -185,11 +183,6 @@ func registerFileStubs(w worker.Registry, s glacierStubs) {
 	replaced, failed := false, false
 	reg(activities.PrepareDestinationName, func(_ context.Context, in activities.PrepareInput) (activities.Prepared, error) {
 		dest, err := location.Parse(in.Dest)
-		if s.prepared != nil {
-			if _, loaded := stubOnce.LoadOrStore(s.prepared, true); !loaded {
-				close(s.prepared)
-			}
-		}
 		return activities.Prepared{Dest: dest, Size: in.Size, UploadID: "u1"}, err
 	})
 	reg(activities.DownloadRangeName, func(_ context.Context, in activities.DownloadRangeInput) (activities.RangePart, error) {
