@@ -86,41 +86,147 @@ const batchFailuresChange = "glacier-batch-failures"
 func GlacierBatchWorkflow(ctx workflow.Context, in GlacierBatchInput) (activities.BatchSummary, error) {
 	st := &Tracker{ctx: ctx, st: Status{Flow: GlacierFlow, Phase: PhaseDownloading, Started: workflow.Now(ctx)}}
 	_ = workflow.SetQueryHandler(ctx, StatusQuery, func() (Status, error) { return st.st, nil })
+	var fw *forwarder
 	if workflow.GetVersion(ctx, batchFailuresChange, workflow.DefaultVersion, 1) >= 1 {
-		forwardFailures(ctx, st)
+		fw = forwardFailures(ctx, st)
 	}
 	parts := make([]activities.RangePart, in.Count)
 	if err := in.Fetch.run(ctx, st, parts, in.First); err != nil {
 		return activities.BatchSummary{}, err
 	}
+	if fw != nil {
+		fw.drain(ctx)
+	}
 	return activities.SummarizeBatch(int64(in.First)*in.Fetch.Chunk, parts), nil
 }
 
-// forwardFailures receives the ActivityFailingSignal that the worker's
-// activities.ClassifyInterceptor sends a batch (the run of its range
-// downloads) for each failed attempt that will be retried: the batch's
-// status shows it, and it is signalled on to the retrieval, whose Tracker
-// shows it in the status `starter status` reads and posts the one "keeps
-// failing" warning of the run (watchFailures), however many batches see
-// the activity fail.
-func forwardFailures(ctx workflow.Context, st *Tracker) {
-	ch := workflow.GetSignalChannel(ctx, activities.ActivityFailingSignal)
-	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
+// forwardFailures receives the ActivityFailingSignal and
+// ActivityRecoveredSignal that the worker's activities.ClassifyInterceptor
+// sends a batch (the run of its range downloads) for each failed attempt
+// that will be retried and each retry that then succeeded: the batch's
+// status shows the failure until it recovers, and a bounded few are
+// signalled on to the retrieval, whose Tracker shows them in the status
+// `starter status` reads and posts the one "keeps failing" warning of the
+// run (watchFailures), however many batches see the activity fail.
+//
+// Every attempt forwarded would be about 4 events in the retrieval's
+// history each, which cannot continue as new while batches run: a 40 TiB
+// retrieval (640 batches) at a 1.7 % transient failure rate would pass
+// Temporal's 51,200 events. A batch therefore forwards (forwardRule) per
+// activity type only its first failed attempt (the retrieval shows a
+// retry) and its first attempt at or past FailingAlertAttempts (the
+// retrieval warns), and a recovery only of an activity whose failure it
+// forwarded, once. Bound: at most 2 failures and 2 recoveries, 4 signals,
+// per activity type per batch; a batch runs one (DownloadRange), so at
+// most 4 signals (about 16 retrieval events) per batch.
+//
+// The last range's recovery arrives with its completion: drain forwards
+// what is left before the batch returns, or it would be lost.
+func forwardFailures(ctx workflow.Context, st *Tracker) *forwarder {
+	fw := &forwarder{st: st, parent: workflow.GetInfo(ctx).ParentWorkflowExecution,
+		failing:   workflow.GetSignalChannel(ctx, activities.ActivityFailingSignal),
+		recovered: workflow.GetSignalChannel(ctx, activities.ActivityRecoveredSignal)}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var f activities.ActivityFailure
-			if !ch.Receive(ctx, &f) {
-				return
-			}
-			st.showFailure(f)
-			if parent == nil {
-				continue
-			}
-			if err := workflow.SignalExternalWorkflow(ctx, parent.ID, parent.RunID, activities.ActivityFailingSignal, f).Get(ctx, nil); err != nil {
-				workflow.GetLogger(ctx).Warn("cannot pass a failed attempt on to the retrieval", "error", err)
-			}
+			var signal string
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(fw.failing, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &f); signal = activities.ActivityFailingSignal })
+			sel.AddReceive(fw.recovered, func(c workflow.ReceiveChannel, _ bool) {
+				c.Receive(ctx, &f)
+				signal = activities.ActivityRecoveredSignal
+			})
+			sel.Select(ctx)
+			fw.handle(ctx, signal, f)
 		}
 	})
+	return fw
+}
+
+// forwarder is a batch's forwarding of attempt signals (forwardFailures).
+type forwarder struct {
+	st                 *Tracker
+	parent             *workflow.Execution
+	failing, recovered workflow.ReceiveChannel
+	rule               forwardRule
+	sending            int // signals to the retrieval not yet delivered
+}
+
+// handle shows one received signal in the batch's status and forwards it
+// when the rule says so.
+func (fw *forwarder) handle(ctx workflow.Context, signal string, f activities.ActivityFailure) {
+	var fwd bool
+	if signal == activities.ActivityFailingSignal {
+		fw.st.showFailure(f)
+		fwd = fw.rule.failure(f)
+	} else {
+		fw.st.recoverFailure(f)
+		fwd = fw.rule.recovery(f)
+	}
+	if !fwd || fw.parent == nil {
+		return
+	}
+	fw.sending++
+	defer func() { fw.sending-- }()
+	if err := workflow.SignalExternalWorkflow(ctx, fw.parent.ID, fw.parent.RunID, signal, f).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("cannot pass an activity's attempt on to the retrieval", "signal", signal, "error", err)
+	}
+}
+
+// drain forwards the signals received and not handled yet and waits for
+// the ones being delivered.
+func (fw *forwarder) drain(ctx workflow.Context) {
+	for {
+		if workflow.Await(ctx, func() bool { return fw.sending == 0 }) != nil {
+			return
+		}
+		var f activities.ActivityFailure
+		switch {
+		case fw.failing.ReceiveAsync(&f):
+			fw.handle(ctx, activities.ActivityFailingSignal, f)
+		case fw.recovered.ReceiveAsync(&f):
+			fw.handle(ctx, activities.ActivityRecoveredSignal, f)
+		default:
+			return
+		}
+	}
+}
+
+// forwardRule decides which of a batch's activity attempts reach its
+// retrieval (forwardFailures).
+type forwardRule struct {
+	first, alerted map[string]bool // activity types whose first, alerting failure went
+	pending        map[string]bool // activity type + ID whose failure went, no recovery yet
+}
+
+// failure reports whether a failed attempt is forwarded: the first of its
+// activity type, or the first at or past FailingAlertAttempts.
+func (r *forwardRule) failure(f activities.ActivityFailure) bool {
+	if r.first == nil {
+		r.first, r.alerted, r.pending = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	}
+	fwd := false
+	if !r.first[f.Activity] {
+		r.first[f.Activity], fwd = true, true
+	}
+	if f.Attempt >= FailingAlertAttempts && !r.alerted[f.Activity] {
+		r.alerted[f.Activity], fwd = true, true
+	}
+	if fwd {
+		r.pending[f.Activity+"/"+f.ActivityID] = true
+	}
+	return fwd
+}
+
+// recovery reports whether a recovered retry is forwarded: once, for an
+// activity whose failure was.
+func (r *forwardRule) recovery(f activities.ActivityFailure) bool {
+	k := f.Activity + "/" + f.ActivityID
+	if !r.pending[k] {
+		return false
+	}
+	delete(r.pending, k)
+	return true
 }
 
 // fetchBatches downloads the batches not delivered yet, one child workflow

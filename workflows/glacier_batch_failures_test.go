@@ -16,7 +16,9 @@ import (
 // activity's own run: the child. The child shows them in its status and
 // passes them on to the retrieval, whose status shows them and which
 // posts the one "keeps failing" warning, to its own webhook, however many
-// batches keep failing. Before, the child dropped them: the retrieval's
+// batches keep failing; only a batch's first failure of an activity and
+// its first at the warning threshold go on (forwardFailures). Before, the
+// child dropped them: the retrieval's
 // status showed no attempt and no warning was posted.
 func TestGlacierBatchFailuresReachTheRetrieval(t *testing.T) {
 	// Three batches (the third of one range); ranges take 10 s, 4 at a
@@ -47,6 +49,15 @@ func TestGlacierBatchFailuresReachTheRetrieval(t *testing.T) {
 	env.RegisterDelayedCallback(fail("1", 5), 3*time.Hour+20*time.Minute)
 	env.RegisterDelayedCallback(fail("1", 6), 3*time.Hour+30*time.Minute)
 	env.RegisterDelayedCallback(fail("2", 5), 4*time.Hour)
+	// Batch 1's attempt 6 stays in the batch: its first failure (attempt
+	// 5, at the threshold too) already went to the retrieval.
+	var parent1, child1 Status
+	env.RegisterDelayedCallback(func() {
+		parent1 = queryStatus(t, env)
+		if v, err := env.QueryWorkflowByID(id+"/ranges/1", StatusQuery); err != nil || v.Get(&child1) != nil {
+			t.Errorf("batch 1 status: %v", err)
+		}
+	}, 3*time.Hour+35*time.Minute)
 	var parent, child Status
 	env.RegisterDelayedCallback(func() {
 		parent = queryStatus(t, env)
@@ -57,6 +68,9 @@ func TestGlacierBatchFailuresReachTheRetrieval(t *testing.T) {
 	startGlacier(env, in)
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
+	}
+	if parent1.Attempt != 6 || child1.Attempt != 7 {
+		t.Errorf("after batch 1's attempts 5 and 6: retrieval shows attempt %d, batch %d; want 6 (only the first forwarded) and 7", parent1.Attempt, child1.Attempt)
 	}
 	for name, st := range map[string]Status{"retrieval": parent, "batch 2": child} {
 		if st.Attempt != 6 || !strings.Contains(st.LastError, "DownloadRange attempt 5: input/output error") ||

@@ -146,6 +146,9 @@ type glacierStubs struct {
 	initiateErr error
 	// replaceRange fails once with DestinationReplaced (0: none).
 	replaceRange int
+	// failRange fails once with a transient error (0: none): the retry
+	// succeeds.
+	failRange int
 }
 
 var stubOnce sync.Map
@@ -177,7 +180,7 @@ func registerFileStubs(w worker.Registry, s glacierStubs) {
 	reg := func(name string, f any) { w.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name}) }
 	var mu sync.Mutex
 	finishes := 0
-	replaced := false
+	replaced, failed := false, false
 	reg(activities.PrepareDestinationName, func(_ context.Context, in activities.PrepareInput) (activities.Prepared, error) {
 		dest, err := location.Parse(in.Dest)
 		return activities.Prepared{Dest: dest, Size: in.Size, UploadID: "u1"}, err
@@ -187,7 +190,12 @@ func registerFileStubs(w worker.Registry, s glacierStubs) {
 		expire := s.expireRange > 0 && in.Index == s.expireRange && in.Job.JobID == "j1"
 		replace := s.replaceRange > 0 && in.Index == s.replaceRange && !replaced
 		replaced = replaced || replace
+		fail := s.failRange > 0 && in.Index == s.failRange && !failed
+		failed = failed || fail
 		mu.Unlock()
+		if fail {
+			return activities.RangePart{}, temporal.NewApplicationError("input/output error", "")
+		}
 		if replace {
 			return activities.RangePart{}, temporal.NewNonRetryableApplicationError("partial file replaced", activities.ErrTypeDestinationReplaced, nil)
 		}
@@ -229,6 +237,11 @@ func startHostWorker(c client.Client, taskQueue, host string, s glacierStubs) {
 // signalUntilDone sends the job's completion until the run has it (the
 // run ignores it while it waits for another job).
 func signalUntilDone(ctx context.Context, c client.Client, id, job string) {
+	signalSizeUntilDone(ctx, c, id, job, 3<<20)
+}
+
+// signalSizeUntilDone is signalUntilDone for an output of size bytes.
+func signalSizeUntilDone(ctx context.Context, c client.Client, id, job string, size int64) {
 	for i := 0; i < 100; i++ {
 		d, err := c.DescribeWorkflowExecution(ctx, id, "")
 		if err != nil || d.GetWorkflowExecutionInfo().GetCloseTime() != nil {
@@ -238,7 +251,7 @@ func signalUntilDone(ctx context.Context, c client.Client, id, job string) {
 		var st Status
 		if err == nil && v.Get(&st) == nil && st.Details["jobId"] == job && st.Phase == PhaseWaiting {
 			_ = c.SignalWorkflow(ctx, id, "", GlacierJobSignal, flowdata.GlacierJobState{JobID: job, StatusCode: "Succeeded",
-				Completed: true, OutputSize: 3 << 20, TreeHash: "t"})
+				Completed: true, OutputSize: size, TreeHash: "t"})
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -52,10 +52,7 @@ func (t *Tracker) watchFailures() {
 			if !recovered.Receive(ctx, &f) {
 				return
 			}
-			if t.failureShown && t.shownFailure.Activity == f.Activity && t.shownFailure.ActivityID == f.ActivityID {
-				t.clearFailure()
-				t.publish()
-			}
+			t.recoverFailure(f)
 		}
 	})
 }
@@ -66,6 +63,15 @@ func (t *Tracker) showFailure(f activities.ActivityFailure) {
 	t.st.LastError = fmt.Sprintf("%s attempt %d: %s", f.Activity, f.Attempt, f.Error)
 	t.failureShown, t.shownFailure = true, f
 	t.publish()
+}
+
+// recoverFailure clears the shown failure when a recovered retry names
+// the same activity.
+func (t *Tracker) recoverFailure(f activities.ActivityFailure) {
+	if t.failureShown && t.shownFailure.Activity == f.Activity && t.shownFailure.ActivityID == f.ActivityID {
+		t.clearFailure()
+		t.publish()
+	}
 }
 
 // clearFailure drops a shown failed attempt (the run moved on, or the
