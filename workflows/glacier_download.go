@@ -161,7 +161,7 @@ func (d *download) run(ctx workflow.Context, st *Tracker, in GlacierRetrieveInpu
 		}
 	}
 	st.SetPhase(PhaseDownloading)
-	finishOpts := finishOptions()
+	finishOpts := finishOptions(js.OutputSize)
 	for round := 1; ; round++ {
 		var err error
 		if d.batches != nil {

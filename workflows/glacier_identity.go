@@ -21,13 +21,22 @@ const destinationIdentityChange = "glacier-destination-identity"
 
 // finishHeartbeatTimeout is the heartbeat timeout of FinishDestination: it
 // heartbeats while it re-reads the file, so a finish whose worker died is
-// retried in a minute, not after its 30-minute start-to-close timeout.
+// retried in a minute, whatever its start-to-close timeout.
 const finishHeartbeatTimeout = time.Minute
 
-// finishOptions are the activity options of FinishDestination.
-func finishOptions() workflow.ActivityOptions {
+// finishMinRate is the slowest re-read FinishDestination's start-to-close
+// timeout allows for (--verify full, or an unaligned file's whole tree
+// hash, reads every byte again): a fixed 30 minutes could never finish a
+// file of more than about 90 GiB at 50 MiB/s.
+const finishMinRate = 50 << 20 // bytes per second
+
+// finishOptions are the activity options of FinishDestination for an
+// output of size bytes: 30 minutes plus the time to read it at
+// finishMinRate. A timeout is not part of the command replay compares, so
+// the formula can change under running workflows.
+func finishOptions(size int64) workflow.ActivityOptions {
 	opts := ShortCallOptions()
-	opts.StartToCloseTimeout = 30 * time.Minute
+	opts.StartToCloseTimeout = 30*time.Minute + time.Duration(size/finishMinRate)*time.Second
 	opts.HeartbeatTimeout = finishHeartbeatTimeout
 	return opts
 }
