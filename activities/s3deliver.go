@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -89,8 +88,7 @@ func (a *S3) DeliverObject(ctx context.Context, in DeliverObjectInput) (FinishRe
 			CopySource: aws.String(CopySource(in.Bucket, in.Key, in.VersionID))})
 		stop()
 		if err != nil {
-			var api smithy.APIError
-			if errors.As(err, &api) && api.ErrorCode() == "InvalidRequest" {
+			if isAPICode(err, "InvalidRequest") {
 				// Too big for one copy after all (the size was unknown or
 				// stale): copy it in parts.
 				return a.bigCopy(ctx, in, dest, src)
@@ -293,13 +291,12 @@ func (a *S3) getFrom(ctx context.Context, in DeliverObjectInput, src string, pro
 	req.Range = aws.String(fmt.Sprintf("bytes=%d-", prog.Done))
 	req.IfMatch = aws.String(prog.ETag)
 	out, err := a.Client.GetObject(ctx, req)
-	var api smithy.APIError
 	switch {
 	case err == nil:
-	case httpStatus(err) == http.StatusPreconditionFailed || errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed":
+	case isPreconditionFailed(err):
 		log.Info("object changed since the download started; starting over", "object", src, "etag", prog.ETag, "done", prog.Done)
 		return a.getFrom(ctx, in, src, DownloadProgress{})
-	case httpStatus(err) == http.StatusRequestedRangeNotSatisfiable || errors.As(err, &api) && api.ErrorCode() == "InvalidRange":
+	case httpStatus(err) == http.StatusRequestedRangeNotSatisfiable || isAPICode(err, "InvalidRange"):
 		log.Info("resume offset past the object's end; starting over", "object", src, "done", prog.Done)
 		return a.getFrom(ctx, in, src, DownloadProgress{})
 	default:

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/vigilops/vigil/internal/secretenv"
 	"github.com/vigilops/vigil/workflows/flowdata"
@@ -158,13 +157,10 @@ func (a *S3Object) head(ctx context.Context, bucket, key, versionID string) (*s3
 func isNotFound(err error) bool {
 	var nf *s3types.NotFound
 	var nk *s3types.NoSuchKey
-	var api smithy.APIError
-	return errors.As(err, &nf) || errors.As(err, &nk) || (errors.As(err, &api) && (api.ErrorCode() == "NotFound" || api.ErrorCode() == "NoSuchKey"))
+	return errors.As(err, &nf) || errors.As(err, &nk) || isAPICode(err, "NotFound", "NoSuchKey")
 }
 
 func unquote(etag string) string { return strings.Trim(etag, `"`) }
-
-func asAPI(err error, api *smithy.APIError) bool { return errors.As(err, api) }
 
 // CopySource is CopyObject's x-amz-copy-source for an object version: the
 // key URL-encoded except for '/' and the unreserved characters (so '+'

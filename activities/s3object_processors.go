@@ -16,7 +16,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/vigilops/vigil/internal/location"
@@ -60,17 +59,12 @@ func (r ProcessRequest) Open(ctx context.Context) (io.ReadCloser, int64, error) 
 	}
 	out, err := r.Deps.Client.GetObject(ctx, in)
 	if err != nil {
-		var api smithy.APIError
-		if isPrecondition(err, &api) {
+		if isAPICode(err, "PreconditionFailed") {
 			return nil, 0, temporal.NewNonRetryableApplicationError("object was replaced by another version", ErrTypeObjectChanged, err)
 		}
 		return nil, 0, Classify(fmt.Sprintf("S3 GetObject s3://%s/%s", r.Object.Bucket, r.Object.Key), err)
 	}
 	return out.Body, aws.ToInt64(out.ContentLength), nil
-}
-
-func isPrecondition(err error, api *smithy.APIError) bool {
-	return err != nil && asAPI(err, api) && (*api).ErrorCode() == "PreconditionFailed"
 }
 
 // ProcessorFunc adapts a function to ObjectProcessor.
@@ -179,8 +173,7 @@ func copyProcessor(ctx context.Context, r ProcessRequest) (string, error) {
 		req.CopySourceIfMatch = aws.String(`"` + unquote(r.Object.ETag) + `"`)
 	}
 	if _, err := r.Deps.Client.CopyObject(ctx, req); err != nil {
-		var api smithy.APIError
-		if isPrecondition(err, &api) {
+		if isAPICode(err, "PreconditionFailed") {
 			return "", temporal.NewNonRetryableApplicationError("object was replaced by another version", ErrTypeObjectChanged, err)
 		}
 		return "", Classify("S3 CopyObject to s3://"+b+"/"+k, err)

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/vigilops/vigil/workflows/flowdata"
 )
@@ -48,8 +47,7 @@ func (a *S3Restore) RestoreObject(ctx context.Context, in RestoreInput) (flowdat
 		req.VersionId = aws.String(in.VersionID)
 	}
 	_, err := a.Client.RestoreObject(ctx, req)
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "InvalidArgument" {
+	if isAPICode(err, "InvalidArgument") {
 		// S3 refuses Days for objects in the archive tiers of
 		// INTELLIGENT_TIERING ("not subject to restore expiry"): a restore
 		// moves them back to the Frequent Access tier for good. Ask again
@@ -62,7 +60,7 @@ func (a *S3Restore) RestoreObject(ctx context.Context, in RestoreInput) (flowdat
 	}
 	var active *s3types.ObjectAlreadyInActiveTierError
 	switch {
-	case err == nil, errors.As(err, &api) && api.ErrorCode() == "RestoreAlreadyInProgress":
+	case err == nil, isAPICode(err, "RestoreAlreadyInProgress"):
 		// 202 (started), 200 (already restored) or 409: HEAD tells which.
 	case errors.As(err, &active):
 		// Not archived: readable as it is. HEAD still gives the size (and

@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 	"github.com/vigilops/vigil/internal/location"
 	"go.temporal.io/sdk/activity"
 )
@@ -68,8 +67,7 @@ func (a *Sinks) AbortDestination(ctx context.Context, p Prepared) (AbortResult, 
 		for _, id := range ids {
 			_, err := a.S3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 				Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key), UploadId: aws.String(id)})
-			var api smithy.APIError
-			if errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload" {
+			if isAPICode(err, "NoSuchUpload") {
 				continue // aborted (or completed) already
 			}
 			if err != nil {

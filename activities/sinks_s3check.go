@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
@@ -32,8 +30,7 @@ func completeUpload(ctx context.Context, c S3TransferAPI, p Prepared, parts []s3
 	out, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket: aws.String(p.Dest.Bucket), Key: aws.String(p.Dest.Key), UploadId: aws.String(p.UploadID),
 		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts}})
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload" {
+	if isAPICode(err, "NoSuchUpload") {
 		// Completed by an earlier attempt (whose check then failed, or
 		// whose answer was lost) only if the object has the ETag these
 		// parts make; otherwise the upload was aborted.
